@@ -1,0 +1,1 @@
+"""The HTTP/websocket process: app factory, GraphQL mount, health, CLI."""

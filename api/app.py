@@ -1,0 +1,87 @@
+"""The one place that builds the app: dependencies in, Starlette out."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TypedDict
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from api.graphql import GraphQLApp
+from api.health import healthz
+from broker import from_url
+from broker.base import Broker
+from broker.fanout import Hub
+from core.settings import Settings
+from db import jobs
+from db.connection import Db
+from schema.build import schema
+from worker.writers.base import Writer
+
+
+class State(TypedDict):
+    db: Db
+    broker: Broker
+    hub: Hub
+    settings: Settings
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: Db | None = None,
+    broker: Broker | None = None,
+    writer: Writer | None = None,
+    embedded_worker: bool = False,
+) -> Starlette:
+    """The API; with ``embedded_worker`` it also runs a worker on the same db and broker."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        async with contextlib.AsyncExitStack() as stack:
+            database = db or await stack.enter_async_context(Db(_required(settings.database_url)))
+            bus = broker
+            if bus is None:
+                bus = from_url(_required(settings.amqp_url), prefix=settings.amqp_prefix)
+                await bus.connect()
+                stack.push_async_callback(bus.disconnect)
+            hub = Hub(queue_size=settings.subscriber_queue_size)
+            relay = asyncio.create_task(hub.run(bus), name="event-relay")
+            stack.push_async_callback(_cancel, relay)
+            if embedded_worker:
+                await _start_embedded_worker(stack, settings, database, bus, writer)
+            yield State(db=database, broker=bus, hub=hub, settings=settings)
+
+    graphql = GraphQLApp(schema, keep_alive=True, keep_alive_interval=15)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _start_embedded_worker(
+    stack: contextlib.AsyncExitStack, settings: Settings, db: Db, broker: Broker, writer: Writer | None
+) -> None:
+    from worker.main import worker_running
+
+    if not broker.durable:
+        # An in-process queue starts empty: every active job needs a new message.
+        await jobs.forget_publications(db)
+    await stack.enter_async_context(worker_running(settings, db=db, broker=broker, writer=writer))
+
+
+async def _cancel(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _required(value: str | None) -> str:
+    if not value:
+        raise RuntimeError("create_app needs a database and broker URL (Settings.require())")
+    return value

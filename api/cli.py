@@ -1,0 +1,116 @@
+"""``careerops``: run the service, migrate the database, export the schema.
+
+  careerops dev [--host H] [--port P]     API + worker on SQLite and the in-memory broker
+  careerops api [--host H] [--port P]     the API process (Postgres + RabbitMQ)
+  careerops worker [--concurrency N]      a worker process (Postgres + RabbitMQ)
+  careerops migrate                       create or upgrade the database schema
+  careerops export-schema [--output F]    print the GraphQL SDL
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from core.settings import Settings, SettingsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="careerops", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("dev", "API + worker, embedded default"), ("api", "the API process")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--host", default=None)
+        command.add_argument("--port", type=int, default=None)
+    worker = commands.add_parser("worker", help="a worker process")
+    worker.add_argument("--concurrency", type=int, default=None)
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", type=Path, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        return _COMMANDS[args.command](settings, args)
+    except SettingsError as e:
+        print(f"careerops: {e}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    app = create_app(settings, embedded_worker=dev)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=1 << 20)
+    return 0
+
+
+def _dev(settings: Settings, args: argparse.Namespace) -> int:
+    from db.migrate import migrate
+
+    settings = settings.for_dev().require(broker=True)
+    assert settings.database_url is not None
+    migrate(settings.database_url)
+    print(f"careerops dev: GraphiQL at http://{args.host or settings.host}:{args.port or settings.port}/graphql")
+    return _serve(settings, args, dev=True)
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    return _serve(settings.require(), args, dev=False)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.main import run_worker
+
+    settings = settings.require()
+    if args.concurrency:
+        settings = replace(settings, worker_concurrency=args.concurrency)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_worker(settings, stop=stop)
+
+    asyncio.run(run())
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from db.migrate import migrate
+
+    if not settings.database_url:
+        raise SettingsError("CAREEROPS_DATABASE_URL is not set")
+    migrate(settings.database_url)
+    return 0
+
+
+def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from schema.build import export_sdl
+
+    sdl = export_sdl()
+    if args.output:
+        args.output.write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+_COMMANDS = {
+    "dev": _dev,
+    "api": _api,
+    "worker": _worker,
+    "migrate": _migrate,
+    "export-schema": _export_schema,
+}

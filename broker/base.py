@@ -1,0 +1,109 @@
+"""What every broker backend offers; the worker and the API only see this."""
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from core.events import JobEvent
+from core.jobs import JobKind
+
+
+class Outcome(Enum):
+    """What the consumer tells the broker to do with a job message."""
+
+    #: done with it: the job's next state is committed
+    ACK = "ack"
+    #: put it back for another try (this process could not handle it now)
+    REQUEUE = "requeue"
+    #: unusable: park it in the dead-letter queue for an operator
+    DEAD_LETTER = "dead_letter"
+
+
+class Resync:
+    """Events may have been lost (the broker reconnected): re-read the truth."""
+
+    def __repr__(self) -> str:
+        return "Resync()"
+
+
+RESYNC = Resync()
+
+
+class BrokerUnavailable(Exception):
+    """A publish could not be confirmed (broker down, blocked or timed out)."""
+
+
+class MalformedMessage(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class JobMessage:
+    job_id: str
+    kind: JobKind
+
+    def to_json(self) -> bytes:
+        return json.dumps({"job_id": self.job_id, "kind": self.kind.value}).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> "JobMessage":
+        try:
+            data = json.loads(body)
+            job_id, kind = data["job_id"], data["kind"]
+        except (ValueError, TypeError, KeyError) as e:
+            raise MalformedMessage(f"not a job message: {body[:80]!r}") from e
+        if not isinstance(job_id, str) or not isinstance(kind, str):
+            raise MalformedMessage("job_id and kind must be strings")
+        try:
+            return cls(job_id=job_id, kind=JobKind(kind))
+        except ValueError as e:
+            raise MalformedMessage(f"unknown job kind: {kind[:40]!r}") from e
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    body: bytes
+    #: the broker delivered this message before (its consumer died or gave it back)
+    redelivered: bool = False
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+JobHandler = Callable[[Delivery], Awaitable[Outcome]]
+
+
+class Broker(Protocol):
+    """Job messages (durable, confirmed, at least once) and job events (fan-out, best effort)."""
+
+    #: whether job messages survive a restart of this process
+    durable: bool
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def publish_job(self, message: JobMessage, *, delay: float = 0.0) -> None:
+        """Publish and wait for the broker's confirm; raise ``BrokerUnavailable`` if it fails.
+
+        With ``delay`` the message reaches the jobs queue only after that many seconds.
+        """
+        ...
+
+    async def consume_jobs(self, handler: JobHandler, *, prefetch: int) -> None:
+        """Start handing job messages to ``handler``, at most ``prefetch`` at once."""
+        ...
+
+    async def stop_consuming(self) -> None:
+        """Take no more messages; those being handled finish first."""
+        ...
+
+    async def publish_event(self, event: JobEvent) -> None: ...
+
+    def events(self) -> AsyncIterator[JobEvent | Resync]:
+        """Every job event published by any process, and a ``Resync`` after a gap."""
+        ...
+
+    async def dead_letters(self) -> list[bytes]:
+        """The bodies parked in the dead-letter queue (for operators and tests)."""
+        ...

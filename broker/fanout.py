@@ -1,0 +1,103 @@
+"""The hub: one broker listener per process, fanned out to local subscribers by key."""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from broker.base import RESYNC, Broker, Resync
+from core.events import EventType, JobEvent
+
+log = logging.getLogger(__name__)
+
+Item = JobEvent | Resync
+
+
+class Subscription:
+    """A bounded inbox: on overflow the backlog collapses into one ``Resync``."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=maxsize)
+
+    def put(self, item: Item) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # A slow reader falls behind but never loses text: it re-reads the row.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(RESYNC)
+
+    async def get(self) -> Item:
+        return await self._queue.get()
+
+    def __aiter__(self) -> AsyncIterator[Item]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Item]:
+        while True:
+            yield await self._queue.get()
+
+
+class Hub:
+    """Dispatches each event to the subscribers of its job and of its user, and nobody else."""
+
+    def __init__(self, *, queue_size: int = 256) -> None:
+        self.queue_size = queue_size
+        self._by_job: dict[str, set[Subscription]] = defaultdict(set)
+        self._by_user: dict[str, set[Subscription]] = defaultdict(set)
+
+    @contextlib.asynccontextmanager
+    async def subscribe_job(self, job_id: str) -> AsyncIterator[Subscription]:
+        async with self._subscribe(self._by_job, job_id) as subscription:
+            yield subscription
+
+    @contextlib.asynccontextmanager
+    async def subscribe_user(self, user_id: str) -> AsyncIterator[Subscription]:
+        async with self._subscribe(self._by_user, user_id) as subscription:
+            yield subscription
+
+    @contextlib.asynccontextmanager
+    async def _subscribe(
+        self, index: dict[str, set[Subscription]], key: str
+    ) -> AsyncIterator[Subscription]:
+        subscription = Subscription(self.queue_size)
+        index[key].add(subscription)
+        try:
+            yield subscription
+        finally:
+            subscribers = index.get(key)
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del index[key]
+
+    def dispatch(self, item: Item) -> None:
+        if isinstance(item, Resync):
+            for subscribers in (*self._by_job.values(), *self._by_user.values()):
+                for subscription in subscribers:
+                    subscription.put(RESYNC)
+            return
+        for subscription in self._by_job.get(item.job_id, ()):
+            subscription.put(item)
+        if item.type is EventType.STATUS:
+            for subscription in self._by_user.get(item.user_id, ()):
+                subscription.put(item)
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(map(len, self._by_job.values())) + sum(map(len, self._by_user.values()))
+
+    async def run(self, broker: Broker) -> None:
+        """Relay the broker's events until cancelled; restarts the listener if it fails."""
+        while True:
+            try:
+                async for item in broker.events():
+                    self.dispatch(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event listener failed; resubscribing")
+                self.dispatch(RESYNC)
+                await asyncio.sleep(1.0)

@@ -1,0 +1,21 @@
+"""Publishing a job's wake-up: the row is committed first, the table is the outbox."""
+
+import logging
+
+from broker.base import Broker, BrokerUnavailable, JobMessage
+from db import jobs
+from db.connection import Db
+from db.jobs import JobRecord
+
+log = logging.getLogger(__name__)
+
+
+async def enqueue(db: Db, broker: Broker, job: JobRecord, *, delay: float = 0.0) -> bool:
+    """Publish the job's message; False leaves it to the sweep (the broker is away)."""
+    try:
+        await broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
+    except BrokerUnavailable as e:
+        log.warning("job %s not published now (%s); the sweep will publish it", job.id, e)
+        return False
+    await jobs.mark_published(db, job.id)
+    return True

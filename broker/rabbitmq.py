@@ -1,0 +1,240 @@
+"""RabbitMQ via aio-pika: the only module that knows AMQP."""
+
+import asyncio
+import logging
+import math
+import uuid
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+    ConsumerTag,
+)
+
+from broker.base import BrokerUnavailable, Delivery, JobHandler, JobMessage, Outcome, Resync, RESYNC
+from core.events import JobEvent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: publish has no timeout of its own and can hang on a broken connection
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+class Topology:
+    """Every name this service declares, under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.jobs = f"{prefix}jobs"
+        self.dead = f"{prefix}jobs.dead"
+        self.events = f"{prefix}job.events"
+        self.delay_prefix = f"{prefix}jobs.delay."
+
+    def delay_queue(self, seconds: int) -> str:
+        return f"{self.delay_prefix}{seconds}s"
+
+
+async def declare_topology(channel: AbstractChannel, names: Topology) -> AbstractQueue:
+    """Declare the durable job queues and the event exchange; returns the jobs queue."""
+    await channel.declare_queue(names.dead, durable=True)
+    jobs = await channel.declare_queue(
+        names.jobs,
+        durable=True,
+        arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.dead},
+    )
+    await channel.declare_exchange(names.events, aio_pika.ExchangeType.FANOUT, durable=True)
+    return jobs
+
+
+class RabbitBroker:
+    durable = True
+
+    def __init__(self, url: str, *, prefix: str = "") -> None:
+        self.url = url
+        self.names = Topology(prefix)
+        self._publisher: AbstractRobustConnection | None = None
+        self._consumer: AbstractRobustConnection | None = None
+        self._confirm_channel: AbstractChannel | None = None
+        self._event_exchange: AbstractExchange | None = None
+        self._jobs_queue: AbstractQueue | None = None
+        self._consumer_tag: ConsumerTag | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._delay_queues: dict[int, AbstractQueue] = {}
+
+    async def connect(self) -> None:
+        # Publishing and consuming on separate connections: a blocked publisher
+        # (memory or disk alarm) must never stop acks from flowing.
+        self._publisher = await aio_pika.connect_robust(self.url, client_properties={"connection_name": "careerops-publish"})
+        self._consumer = await aio_pika.connect_robust(self.url, client_properties={"connection_name": "careerops-consume"})
+        self._confirm_channel = await self._publisher.channel(publisher_confirms=True)
+        await declare_topology(self._confirm_channel, self.names)
+        event_channel = await self._publisher.channel(publisher_confirms=False)
+        self._event_exchange = await event_channel.declare_exchange(
+            self.names.events, aio_pika.ExchangeType.FANOUT, durable=True
+        )
+
+    async def disconnect(self) -> None:
+        await self.stop_consuming()
+        for connection in (self._consumer, self._publisher):
+            if connection is not None:
+                await connection.close()
+        self._consumer = self._publisher = None
+
+    async def publish_job(self, message: JobMessage, *, delay: float = 0.0) -> None:
+        routing_key = self.names.jobs
+        if delay > 0:
+            routing_key = (await self._delay_queue(math.ceil(delay))).name
+        await self._publish_confirmed(
+            aio_pika.Message(
+                message.to_json(),
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                content_type="application/json",
+                message_id=str(uuid.uuid4()),
+            ),
+            routing_key,
+        )
+
+    async def publish_raw(self, body: bytes) -> None:
+        """Put any bytes on the jobs queue (tests use it for poison messages)."""
+        await self._publish_confirmed(
+            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), self.names.jobs
+        )
+
+    async def _publish_confirmed(self, message: aio_pika.Message, routing_key: str) -> None:
+        channel = self._require(self._confirm_channel)
+        try:
+            await asyncio.wait_for(
+                channel.default_exchange.publish(message, routing_key, mandatory=True),
+                PUBLISH_TIMEOUT_SECONDS,
+            )
+        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
+            raise BrokerUnavailable(f"publish to {routing_key} not confirmed: {e!r}") from e
+
+    async def _delay_queue(self, seconds: int) -> AbstractQueue:
+        # One queue per delay: a per-message TTL would wait behind longer ones at the head.
+        queue = self._delay_queues.get(seconds)
+        if queue is None:
+            channel = self._require(self._confirm_channel)
+            queue = await channel.declare_queue(
+                self.names.delay_queue(seconds),
+                durable=True,
+                arguments={
+                    "x-message-ttl": seconds * 1000,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.names.jobs,
+                    "x-expires": seconds * 1000 + 60_000,
+                },
+            )
+            self._delay_queues[seconds] = queue
+        return queue
+
+    async def consume_jobs(self, handler: JobHandler, *, prefetch: int) -> None:
+        channel = await self._require(self._consumer).channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        self._jobs_queue = await declare_topology(channel, self.names)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._in_flight.add(task)
+            try:
+                await self._handle(handler, message)
+            finally:
+                self._in_flight.discard(task)
+
+        self._consumer_tag = await self._jobs_queue.consume(on_message)
+
+    async def _handle(self, handler: JobHandler, message: AbstractIncomingMessage) -> None:
+        delivery = Delivery(
+            body=message.body, redelivered=bool(message.redelivered), headers=dict(message.headers)
+        )
+        try:
+            outcome = await handler(delivery)
+        except Exception:
+            log.exception("job handler raised; requeueing the message")
+            outcome = Outcome.REQUEUE
+        try:
+            if outcome is Outcome.ACK:
+                await message.ack()
+            elif outcome is Outcome.REQUEUE:
+                await message.nack(requeue=True)
+            else:
+                await message.reject(requeue=False)
+        except Exception as e:  # the channel died: RabbitMQ redelivers the message
+            log.warning("could not settle message (%s): %r", outcome.value, e)
+
+    async def stop_consuming(self) -> None:
+        if self._jobs_queue is not None and self._consumer_tag is not None:
+            try:
+                await self._jobs_queue.cancel(self._consumer_tag)
+            except Exception as e:
+                log.warning("could not cancel the consumer: %r", e)
+            self._consumer_tag = None
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def publish_event(self, event: JobEvent) -> None:
+        exchange = self._require(self._event_exchange)
+        try:
+            await asyncio.wait_for(
+                exchange.publish(aio_pika.Message(event.to_json()), routing_key=""),
+                PUBLISH_TIMEOUT_SECONDS,
+            )
+        except Exception as e:
+            # An event lost here shows up as a seq gap, and subscribers re-read the row.
+            log.warning("event %s/%s not published: %r", event.job_id, event.seq, e)
+
+    async def events(self) -> AsyncIterator[JobEvent | Resync]:
+        connection = self._require(self._consumer)
+        inbox: asyncio.Queue[JobEvent | Resync] = asyncio.Queue()
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            self.names.events, aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        # A name of our own, so the robust channel re-declares the same queue after a reconnect.
+        queue = await channel.declare_queue(
+            f"{self.names.events}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+        )
+        await queue.bind(exchange)
+
+        async def on_event(message: AbstractIncomingMessage) -> None:
+            try:
+                inbox.put_nowait(JobEvent.from_json(message.body))
+            except (ValueError, KeyError, TypeError) as e:
+                log.warning("dropping a malformed event: %r", e)
+
+        def on_reconnect(*_: object) -> None:
+            inbox.put_nowait(RESYNC)
+
+        await queue.consume(on_event, no_ack=True)
+        connection.reconnect_callbacks.add(on_reconnect)
+        try:
+            while True:
+                yield await inbox.get()
+        finally:
+            connection.reconnect_callbacks.discard(on_reconnect)
+            if not channel.is_closed:
+                await channel.close()
+
+    async def dead_letters(self) -> list[bytes]:
+        channel = await self._require(self._consumer).channel()
+        try:
+            queue = await channel.declare_queue(self.names.dead, durable=True)
+            bodies: list[bytes] = []
+            while (message := await queue.get(no_ack=False, fail=False)) is not None:
+                bodies.append(message.body)
+            return bodies
+        finally:
+            await channel.close()  # closing unacked returns every peeked message to the queue
+
+    @staticmethod
+    def _require(value: T | None) -> T:
+        if value is None:
+            raise BrokerUnavailable("broker is not connected")
+        return value

@@ -1,0 +1,1 @@
+"""Pure domain pieces shared by every process: settings, jobs, events, auth, errors."""

@@ -1,0 +1,52 @@
+"""The event a job's change produces: what the worker publishes and subscribers receive."""
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from core.jobs import TERMINAL, JobStatus
+
+
+class EventType(str, Enum):
+    #: the whole state of the job, read from the database
+    SNAPSHOT = "SNAPSHOT"
+    #: a status change; ``text`` holds the whole text as of this seq
+    STATUS = "STATUS"
+    #: text appended by one flush; ``delta`` holds it
+    DELTA = "DELTA"
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    job_id: str
+    user_id: str
+    seq: int
+    type: EventType
+    status: JobStatus
+    attempt: int
+    progress: float
+    at: datetime
+    delta: str | None = None
+    text: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> bytes:
+        data: dict[str, Any] = asdict(self)
+        data["type"] = self.type.value
+        data["status"] = self.status.value
+        data["at"] = self.at.isoformat()
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> "JobEvent":
+        data = json.loads(body)
+        data["type"] = EventType(data["type"])
+        data["status"] = JobStatus(data["status"])
+        data["at"] = datetime.fromisoformat(data["at"])
+        return cls(**data)
+
+    @property
+    def is_terminal_status(self) -> bool:
+        return self.type is EventType.STATUS and self.status in TERMINAL

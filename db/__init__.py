@@ -1,0 +1,1 @@
+"""Persistence: the connection, migrations and the two repositories (users, jobs)."""

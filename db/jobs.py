@@ -1,0 +1,338 @@
+"""The jobs repository. ``transition`` is the only writer of a job's status."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from databases.interfaces import Record
+
+from core.events import EventType, JobEvent
+from core.jobs import JobKind, JobStatus, allowed_from
+from db.connection import Db, read_optional_time, read_time, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    id: str
+    user_id: str
+    kind: JobKind
+    status: JobStatus
+    tone: str
+    job_description: str
+    cv_text: str
+    company_name: str | None
+    applicant_name: str | None
+    partial_text: str
+    cover_letter: str | None
+    progress: float
+    seq: int
+    attempts: int
+    attempts_base: int
+    error: str | None
+    idempotency_key: str | None
+    available_at: datetime
+    lease_until: datetime | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> "JobRecord":
+        return cls(
+            id=record["id"],
+            user_id=record["user_id"],
+            kind=JobKind(record["kind"]),
+            status=JobStatus(record["status"]),
+            tone=record["tone"],
+            job_description=record["job_description"],
+            cv_text=record["cv_text"],
+            company_name=record["company_name"],
+            applicant_name=record["applicant_name"],
+            partial_text=record["partial_text"],
+            cover_letter=record["cover_letter"],
+            progress=float(record["progress"]),
+            seq=int(record["seq"]),
+            attempts=int(record["attempts"]),
+            attempts_base=int(record["attempts_base"]),
+            error=record["error"],
+            idempotency_key=record["idempotency_key"],
+            available_at=read_time(record["available_at"]),
+            lease_until=read_optional_time(record["lease_until"]),
+            published_at=read_optional_time(record["published_at"]),
+            created_at=read_time(record["created_at"]),
+            updated_at=read_time(record["updated_at"]),
+            completed_at=read_optional_time(record["completed_at"]),
+        )
+
+    @property
+    def text(self) -> str:
+        """The text as of this row: the final letter once written, else the text so far."""
+        return self.cover_letter if self.cover_letter is not None else self.partial_text
+
+    def to_event(self, type: EventType, *, delta: str | None = None) -> JobEvent:
+        """The event that announces this row's state (a DELTA carries only ``delta``)."""
+        return JobEvent(
+            job_id=self.id,
+            user_id=self.user_id,
+            seq=self.seq,
+            type=type,
+            status=self.status,
+            attempt=self.attempts,
+            progress=self.progress,
+            at=self.updated_at,
+            delta=delta if type is EventType.DELTA else None,
+            text=None if type is EventType.DELTA else self.text,
+            error=self.error,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A raw SQL expression as the new value of a column (``attempts + 1``)."""
+
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    user_id: str
+    kind: JobKind
+    tone: str
+    job_description: str
+    cv_text: str
+    company_name: str | None
+    applicant_name: str | None
+    idempotency_key: str | None
+
+
+_WRITABLE = frozenset(
+    {
+        "partial_text",
+        "cover_letter",
+        "progress",
+        "attempts",
+        "attempts_base",
+        "error",
+        "available_at",
+        "lease_until",
+        "published_at",
+        "completed_at",
+    }
+)
+
+
+async def insert_job(db: Db, job: NewJob) -> tuple[JobRecord, bool]:
+    """The stored job and whether it is new (False: the idempotency key was used before)."""
+    now = db.time(utcnow())
+    values = {
+        "id": str(uuid.uuid4()),
+        "user_id": job.user_id,
+        "kind": job.kind.value,
+        "status": JobStatus.PENDING.value,
+        "tone": job.tone,
+        "job_description": job.job_description,
+        "cv_text": job.cv_text,
+        "company_name": job.company_name,
+        "applicant_name": job.applicant_name,
+        "idempotency_key": job.idempotency_key,
+        "now": now,
+    }
+    record = await db.fetch_one(
+        "INSERT INTO jobs (id, user_id, kind, status, tone, job_description, cv_text,"
+        " company_name, applicant_name, idempotency_key, available_at, created_at, updated_at)"
+        " VALUES (:id, :user_id, :kind, :status, :tone, :job_description, :cv_text,"
+        " :company_name, :applicant_name, :idempotency_key, :now, :now, :now)"
+        " ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING *",
+        values,
+    )
+    if record is not None:
+        return JobRecord.from_record(record), True
+    existing = await db.fetch_one(
+        "SELECT * FROM jobs WHERE user_id = :user_id AND idempotency_key = :key",
+        {"user_id": job.user_id, "key": job.idempotency_key},
+    )
+    if existing is None:  # deleted between the two statements
+        return await insert_job(db, job)
+    return JobRecord.from_record(existing), False
+
+
+async def get_job(db: Db, job_id: str, *, user_id: str | None = None) -> JobRecord | None:
+    sql = "SELECT * FROM jobs WHERE id = :id"
+    values: dict[str, Any] = {"id": job_id}
+    if user_id is not None:
+        sql += " AND user_id = :user_id"
+        values["user_id"] = user_id
+    record = await db.fetch_one(sql, values)
+    return None if record is None else JobRecord.from_record(record)
+
+
+async def transition(
+    db: Db,
+    job_id: str,
+    to: JobStatus,
+    *,
+    fence_attempts: int | None = None,
+    user_id: str | None = None,
+    changes: Mapping[str, Any | Sql] | None = None,
+    only_from: frozenset[JobStatus] | None = None,
+    condition: str | None = None,
+) -> JobRecord | None:
+    """Move a job to ``to`` if the state machine allows it from its current status.
+
+    One UPDATE; ``None`` means the job is gone or someone else moved it first,
+    and the caller must stop. ``fence_attempts`` makes the move conditional on
+    the attempt the caller owns; ``only_from`` and ``condition`` narrow it further.
+    """
+    assignments = ["status = :to", "seq = seq + 1", "updated_at = :now"]
+    values: dict[str, Any] = {"id": job_id, "to": to.value, "now": db.time(utcnow())}
+    for column, value in (changes or {}).items():
+        if column not in _WRITABLE:
+            raise ValueError(f"not a writable job column: {column}")
+        if isinstance(value, Sql):
+            assignments.append(f"{column} = {value.expression}")
+        else:
+            assignments.append(f"{column} = :set_{column}")
+            values[f"set_{column}"] = db.time(value) if isinstance(value, datetime) else value
+    legal = allowed_from(to) if only_from is None else allowed_from(to) & only_from
+    sources = sorted(status.value for status in legal)
+    where = ["id = :id", f"status IN ({', '.join(repr(s) for s in sources)})"]
+    if fence_attempts is not None:
+        where.append("attempts = :fence")
+        values["fence"] = fence_attempts
+    if user_id is not None:
+        where.append("user_id = :user_id")
+        values["user_id"] = user_id
+    if condition is not None:
+        where.append(f"({condition})")
+    record = await db.fetch_one(
+        f"UPDATE jobs SET {', '.join(assignments)} WHERE {' AND '.join(where)} RETURNING *",
+        values,
+    )
+    return None if record is None else JobRecord.from_record(record)
+
+
+async def append_text(
+    db: Db, job_id: str, *, attempt: int, delta: str, progress: float, lease_until: datetime
+) -> JobRecord | None:
+    """Append one flush of text; ``None`` means the attempt was cancelled or fenced out."""
+    record = await db.fetch_one(
+        "UPDATE jobs SET partial_text = partial_text || :delta, progress = :progress,"
+        " seq = seq + 1, lease_until = :lease_until, updated_at = :now"
+        " WHERE id = :id AND status = :processing AND attempts = :attempt RETURNING *",
+        {
+            "id": job_id,
+            "delta": delta,
+            "progress": progress,
+            "lease_until": db.time(lease_until),
+            "now": db.time(utcnow()),
+            "processing": JobStatus.PROCESSING.value,
+            "attempt": attempt,
+        },
+    )
+    return None if record is None else JobRecord.from_record(record)
+
+
+async def renew_lease(db: Db, job_id: str, *, attempt: int, lease_until: datetime) -> bool:
+    """Extend the running attempt's lease; False means it no longer owns the job."""
+    record = await db.fetch_one(
+        "UPDATE jobs SET lease_until = :lease_until"
+        " WHERE id = :id AND status = :processing AND attempts = :attempt RETURNING id",
+        {
+            "id": job_id,
+            "lease_until": db.time(lease_until),
+            "processing": JobStatus.PROCESSING.value,
+            "attempt": attempt,
+        },
+    )
+    return record is not None
+
+
+async def mark_published(db: Db, job_id: str) -> None:
+    """Record a confirmed wake-up message, so the sweep leaves the job alone."""
+    await db.execute(
+        "UPDATE jobs SET published_at = :now WHERE id = :id",
+        {"id": job_id, "now": db.time(utcnow())},
+    )
+
+
+async def forget_publications(db: Db) -> None:
+    """Every active job needs a new message (the broker's queue did not survive a restart).
+
+    Its PROCESSING jobs' workers died with it, so their leases are void too.
+    """
+    await db.execute(
+        "UPDATE jobs SET published_at = NULL,"
+        " lease_until = CASE WHEN status = :processing THEN created_at ELSE lease_until END"
+        " WHERE status IN (:pending, :processing)",
+        {"pending": JobStatus.PENDING.value, "processing": JobStatus.PROCESSING.value},
+    )
+
+
+async def jobs_needing_wakeup(db: Db, *, older_than: datetime, limit: int = 500) -> list[JobRecord]:
+    """The outbox: jobs that should be in the queue but may not be.
+
+    PENDING jobs due to run whose publish was never confirmed, and PROCESSING
+    jobs whose lease ran out (their worker hangs) with no wake-up sent since.
+    """
+    records = await db.fetch_all(
+        "SELECT * FROM jobs WHERE"
+        " (status = :pending AND published_at IS NULL AND available_at <= :now"
+        "  AND updated_at < :older_than)"
+        " OR (status = :processing AND lease_until < :older_than"
+        "  AND (published_at IS NULL OR published_at < lease_until))"
+        " ORDER BY created_at LIMIT :limit",
+        {
+            "pending": JobStatus.PENDING.value,
+            "processing": JobStatus.PROCESSING.value,
+            "now": db.time(utcnow()),
+            "older_than": db.time(older_than),
+            "limit": limit,
+        },
+    )
+    return [JobRecord.from_record(record) for record in records]
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    jobs: Sequence[JobRecord]
+    has_next_page: bool
+    total_count: int
+
+
+async def list_jobs(
+    db: Db,
+    *,
+    user_id: str,
+    status: JobStatus | None,
+    first: int,
+    after: tuple[datetime, str] | None,
+) -> JobPage:
+    """The user's jobs, newest first, keyset-paginated on (created_at, id)."""
+    filters = ["user_id = :user_id"]
+    values: dict[str, Any] = {"user_id": user_id}
+    if status is not None:
+        filters.append("status = :status")
+        values["status"] = status.value
+    total = await db.fetch_val(f"SELECT COUNT(*) FROM jobs WHERE {' AND '.join(filters)}", values)
+    if after is not None:
+        filters.append("(created_at < :after_time OR (created_at = :after_time AND id < :after_id))")
+        values["after_time"] = db.time(after[0])
+        values["after_id"] = after[1]
+    records = await db.fetch_all(
+        f"SELECT * FROM jobs WHERE {' AND '.join(filters)}"
+        " ORDER BY created_at DESC, id DESC LIMIT :limit",
+        {**values, "limit": first + 1},
+    )
+    jobs = [JobRecord.from_record(record) for record in records]
+    return JobPage(jobs=jobs[:first], has_next_page=len(jobs) > first, total_count=int(total))
+
+
+async def delete_job(db: Db, job_id: str, *, user_id: str) -> bool:
+    record = await db.fetch_one(
+        "DELETE FROM jobs WHERE id = :id AND user_id = :user_id RETURNING id",
+        {"id": job_id, "user_id": user_id},
+    )
+    return record is not None

@@ -1,0 +1,63 @@
+"""Apply the Alembic migrations; safe to run from several processes at once."""
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from db.connection import dialect_of
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+#: Postgres advisory lock key held while migrating (any constant shared by all processes)
+MIGRATION_LOCK_KEY = 0x0CA2EE20
+
+
+def async_driver_url(url: str) -> str:
+    """The SQLAlchemy URL for the async driver ``databases`` uses at run time."""
+    scheme, rest = url.split(":", 1)
+    base = scheme.split("+", 1)[0]
+    if base in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg:{rest}"
+    return f"sqlite+aiosqlite:{rest}"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = async_driver_url(url)
+    config.attributes["lock_key"] = MIGRATION_LOCK_KEY
+    return config
+
+
+@contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    # Postgres gets an advisory lock inside the migration transaction (see env.py);
+    # SQLite has none, so processes sharing the file take a lock file beside it.
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    with open(f"{path}.migrate.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the database at ``url`` to ``revision``. Blocking: call it off the event loop."""
+    config = alembic_config(url)
+    if dialect_of(url) == "sqlite":
+        with _sqlite_file_lock(url):
+            command.upgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
+
+
+def current_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite:///:memory:")).get_current_head()
+    assert head is not None
+    return head

@@ -1,0 +1,1 @@
+"""Query, mutation and subscription functions, one per file, named after their field."""

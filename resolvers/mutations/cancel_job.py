@@ -1,0 +1,34 @@
+import strawberry
+
+from core.events import EventType
+from core.jobs import JobStatus
+from db import jobs
+from db.connection import utcnow
+from db.jobs import JobRecord
+from resolvers.context import Info
+from resolvers.jobs_access import conflict_or_missing, own_job
+from resolvers.permissions import IsAuthenticated
+from schema.types.job import Job
+
+
+async def cancel(info: Info, job_id: str) -> JobRecord | None:
+    """Cancel the caller's job if it is active; None when it was not."""
+    record = await jobs.transition(
+        info.context.db,
+        job_id,
+        JobStatus.CANCELLED,
+        user_id=info.context.require_user().id,
+        changes={"lease_until": None, "completed_at": utcnow()},
+    )
+    if record is not None:
+        await info.context.broker.publish_event(record.to_event(EventType.STATUS))
+    return record
+
+
+@strawberry.mutation(permission_classes=[IsAuthenticated])
+async def cancel_job(info: Info, id: strawberry.ID) -> Job:
+    await own_job(info, id)
+    record = await cancel(info, id)
+    if record is None:
+        raise await conflict_or_missing(info, id, "cancel")
+    return Job.from_record(record)

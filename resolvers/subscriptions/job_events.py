@@ -1,0 +1,32 @@
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from core.errors import NotFound
+from db import jobs
+from db.jobs import JobRecord
+from resolvers.context import Info
+from resolvers.ids import is_job_id
+from resolvers.permissions import IsAuthenticated
+from resolvers.subscriptions.stream import job_event_stream
+from schema.types.event import JobEvent
+
+
+@strawberry.subscription(
+    permission_classes=[IsAuthenticated],
+    description="SNAPSHOT first, then live events; completes after a terminal status",
+)
+async def job_events(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobEvent, None]:
+    user = info.context.require_user()
+    if not is_job_id(job_id):
+        raise NotFound("Job not found.")
+
+    async def load() -> JobRecord | None:
+        return await jobs.get_job(info.context.db, job_id, user_id=user.id)
+
+    if await load() is None:
+        raise NotFound("Job not found.")
+    # Registered before the snapshot is read, so no commit in between goes unseen.
+    async with info.context.hub.subscribe_job(job_id) as inbox:
+        async for event in job_event_stream(inbox, load):
+            yield JobEvent.from_event(event)

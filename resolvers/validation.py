@@ -1,0 +1,53 @@
+"""Input limits from the contract, checked before anything is written."""
+
+import re
+
+from core.errors import BadUserInput
+from schema.types.inputs import CoverLetterInput
+
+JOB_DESCRIPTION_MAX = 20_000
+CV_TEXT_MAX = 50_000
+NAME_MAX = 200
+IDEMPOTENCY_KEY_MAX = 200
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1_024
+EMAIL_MAX = 320
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _require_length(field: str, value: str, *, minimum: int, maximum: int) -> None:
+    if len(value.strip()) < minimum:
+        raise BadUserInput(field, f"{field} must not be empty.")
+    if len(value) > maximum:
+        raise BadUserInput(field, f"{field} must be at most {maximum} characters.")
+
+
+def validate_cover_letter_input(data: CoverLetterInput) -> None:
+    _require_length("jobDescription", data.job_description, minimum=1, maximum=JOB_DESCRIPTION_MAX)
+    _require_length("cvText", data.cv_text, minimum=1, maximum=CV_TEXT_MAX)
+    for field, value in (("companyName", data.company_name), ("applicantName", data.applicant_name)):
+        if value is not None and len(value) > NAME_MAX:
+            raise BadUserInput(field, f"{field} must be at most {NAME_MAX} characters.")
+
+
+def validate_idempotency_key(key: str | None) -> None:
+    if key is not None:
+        _require_length("idempotencyKey", key, minimum=1, maximum=IDEMPOTENCY_KEY_MAX)
+
+
+def normalize_email(email: str) -> str:
+    normalized = email.strip().lower()
+    if len(normalized) > EMAIL_MAX or not _EMAIL.match(normalized):
+        raise BadUserInput("email", "Enter a valid email address.")
+    return normalized
+
+
+def validate_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise BadUserInput("password", f"Password must be at least {PASSWORD_MIN} characters.")
+    if len(password) > PASSWORD_MAX:
+        raise BadUserInput("password", f"Password must be at most {PASSWORD_MAX} characters.")
+
+
+def blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None

@@ -1,0 +1,1 @@
+"""GraphQL types (schema.types) and the one module that builds the Schema (schema.build)."""

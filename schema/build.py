@@ -1,0 +1,31 @@
+"""The one place that assembles the Schema from the resolvers."""
+
+import strawberry
+from strawberry.tools import create_type
+
+from resolvers.mutations.cancel_job import cancel_job
+from resolvers.mutations.create_cover_letter import create_cover_letter
+from resolvers.mutations.delete_job import delete_job
+from resolvers.mutations.login import login
+from resolvers.mutations.register import register
+from resolvers.mutations.retry_job import retry_job
+from resolvers.queries.job import job
+from resolvers.queries.jobs import jobs
+from resolvers.queries.me import me
+from resolvers.subscriptions.job_events import job_events
+from resolvers.subscriptions.my_jobs import my_jobs
+from schema.masking import MaskInternalErrors
+
+Query = create_type("Query", [me, job, jobs])
+Mutation = create_type(
+    "Mutation", [register, login, create_cover_letter, cancel_job, retry_job, delete_job]
+)
+Subscription = create_type("Subscription", [job_events, my_jobs])
+
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskInternalErrors]
+)
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,47 @@
+"""Errors leave the service with a contract code and without internals."""
+
+import re
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from core.errors import AppError
+
+# graphql-core names the offending input path: "... at 'i.tone'" (3.2), "... at .tone:" (3.3).
+_INPUT_PATH = re.compile(r"at '?\.?([\w.]+)'?:?")
+
+
+def _is_internal(error: GraphQLError) -> bool:
+    # graphql-core's own errors (syntax, validation, variable coercion) carry no
+    # original error, or another GraphQLError: they are the client's mistake.
+    original = error.original_error
+    return original is not None and not isinstance(original, (AppError, GraphQLError))
+
+
+class MaskInternalErrors(MaskErrors):
+    """Masks unexpected errors as INTERNAL; gives the client's own mistakes BAD_USER_INPUT."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._classify, error_message="Internal error.")
+
+    @staticmethod
+    def _classify(error: GraphQLError) -> bool:
+        if _is_internal(error):
+            return True
+        if not (error.extensions or {}).get("code"):
+            extensions: dict[str, object] = {"code": "BAD_USER_INPUT"}
+            if match := _INPUT_PATH.search(error.message):
+                extensions["field"] = match.group(1).rsplit(".", 1)[-1]
+            error.extensions = extensions
+        return False
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL"},
+        )

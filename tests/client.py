@@ -1,0 +1,211 @@
+"""A small GraphQL client for tests: real HTTP and real websockets, both protocols."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+PROTOCOLS = (TRANSPORT_WS, LEGACY_WS)
+
+Json = dict[str, Any]
+
+
+class GraphQLErrors(AssertionError):
+    def __init__(self, errors: list[Json]) -> None:
+        super().__init__(json.dumps(errors))
+        self.errors = errors
+
+    @property
+    def code(self) -> str:
+        return str(self.errors[0].get("extensions", {}).get("code"))
+
+
+class Api:
+    """One server; ``execute`` returns the whole response, ``data`` raises on errors."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+        self.ws_url = base_url.replace("http://", "ws://") + "/graphql"
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def execute(self, query: str, variables: Json | None = None, token: str | None = None) -> Json:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        result: Json = response.json()
+        return result
+
+    async def data(self, query: str, variables: Json | None = None, token: str | None = None) -> Json:
+        result = await self.execute(query, variables, token)
+        if result.get("errors"):
+            raise GraphQLErrors(result["errors"])
+        data: Json = result["data"]
+        return data
+
+    async def error(self, query: str, variables: Json | None = None, token: str | None = None) -> Json:
+        """The first error of a request that must fail."""
+        result = await self.execute(query, variables, token)
+        assert result.get("errors"), f"expected an error, got {result}"
+        error: Json = result["errors"][0]
+        return error
+
+    async def register(self, email: str | None = None, password: str = "correct horse 1") -> str:
+        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+        data = await self.data(
+            "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
+            {"e": email, "p": password},
+        )
+        token: str = data["register"]["token"]
+        return token
+
+    async def create_job(self, token: str, idempotency_key: str | None = None, **fields: Any) -> Json:
+        payload = {**SAMPLE_INPUT, **fields}
+        data = await self.data(
+            "mutation($i: CoverLetterInput!, $k: String) {"
+            " createCoverLetter(input: $i, idempotencyKey: $k) { id status seq attempts } }",
+            {"i": payload, "k": idempotency_key},
+            token,
+        )
+        job: Json = data["createCoverLetter"]
+        return job
+
+    async def job(self, token: str, job_id: str) -> Json | None:
+        data = await self.data(
+            "query($id: ID!) { job(id: $id) { id status coverLetter partialText progress"
+            " error attempts seq createdAt completedAt } }",
+            {"id": job_id},
+            token,
+        )
+        job: Json | None = data["job"]
+        return job
+
+    async def wait_for_status(self, token: str, job_id: str, *statuses: str, timeout: float = 20) -> Json:
+        async def poll() -> Json:
+            while True:
+                job = await self.job(token, job_id)
+                if job is not None and job["status"] in statuses:
+                    return job
+                await asyncio.sleep(0.05)
+
+        return await asyncio.wait_for(poll(), timeout)
+
+    @asynccontextmanager
+    async def socket(self, token: str | None, protocol: str = TRANSPORT_WS) -> AsyncIterator["Socket"]:
+        async with websockets.connect(self.ws_url, subprotocols=[protocol]) as connection:  # type: ignore[list-item]
+            socket = Socket(connection, protocol)
+            await socket.init(token)
+            yield socket
+
+    async def job_events(
+        self, token: str, job_id: str, protocol: str = TRANSPORT_WS, timeout: float = 30
+    ) -> list[Json]:
+        """Every event of a jobEvents subscription, until it completes."""
+        async with self.socket(token, protocol) as socket:
+            await socket.ack()
+            return await asyncio.wait_for(socket.collect(JOB_EVENTS, {"id": job_id}), timeout)
+
+
+JOB_EVENTS = (
+    "subscription($id: ID!) { jobEvents(jobId: $id) {"
+    " jobId seq type status attempt progress delta text error at } }"
+)
+
+SAMPLE_INPUT: Json = {
+    "jobDescription": (
+        "Senior Data Engineer at Acme Analytics. You will build batch and streaming pipelines "
+        "in Python and SQL, orchestrate them with Airflow, and model data in PostgreSQL. "
+        "Experience with Kafka, dbt and AWS is a plus."
+    ),
+    "cvText": (
+        "Data engineer with 6 years of experience. Built Airflow pipelines in Python and SQL "
+        "on PostgreSQL, streamed events through Kafka, and mentored two junior engineers."
+    ),
+    "tone": "PROFESSIONAL",
+    "companyName": "Acme Analytics",
+    "applicantName": "Jordan Lee",
+}
+
+
+class Socket:
+    """One websocket speaking graphql-transport-ws or the legacy graphql-ws."""
+
+    def __init__(self, connection: ClientConnection, protocol: str) -> None:
+        self.connection = connection
+        self.protocol = protocol
+        self._ids = 0
+
+    async def send(self, message: Json) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self, timeout: float = 30) -> Json:
+        while True:
+            message: Json = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+            if message["type"] not in ("ka", "ping", "pong"):
+                return message
+            if message["type"] == "ping":
+                await self.send({"type": "pong"})
+
+    async def init(self, token: str | None) -> None:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        await self.send({"type": "connection_init", "payload": payload})
+
+    async def ack(self) -> None:
+        message = await self.receive()
+        assert message["type"] == "connection_ack", message
+
+    async def subscribe(self, query: str, variables: Json | None = None) -> str:
+        self._ids += 1
+        operation_id = str(self._ids)
+        kind = "subscribe" if self.protocol == TRANSPORT_WS else "start"
+        await self.send(
+            {"id": operation_id, "type": kind, "payload": {"query": query, "variables": variables or {}}}
+        )
+        return operation_id
+
+    async def stop(self, operation_id: str) -> None:
+        kind = "complete" if self.protocol == TRANSPORT_WS else "stop"
+        await self.send({"id": operation_id, "type": kind})
+
+    async def next_payload(self, operation_id: str, timeout: float = 30) -> Json | None:
+        """The next result of one operation; None when it completed."""
+        message = await self.receive(timeout)
+        assert message.get("id") == operation_id, message
+        if message["type"] == "complete":
+            return None
+        if message["type"] == "error":
+            raise GraphQLErrors(message["payload"] if isinstance(message["payload"], list) else [message["payload"]])
+        assert message["type"] in ("next", "data"), message
+        payload: Json = message["payload"]
+        if payload.get("errors"):
+            raise GraphQLErrors(payload["errors"])
+        return payload
+
+    async def collect(self, query: str, variables: Json | None = None) -> list[Json]:
+        operation_id = await self.subscribe(query, variables)
+        results: list[Json] = []
+        while (payload := await self.next_payload(operation_id)) is not None:
+            results.append(next(iter(payload["data"].values())))
+        return results
+
+
+def assemble(events: list[Json]) -> str:
+    """The text a client following API.md's "Reading a stream" ends with."""
+    text = ""
+    for event in events:
+        if event["text"] is not None:
+            text = event["text"]
+        elif event["type"] == "DELTA":
+            text += event["delta"]
+    return text

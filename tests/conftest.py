@@ -1,0 +1,213 @@
+"""Fixtures: real Postgres and RabbitMQ, or the embedded SQLite + memory stack; a real server."""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import pytest
+import uvicorn
+from starlette.datastructures import Secret
+
+from api.app import create_app
+from broker.base import Broker
+from broker.memory import MemoryBroker
+from broker.rabbitmq import RabbitBroker
+from core.settings import Settings
+from db.connection import Db
+from db.migrate import migrate
+from tests.client import Api
+from worker.consumer import Worker
+from worker.main import worker_running
+from worker.writers.base import Writer
+from worker.writers.offline import OfflineWriter
+
+PG_ADMIN_URL = os.environ.get("CAREEROPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+AMQP_URL = os.environ.get("CAREEROPS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+TEST_SECRET = "test-secret-" + "x" * 40
+STACKS = ["embedded", "production"]
+
+
+def database_url(name: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """One fresh, migrated Postgres database for the whole run."""
+    name = f"careerops_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = database_url(name)
+    migrate(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating takes longer than copying)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url_for_test(
+    stack: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
+    if stack == "embedded":
+        path = tmp_path / "careerops.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
+@pytest.fixture
+def settings(stack: str, database_url_for_test: str) -> Settings:
+    prefix = f"test-{uuid.uuid4().hex[:10]}."
+    return Settings(
+        mode="production",
+        database_url=database_url_for_test,
+        amqp_url="memory://" if stack == "embedded" else AMQP_URL,
+        amqp_prefix=prefix,
+        jwt_secret=Secret(TEST_SECRET),
+        writer="offline",
+        writer_pace_ms=0,
+        lease_seconds=30,
+        sweep_interval_seconds=0.5,
+        sweep_grace_seconds=1.0,
+        retry_base_seconds=0.2,
+        retry_max_seconds=2.0,
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Db]:
+    assert settings.database_url is not None
+    async with Db(settings.database_url) as database:
+        if database.dialect == "postgresql":
+            await database.execute("TRUNCATE jobs, users")
+        yield database
+
+
+@pytest.fixture
+async def broker(settings: Settings) -> AsyncIterator[Broker]:
+    bus: Broker
+    if settings.amqp_url == "memory://":
+        bus = MemoryBroker()
+    else:
+        assert settings.amqp_url is not None
+        bus = RabbitBroker(settings.amqp_url, prefix=settings.amqp_prefix)
+    await bus.connect()
+    yield bus
+    await bus.disconnect()
+    if isinstance(bus, RabbitBroker):
+        await delete_topology(settings)
+
+
+async def delete_topology(settings: Settings) -> None:
+    assert settings.amqp_url is not None
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        for queue in ("jobs", "jobs.dead"):
+            channel = await connection.channel()
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                await channel.queue_delete(f"{settings.amqp_prefix}{queue}")
+        channel = await connection.channel()
+        with contextlib.suppress(aio_pika.exceptions.AMQPError):
+            await channel.exchange_delete(f"{settings.amqp_prefix}job.events")
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn on a free loopback port; yields its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+StartApi = Callable[..., Awaitable[Api]]
+StartWorker = Callable[..., Awaitable[Worker]]
+
+
+@pytest.fixture
+async def exit_stack() -> AsyncIterator[contextlib.AsyncExitStack]:
+    async with contextlib.AsyncExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def start_api(
+    settings: Settings, db: Db, broker: Broker, exit_stack: contextlib.AsyncExitStack
+) -> StartApi:
+    """Start an API server (uvicorn, real HTTP and websockets) on the test's db and broker."""
+
+    async def start(**overrides: Any) -> Api:
+        app = create_app(replace(settings, **overrides), db=db, broker=broker)
+        url = await exit_stack.enter_async_context(serve(app))
+        api = Api(url)
+        exit_stack.push_async_callback(api.close)
+        return api
+
+    return start
+
+
+@pytest.fixture
+def start_worker(
+    settings: Settings, db: Db, broker: Broker, exit_stack: contextlib.AsyncExitStack
+) -> StartWorker:
+    """Start a worker on the test's db and broker, with the writer given (offline by default)."""
+
+    async def start(writer: Writer | None = None, **overrides: Any) -> Worker:
+        return await exit_stack.enter_async_context(
+            worker_running(
+                replace(settings, **overrides),
+                db=db,
+                broker=broker,
+                writer=writer or OfflineWriter(pace_ms=0),
+            )
+        )
+
+    return start
+
+
+@pytest.fixture
+async def api(start_api: StartApi, start_worker: StartWorker) -> Api:
+    """An API server with one worker behind it."""
+    client = await start_api()
+    await start_worker()
+    return client

@@ -1,0 +1,86 @@
+"""createCoverLetter: limits, idempotency, and nothing written for bad input."""
+
+import uuid
+
+import pytest
+
+from db.connection import Db
+from tests.client import SAMPLE_INPUT, Api
+
+CREATE = (
+    "mutation($i: CoverLetterInput!, $k: String) {"
+    " createCoverLetter(input: $i, idempotencyKey: $k) { id status } }"
+)
+
+INVALID_INPUTS = [
+    ("jobDescription", {"jobDescription": ""}),
+    ("jobDescription", {"jobDescription": "   "}),
+    ("jobDescription", {"jobDescription": "x" * 20_001}),
+    ("cvText", {"cvText": ""}),
+    ("cvText", {"cvText": "x" * 50_001}),
+    ("companyName", {"companyName": "x" * 201}),
+    ("applicantName", {"applicantName": "x" * 201}),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), INVALID_INPUTS, ids=[f"{f}-{i}" for i, (f, _) in enumerate(INVALID_INPUTS)])
+async def test_each_limit_is_bad_user_input_with_its_field_and_writes_nothing(
+    api: Api, db: Db, field: str, change: dict[str, str]
+) -> None:
+    token = await api.register()
+
+    error = await api.error(CREATE, {"i": {**SAMPLE_INPUT, **change}}, token)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
+
+
+async def test_the_largest_allowed_input_is_accepted(api: Api) -> None:
+    token = await api.register()
+    job = await api.create_job(
+        token,
+        jobDescription="d" * 20_000,
+        cvText="c" * 50_000,
+        companyName="n" * 200,
+        applicantName="a" * 200,
+    )
+    assert job["status"] == "PENDING"
+
+
+async def test_an_unknown_tone_is_rejected_by_the_schema(api: Api, db: Db) -> None:
+    token = await api.register()
+    error = await api.error(CREATE, {"i": {**SAMPLE_INPUT, "tone": "SARCASTIC"}}, token)
+    assert "SARCASTIC" in error["message"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "tone"}
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
+
+
+async def test_an_over_long_idempotency_key_is_bad_user_input(api: Api, db: Db) -> None:
+    token = await api.register()
+    error = await api.error(CREATE, {"i": SAMPLE_INPUT, "k": "k" * 201}, token)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "idempotencyKey"}
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
+
+
+async def test_the_same_idempotency_key_twice_gives_one_job(api: Api, db: Db) -> None:
+    token = await api.register()
+    key = str(uuid.uuid4())
+
+    first = await api.create_job(token, idempotency_key=key)
+    second = await api.create_job(token, idempotency_key=key)
+
+    assert first["id"] == second["id"]
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 1
+
+
+async def test_the_same_key_from_two_users_gives_two_jobs(api: Api) -> None:
+    key = "shared-key"
+    first = await api.create_job(await api.register(), idempotency_key=key)
+    second = await api.create_job(await api.register(), idempotency_key=key)
+    assert first["id"] != second["id"]
+
+
+async def test_creating_needs_a_token(api: Api, db: Db) -> None:
+    error = await api.error(CREATE, {"i": SAMPLE_INPUT})
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0

@@ -1,0 +1,1 @@
+"""The worker: consumes job messages and runs each job kind's handler."""

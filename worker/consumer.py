@@ -1,0 +1,208 @@
+"""The consumer loop: turn each job message into fenced transitions, then ack."""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta
+
+from broker.outbox import enqueue
+from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessage, Outcome
+from core.events import EventType
+from core.jobs import TERMINAL, JobKind, JobStatus
+from db import jobs
+from db.connection import DatabaseUnavailable, utcnow
+from db.jobs import JobRecord, Sql
+from worker.deps import WorkerDeps
+from worker.handlers import Handler
+from worker.outcomes import Fenced, PermanentError, Retry
+from worker.stream import JobStream
+
+log = logging.getLogger(__name__)
+
+#: how long to hold a message back before requeueing it while the database is down
+DB_DOWN_BACKOFF_SECONDS = 1.0
+
+_DUE = "(status = 'PENDING' AND available_at <= :now)"
+_LEASE_EXPIRED = "(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < :now))"
+
+
+class Worker:
+    def __init__(self, deps: WorkerDeps, handlers: Mapping[JobKind, Handler]) -> None:
+        if not handlers:
+            raise ValueError("a worker needs at least one job handler")
+        self.deps = deps
+        self.handlers = dict(handlers)
+
+    async def handle(self, delivery: Delivery) -> Outcome:
+        try:
+            message = JobMessage.from_json(delivery.body)
+        except MalformedMessage as e:
+            log.warning("dead-lettering a malformed job message: %s", e)
+            return Outcome.DEAD_LETTER
+        handler = self.handlers.get(message.kind)
+        if handler is None:
+            log.warning("dead-lettering job %s: no handler for %s", message.job_id, message.kind)
+            return Outcome.DEAD_LETTER
+        try:
+            return await self._run(message.job_id, handler, takeover=delivery.redelivered)
+        except DatabaseUnavailable as e:
+            log.warning("job %s: %s; requeueing", message.job_id, e)
+            await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
+            return Outcome.REQUEUE
+
+    async def _run(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
+        job = await jobs.get_job(self.deps.db, job_id)
+        if job is None:
+            log.info("dropping the message of job %s: no such job", job_id)
+            return Outcome.ACK
+        if job.status in TERMINAL:
+            return Outcome.ACK
+        claimed = await self._claim(job_id, takeover=takeover)
+        if claimed is None:
+            await self._wake_later(job_id)
+            return Outcome.ACK
+        await self._publish(claimed)
+        stream = JobStream(claimed, self.deps)
+        try:
+            async with self._lease(stream):
+                await handler(claimed, stream, self.deps)
+                await stream.flush()
+            return await self._complete(stream)
+        except Fenced:
+            log.info("job %s attempt %s fenced out; stopping", job_id, claimed.attempts)
+            return Outcome.ACK
+        except Retry as retry:
+            return await self._retry(stream, retry)
+        except PermanentError as e:
+            await self._fail(stream, str(e))
+            return Outcome.ACK
+
+    async def _claim(self, job_id: str, *, takeover: bool) -> JobRecord | None:
+        # A redelivered message means its consumer died: take over at once. Otherwise a
+        # PROCESSING job is taken only once its lease ran out (its worker hangs).
+        processing = "status = 'PROCESSING'" if takeover else _LEASE_EXPIRED
+        return await jobs.transition(
+            self.deps.db,
+            job_id,
+            JobStatus.PROCESSING,
+            only_from=frozenset({JobStatus.PENDING, JobStatus.PROCESSING}),
+            changes={
+                "attempts": Sql("attempts + 1"),
+                "partial_text": "",
+                "progress": 0.0,
+                "error": None,
+                "lease_until": self._lease_deadline(),
+            },
+            condition=f"{_DUE} OR {processing}",
+        )
+
+    def _lease_deadline(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.deps.settings.lease_seconds)
+
+    async def _wake_later(self, job_id: str) -> None:
+        """The job is not ours to run now: ask for a wake-up when it may be."""
+        job = await jobs.get_job(self.deps.db, job_id)
+        if job is None or job.status in TERMINAL:
+            return
+        wake_at = job.available_at if job.status is JobStatus.PENDING else job.lease_until
+        if wake_at is None:
+            return
+        delay = max(0.0, (wake_at - utcnow()).total_seconds()) + 0.5
+        with contextlib.suppress(BrokerUnavailable):  # the sweep publishes it later
+            await self.deps.broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
+
+    @contextlib.asynccontextmanager
+    async def _lease(self, stream: JobStream) -> AsyncIterator[None]:
+        """Renew the job's lease while the handler runs, so no one takes it over."""
+
+        async def renew() -> None:
+            interval = self.deps.settings.lease_seconds / 3
+            while True:
+                await asyncio.sleep(interval)
+                owned = await jobs.renew_lease(
+                    self.deps.db, stream.job.id, attempt=stream.attempt, lease_until=self._lease_deadline()
+                )
+                if not owned:
+                    stream.lease_lost = True
+                    return
+
+        keeper = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeper
+
+    async def _complete(self, stream: JobStream) -> Outcome:
+        if not stream.job.partial_text.strip():
+            await self._fail(stream, "The writer returned an empty letter.")
+            return Outcome.ACK
+        done = await jobs.transition(
+            self.deps.db,
+            stream.job.id,
+            JobStatus.COMPLETED,
+            fence_attempts=stream.attempt,
+            changes={
+                "cover_letter": Sql("partial_text"),
+                "progress": 1.0,
+                "lease_until": None,
+                "completed_at": utcnow(),
+            },
+        )
+        if done is not None:
+            await self._publish(done)
+        return Outcome.ACK
+
+    async def _fail(self, stream: JobStream, reason: str) -> bool:
+        failed = await jobs.transition(
+            self.deps.db,
+            stream.job.id,
+            JobStatus.FAILED,
+            fence_attempts=stream.attempt,
+            changes={"error": reason, "lease_until": None, "completed_at": utcnow()},
+        )
+        if failed is not None:
+            log.info("job %s failed: %s", failed.id, reason)
+            await self._publish(failed)
+        return failed is not None
+
+    async def _retry(self, stream: JobStream, retry: Retry) -> Outcome:
+        job = stream.job
+        settings = self.deps.settings
+        if job.attempts - job.attempts_base >= settings.max_attempts:
+            reason = f"Gave up after {settings.max_attempts} attempts: {retry.reason}"
+            failed = await self._fail(stream, reason)
+            return Outcome.DEAD_LETTER if failed else Outcome.ACK
+        delay = retry.after if retry.after is not None else self.backoff(job.attempts - job.attempts_base)
+        pending = await jobs.transition(
+            self.deps.db,
+            job.id,
+            JobStatus.PENDING,
+            fence_attempts=stream.attempt,
+            only_from=frozenset({JobStatus.PROCESSING}),
+            changes={
+                "error": f"{retry.reason} Retrying in {delay:.0f} s.",
+                "partial_text": "",
+                "progress": 0.0,
+                "lease_until": None,
+                "published_at": None,
+                "available_at": utcnow() + timedelta(seconds=delay),
+            },
+        )
+        if pending is None:
+            return Outcome.ACK
+        await self._publish(pending)
+        await enqueue(self.deps.db, self.deps.broker, pending, delay=delay)
+        return Outcome.ACK
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential with full jitter over the upper half, capped."""
+        settings = self.deps.settings
+        ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)
+
+    async def _publish(self, job: JobRecord) -> None:
+        await self.deps.broker.publish_event(job.to_event(EventType.STATUS))

@@ -1,0 +1,60 @@
+"""The worker process: its own lifespan, mirroring the API's app factory."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+
+from broker import from_url
+from broker.base import Broker
+from core.jobs import JobKind
+from core.settings import Settings
+from db.connection import Db
+from worker.consumer import Worker
+from worker.deps import WorkerDeps
+from worker.handlers import HANDLERS, Handler
+from worker.sweep import run_sweeper
+from worker.writers.base import Writer
+from worker.writers.factory import writer_from_settings
+
+
+@contextlib.asynccontextmanager
+async def worker_running(
+    settings: Settings,
+    *,
+    db: Db | None = None,
+    broker: Broker | None = None,
+    writer: Writer | None = None,
+    handlers: Mapping[JobKind, Handler] = HANDLERS,
+    sweep: bool = True,
+) -> AsyncIterator[Worker]:
+    """Connect what was not handed in, consume jobs, and undo it all on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        if db is None:
+            assert settings.database_url is not None
+            db = await stack.enter_async_context(Db(settings.database_url))
+        if broker is None:
+            assert settings.amqp_url is not None
+            broker = from_url(settings.amqp_url, prefix=settings.amqp_prefix)
+            await broker.connect()
+            stack.push_async_callback(broker.disconnect)
+        if writer is None:
+            writer = writer_from_settings(settings)
+            stack.push_async_callback(writer.close)
+        worker = Worker(WorkerDeps(db=db, broker=broker, writer=writer, settings=settings), handlers)
+        if sweep:
+            stack.push_async_callback(_cancel, asyncio.create_task(run_sweeper(db, broker, settings)))
+        await broker.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
+        stack.push_async_callback(broker.stop_consuming)
+        yield worker
+
+
+async def _cancel(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set (the CLI sets it on SIGTERM/SIGINT)."""
+    async with worker_running(settings):
+        await stop.wait()

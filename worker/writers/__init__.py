@@ -1,0 +1,1 @@
+"""LLM writers: each turns a letter request into an async stream of text chunks."""
