@@ -1,0 +1,109 @@
+"""Real processes: two APIs and a worker share Postgres and RabbitMQ; the CLI's contracts."""
+
+import asyncio
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from tests.client import Api, assemble
+from tests.conftest import database_url
+from tests.processes import ROOT, api_process, command, environment, free_port, stop, wait_healthy, worker_process
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_subscription_on_one_api_sees_every_event_of_a_job_created_on_another(
+    settings: Settings, db: object
+) -> None:
+    env = environment(settings, CAREEROPS_WRITER_PACE_MS="2")
+    async with api_process(env) as first_url, api_process(env) as second_url:
+        first, second = Api(first_url), Api(second_url)
+        token = await first.register()
+        job = await second.create_job(token)
+        subscription = asyncio.create_task(first.job_events(token, job["id"]))
+        await asyncio.sleep(0.5)
+        async with worker_process(env):
+            events = await asyncio.wait_for(subscription, 30)
+        final = await second.job(token, job["id"])
+        await first.close()
+        await second.close()
+
+    assert events[0]["type"] == "SNAPSHOT" and events[0]["status"] == "PENDING"
+    assert [e["seq"] for e in events] == list(range(events[0]["seq"], events[-1]["seq"] + 1))
+    assert events[-1]["status"] == "COMPLETED"
+    assert final is not None and assemble(events) == final["coverLetter"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "args"),
+    [("CAREEROPS_DATABASE_URL", ["api"]), ("CAREEROPS_AMQP_URL", ["worker"]), ("CAREEROPS_JWT_SECRET", ["api"])],
+)
+def test_production_processes_refuse_to_start_without_a_setting(
+    settings: Settings, variable: str, args: list[str]
+) -> None:
+    env = environment(settings)
+    del env[variable]
+    result = subprocess.run(command(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"careerops: {variable} is not set"
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_careerops_dev_runs_a_job_end_to_end_on_the_embedded_default(
+    settings: Settings, tmp_path: Path
+) -> None:
+    env = environment(settings, CAREEROPS_DATABASE_URL=f"sqlite:///{tmp_path}/dev.db", CAREEROPS_WRITER_PACE_MS="1")
+    for key in ("CAREEROPS_AMQP_URL", "CAREEROPS_JWT_SECRET"):
+        del env[key]
+    port = free_port()
+    process = subprocess.Popen(command("dev", "--port", str(port)), env=env, cwd=ROOT)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        await wait_healthy(base_url, process)
+        api = Api(base_url)
+        token = await api.register()
+        job = await api.create_job(token)
+        events = await api.job_events(token, job["id"])
+        graphiql = await api.http.get("/graphql", headers={"Accept": "text/html"})
+        await api.close()
+    finally:
+        # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells.
+        assert stop(process) in (0, -15)
+    assert events[-1]["status"] == "COMPLETED" and len(assemble(events).split()) >= 250
+    assert graphiql.status_code == 200 and "graphiql" in graphiql.text.lower()
+
+
+async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    if settings.database_url and settings.database_url.startswith("postgresql"):
+        import asyncpg
+
+        from tests.conftest import PG_ADMIN_URL
+
+        name = f"careerops_migrate_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = database_url(name)
+    else:
+        admin = None
+        url = f"sqlite:///{tmp_path}/fresh.db"
+    env = environment(settings, CAREEROPS_DATABASE_URL=url)
+    try:
+        runs = [subprocess.Popen(command("migrate"), env=env, cwd=ROOT) for _ in range(3)]
+        assert [run.wait(60) for run in runs] == [0, 0, 0]
+        again = subprocess.run(command("migrate"), env=env, cwd=ROOT, timeout=60)
+        assert again.returncode == 0
+    finally:
+        if admin is not None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+
+def test_export_schema_prints_the_committed_sdl() -> None:
+    result = subprocess.run(command("export-schema"), cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "schema.graphql").read_text()
+

@@ -1,0 +1,92 @@
+"""Real `careerops` processes for tests: spawn, wait until healthy, stop."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import httpx
+
+from core.settings import Settings
+
+ROOT = Path(__file__).parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("CAREEROPS_", "OPENAI_"))}
+    env.update(
+        {
+            "CAREEROPS_DATABASE_URL": settings.database_url or "",
+            "CAREEROPS_AMQP_URL": settings.amqp_url or "",
+            "CAREEROPS_AMQP_PREFIX": settings.amqp_prefix,
+            "CAREEROPS_JWT_SECRET": str(settings.jwt_secret),
+            "CAREEROPS_WRITER": "offline",
+            "CAREEROPS_WRITER_PACE_MS": "0",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "api", *args]
+
+
+async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    async with httpx.AsyncClient() as client:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"process exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{base_url}/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{base_url} never became healthy")
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+@contextlib.asynccontextmanager
+async def api_process(env: Mapping[str, str], *extra_args: str) -> AsyncIterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        command("api", "--port", str(port), *extra_args), env=dict(env), cwd=ROOT
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        await wait_healthy(base_url, process)
+        yield base_url
+    finally:
+        stop(process)
+
+
+@contextlib.asynccontextmanager
+async def worker_process(env: Mapping[str, str]) -> AsyncIterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command("worker"), env=dict(env), cwd=ROOT)
+    try:
+        yield process
+    finally:
+        stop(process)

@@ -1,0 +1,123 @@
+"""The consumer loop: poison messages, duplicates, empty letters, transient errors."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+from broker.base import Broker, JobMessage
+from core.jobs import JobKind
+from db.connection import Db
+from tests.client import Api
+from tests.conftest import StartApi, StartWorker
+from worker.outcomes import Retry
+from worker.writers.base import LetterRequest
+
+
+async def publish_raw(broker: Broker, body: bytes) -> None:
+    await broker.publish_raw(body)  # type: ignore[attr-defined]
+
+
+async def test_poison_messages_are_dead_lettered_and_the_worker_keeps_consuming(
+    api: Api, broker: Broker
+) -> None:
+    not_json = b"\x00\xffnot json"
+    unknown_kind = json.dumps({"job_id": str(uuid.uuid4()), "kind": "horoscope"}).encode()
+    missing_job = JobMessage(str(uuid.uuid4()), JobKind.COVER_LETTER).to_json()
+    for body in (not_json, unknown_kind, missing_job, b'{"job_id": 7}'):
+        await publish_raw(broker, body)
+
+    token = await api.register()
+    job = await api.create_job(token)
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    assert done["coverLetter"]
+    dead = await broker.dead_letters()
+    assert not_json in dead and unknown_kind in dead and b'{"job_id": 7}' in dead
+    assert missing_job not in dead, "a message for a job that does not exist is dropped, not parked"
+
+
+async def test_a_duplicate_message_for_a_finished_job_changes_nothing(
+    api: Api, broker: Broker, db: Db
+) -> None:
+    token = await api.register()
+    job = await api.create_job(token)
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    await broker.publish_job(JobMessage(job["id"], JobKind.COVER_LETTER))
+    second = await api.create_job(token)
+    await api.wait_for_status(token, second["id"], "COMPLETED")
+
+    again = await api.job(token, job["id"])
+    assert again == done
+
+
+class EmptyWriter:
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        for chunk in ("", "  ", "\n"):
+            yield chunk
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_an_empty_letter_fails_the_job_with_a_readable_error(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    await start_worker(EmptyWriter())
+    token = await api.register()
+    job = await api.create_job(token)
+
+    failed = await api.wait_for_status(token, job["id"], "FAILED")
+
+    assert failed["error"] == "The writer returned an empty letter."
+    assert failed["attempts"] == 1 and failed["coverLetter"] is None
+
+
+class FlakyWriter:
+    """Fails transiently after a few words, ``failures`` times, then writes."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        self.calls += 1
+        yield f"Attempt {self.calls} says hello. "
+        if self.calls <= self.failures:
+            raise Retry("The writer timed out.", after=0.2)
+        yield "Dear team, this letter is complete."
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_transient_error_retries_from_empty_text_with_a_new_attempt(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    await start_worker(FlakyWriter(failures=2))
+    token = await api.register()
+    job = await api.create_job(token)
+
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    assert done["attempts"] == 3
+    assert done["coverLetter"] == "Attempt 3 says hello. Dear team, this letter is complete."
+
+
+async def test_attempts_exhausted_fail_the_job_and_dead_letter_its_message(
+    start_api: StartApi, start_worker: StartWorker, broker: Broker
+) -> None:
+    api = await start_api()
+    await start_worker(FlakyWriter(failures=99), max_attempts=3)
+    token = await api.register()
+    job = await api.create_job(token)
+
+    failed = await api.wait_for_status(token, job["id"], "FAILED")
+
+    assert failed["attempts"] == 3
+    assert failed["error"].startswith("Gave up after 3 attempts: The writer timed out.")
+    await asyncio.sleep(0.2)
+    assert JobMessage(job["id"], JobKind.COVER_LETTER).to_json() in await broker.dead_letters()

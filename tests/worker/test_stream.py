@@ -1,0 +1,84 @@
+"""Coalesced flushes: one UPDATE + one DELTA per ~100 ms or per N characters."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from tests.client import assemble
+from tests.conftest import StartApi, StartWorker
+from worker.writers.base import LetterRequest
+
+
+class CharByCharWriter:
+    """2,000 one-character chunks with no pause: a naive worker would flush 2,000 times."""
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        for n in range(2000):
+            yield "abcdefghij"[n % 10]
+            if n % 50 == 0:
+                await asyncio.sleep(0)
+
+    async def close(self) -> None:
+        pass
+
+
+class PausingWriter:
+    """A few words, then a long silence, then the rest."""
+
+    def __init__(self) -> None:
+        self.resumed_at = 0.0
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        yield "Dear team,"
+        await asyncio.sleep(1.0)
+        self.resumed_at = time.monotonic()
+        yield " thank you."
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_many_tiny_chunks_are_coalesced_by_size(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    subscription = asyncio.create_task(api.job_events(token, job["id"]))
+    await asyncio.sleep(0.2)
+    await start_worker(CharByCharWriter(), flush_chars=200, flush_interval_ms=10_000)
+
+    events = await subscription
+
+    deltas = [event for event in events if event["type"] == "DELTA"]
+    assert len(deltas) == 10
+    assert all(len(event["delta"]) == 200 for event in deltas)
+    assert len(assemble(events)) == 2000
+
+
+async def test_text_waiting_through_a_pause_is_flushed_within_the_interval(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    writer = PausingWriter()
+    async with api.socket(token) as socket:
+        await socket.ack()
+        from tests.client import JOB_EVENTS
+
+        operation = await socket.subscribe(JOB_EVENTS, {"id": job["id"]})
+        await start_worker(writer, flush_interval_ms=100, flush_chars=10_000)
+        first_delta = None
+        while first_delta is None:
+            payload = await socket.next_payload(operation)
+            assert payload is not None
+            event = payload["data"]["jobEvents"]
+            if event["type"] == "DELTA":
+                first_delta = event
+                received_at = time.monotonic()
+
+    assert first_delta["delta"] == "Dear team,"
+    assert writer.resumed_at == 0.0 or received_at < writer.resumed_at, (
+        "the first words reached the client during the writer's pause"
+    )
