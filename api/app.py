@@ -40,7 +40,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with contextlib.AsyncExitStack() as stack:
-            database = db or await stack.enter_async_context(Db(_required(settings.database_url)))
+            database = db
+            if database is None:
+                database = await stack.enter_async_context(Db(_required(settings.database_url)))
             bus = broker
             if bus is None:
                 bus = from_url(_required(settings.amqp_url), prefix=settings.amqp_prefix)
@@ -65,7 +67,11 @@ def create_app(
 
 
 async def _start_embedded_worker(
-    stack: contextlib.AsyncExitStack, settings: Settings, db: Db, broker: Broker, writer: Writer | None
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    db: Db,
+    broker: Broker,
+    writer: Writer | None,
 ) -> None:
     from worker.main import worker_running
 

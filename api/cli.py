@@ -1,10 +1,10 @@
 """``careerops``: run the service, migrate the database, export the schema.
 
-  careerops dev [--host H] [--port P]     API + worker on SQLite and the in-memory broker
-  careerops api [--host H] [--port P]     the API process (Postgres + RabbitMQ)
-  careerops worker [--concurrency N]      a worker process (Postgres + RabbitMQ)
-  careerops migrate                       create or upgrade the database schema
-  careerops export-schema [--output F]    print the GraphQL SDL
+careerops dev [--host H] [--port P]     API + worker on SQLite and the in-memory broker
+careerops api [--host H] [--port P]     the API process (Postgres + RabbitMQ)
+careerops worker [--concurrency N]      a worker process (Postgres + RabbitMQ)
+careerops migrate                       create or upgrade the database schema
+careerops export-schema [--output F]    print the GraphQL SDL
 """
 
 import argparse
@@ -61,7 +61,10 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.for_dev().require(broker=True)
     assert settings.database_url is not None
     migrate(settings.database_url)
-    print(f"careerops dev: GraphiQL at http://{args.host or settings.host}:{args.port or settings.port}/graphql")
+    print(
+        f"careerops dev: GraphiQL at "
+        f"http://{args.host or settings.host}:{args.port or settings.port}/graphql"
+    )
     return _serve(settings, args, dev=True)
 
 

@@ -17,7 +17,7 @@ from aio_pika.abc import (
     ConsumerTag,
 )
 
-from broker.base import BrokerUnavailable, Delivery, JobHandler, JobMessage, Outcome, Resync, RESYNC
+from broker.base import RESYNC, BrokerUnavailable, Delivery, JobHandler, JobMessage, Outcome, Resync
 from core.events import JobEvent
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,12 @@ class RabbitBroker:
     async def connect(self) -> None:
         # Publishing and consuming on separate connections: a blocked publisher
         # (memory or disk alarm) must never stop acks from flowing.
-        self._publisher = await aio_pika.connect_robust(self.url, client_properties={"connection_name": "careerops-publish"})
-        self._consumer = await aio_pika.connect_robust(self.url, client_properties={"connection_name": "careerops-consume"})
+        self._publisher = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": "careerops-publish"}
+        )
+        self._consumer = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": "careerops-consume"}
+        )
         self._confirm_channel = await self._publisher.channel(publisher_confirms=True)
         await declare_topology(self._confirm_channel, self.names)
         event_channel = await self._publisher.channel(publisher_confirms=False)

@@ -15,6 +15,9 @@ DEV_DATABASE_URL = "sqlite:///./careerops.db"
 MEMORY_BROKER_URL = "memory://"
 
 
+_WRITERS: dict[str, WriterName] = {"offline": "offline", "openai": "openai"}
+
+
 class SettingsError(Exception):
     """A setting is missing or unusable; the message names the variable."""
 
@@ -60,15 +63,18 @@ class Settings:
         config = Config(environ=environ)
         api_key = config("OPENAI_API_KEY", cast=Secret, default=None)
         default_writer: WriterName = "openai" if api_key and str(api_key) else "offline"
-        writer = config("CAREEROPS_WRITER", default=default_writer)
-        if writer not in ("offline", "openai"):
-            raise SettingsError(f"CAREEROPS_WRITER must be 'offline' or 'openai', not {writer!r}")
+        chosen = config("CAREEROPS_WRITER", default=default_writer)
+        writer = _WRITERS.get(chosen)
+        if writer is None:
+            raise SettingsError(f"CAREEROPS_WRITER must be 'offline' or 'openai', not {chosen!r}")
         return cls(
             database_url=config("CAREEROPS_DATABASE_URL", default=None),
             amqp_url=config("CAREEROPS_AMQP_URL", default=None),
             amqp_prefix=config("CAREEROPS_AMQP_PREFIX", default=""),
             jwt_secret=config("CAREEROPS_JWT_SECRET", cast=Secret, default=None),
-            jwt_ttl_seconds=config("CAREEROPS_JWT_TTL_SECONDS", cast=int, default=cls.jwt_ttl_seconds),
+            jwt_ttl_seconds=config(
+                "CAREEROPS_JWT_TTL_SECONDS", cast=int, default=cls.jwt_ttl_seconds
+            ),
             writer=writer,
             writer_pace_ms=config("CAREEROPS_WRITER_PACE_MS", cast=int, default=cls.writer_pace_ms),
             openai_api_key=api_key,

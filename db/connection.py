@@ -65,7 +65,9 @@ class Db:
         with _unavailable_as_error():
             return await self.database.fetch_one(sql, dict(values or {}))
 
-    async def fetch_all(self, sql: str, values: Mapping[str, Any] | None = None) -> Sequence[Record]:
+    async def fetch_all(
+        self, sql: str, values: Mapping[str, Any] | None = None
+    ) -> Sequence[Record]:
         with _unavailable_as_error():
             return await self.database.fetch_all(sql, dict(values or {}))
 

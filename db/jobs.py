@@ -318,7 +318,9 @@ async def list_jobs(
         values["status"] = status.value
     total = await db.fetch_val(f"SELECT COUNT(*) FROM jobs WHERE {' AND '.join(filters)}", values)
     if after is not None:
-        filters.append("(created_at < :after_time OR (created_at = :after_time AND id < :after_id))")
+        filters.append(
+            "(created_at < :after_time OR (created_at = :after_time AND id < :after_id))"
+        )
         values["after_time"] = db.time(after[0])
         values["after_id"] = after[1]
     records = await db.fetch_all(

@@ -9,7 +9,9 @@ from resolvers.ids import is_job_id
 
 async def own_job(info: Info, job_id: str) -> JobRecord:
     user = info.context.require_user()
-    record = await jobs.get_job(info.context.db, job_id, user_id=user.id) if is_job_id(job_id) else None
+    record = (
+        await jobs.get_job(info.context.db, job_id, user_id=user.id) if is_job_id(job_id) else None
+    )
     if record is None:
         raise NotFound("Job not found.")
     return record

@@ -25,7 +25,10 @@ def _require_length(field: str, value: str, *, minimum: int, maximum: int) -> No
 def validate_cover_letter_input(data: CoverLetterInput) -> None:
     _require_length("jobDescription", data.job_description, minimum=1, maximum=JOB_DESCRIPTION_MAX)
     _require_length("cvText", data.cv_text, minimum=1, maximum=CV_TEXT_MAX)
-    for field, value in (("companyName", data.company_name), ("applicantName", data.applicant_name)):
+    for field, value in (
+        ("companyName", data.company_name),
+        ("applicantName", data.applicant_name),
+    ):
         if value is not None and len(value) > NAME_MAX:
             raise BadUserInput(field, f"{field} must be at most {NAME_MAX} characters.")
 

@@ -39,7 +39,9 @@ class Api:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def execute(self, query: str, variables: Json | None = None, token: str | None = None) -> Json:
+    async def execute(
+        self, query: str, variables: Json | None = None, token: str | None = None
+    ) -> Json:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
@@ -47,14 +49,18 @@ class Api:
         result: Json = response.json()
         return result
 
-    async def data(self, query: str, variables: Json | None = None, token: str | None = None) -> Json:
+    async def data(
+        self, query: str, variables: Json | None = None, token: str | None = None
+    ) -> Json:
         result = await self.execute(query, variables, token)
         if result.get("errors"):
             raise GraphQLErrors(result["errors"])
         data: Json = result["data"]
         return data
 
-    async def error(self, query: str, variables: Json | None = None, token: str | None = None) -> Json:
+    async def error(
+        self, query: str, variables: Json | None = None, token: str | None = None
+    ) -> Json:
         """The first error of a request that must fail."""
         result = await self.execute(query, variables, token)
         assert result.get("errors"), f"expected an error, got {result}"
@@ -70,7 +76,9 @@ class Api:
         token: str = data["register"]["token"]
         return token
 
-    async def create_job(self, token: str, idempotency_key: str | None = None, **fields: Any) -> Json:
+    async def create_job(
+        self, token: str, idempotency_key: str | None = None, **fields: Any
+    ) -> Json:
         payload = {**SAMPLE_INPUT, **fields}
         data = await self.data(
             "mutation($i: CoverLetterInput!, $k: String) {"
@@ -91,7 +99,9 @@ class Api:
         job: Json | None = data["job"]
         return job
 
-    async def wait_for_status(self, token: str, job_id: str, *statuses: str, timeout: float = 20) -> Json:
+    async def wait_for_status(
+        self, token: str, job_id: str, *statuses: str, timeout: float = 20
+    ) -> Json:
         async def poll() -> Json:
             while True:
                 job = await self.job(token, job_id)
@@ -102,7 +112,9 @@ class Api:
         return await asyncio.wait_for(poll(), timeout)
 
     @asynccontextmanager
-    async def socket(self, token: str | None, protocol: str = TRANSPORT_WS) -> AsyncIterator["Socket"]:
+    async def socket(
+        self, token: str | None, protocol: str = TRANSPORT_WS
+    ) -> AsyncIterator["Socket"]:
         async with websockets.connect(self.ws_url, subprotocols=[protocol]) as connection:  # type: ignore[list-item]
             socket = Socket(connection, protocol)
             await socket.init(token)
@@ -170,7 +182,11 @@ class Socket:
         operation_id = str(self._ids)
         kind = "subscribe" if self.protocol == TRANSPORT_WS else "start"
         await self.send(
-            {"id": operation_id, "type": kind, "payload": {"query": query, "variables": variables or {}}}
+            {
+                "id": operation_id,
+                "type": kind,
+                "payload": {"query": query, "variables": variables or {}},
+            }
         )
         return operation_id
 
@@ -185,7 +201,9 @@ class Socket:
         if message["type"] == "complete":
             return None
         if message["type"] == "error":
-            raise GraphQLErrors(message["payload"] if isinstance(message["payload"], list) else [message["payload"]])
+            raise GraphQLErrors(
+                message["payload"] if isinstance(message["payload"], list) else [message["payload"]]
+            )
         assert message["type"] in ("next", "data"), message
         payload: Json = message["payload"]
         if payload.get("errors"):

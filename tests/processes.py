@@ -25,7 +25,11 @@ def free_port() -> int:
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("CAREEROPS_", "OPENAI_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CAREEROPS_", "OPENAI_"))
+    }
     env.update(
         {
             "CAREEROPS_DATABASE_URL": settings.database_url or "",
@@ -45,7 +49,9 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "api", *args]
 
 
-async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+async def wait_healthy(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float = 20
+) -> None:
     async with httpx.AsyncClient() as client:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:

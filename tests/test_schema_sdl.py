@@ -25,7 +25,10 @@ def test_schema_graphql_is_the_export_of_the_code() -> None:
     exported = export_sdl()
     if committed != exported:
         diff = "".join(difflib.unified_diff(committed.splitlines(True), exported.splitlines(True)))
-        pytest.fail(f"schema.graphql is stale; run `careerops export-schema --output schema.graphql`\n{diff}")
+        pytest.fail(
+            "schema.graphql is stale; run `careerops export-schema --output schema.graphql`\n"
+            + diff
+        )
 
 
 def test_the_contract_copy_matches_shared_api_md() -> None:

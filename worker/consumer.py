@@ -7,8 +7,8 @@ import random
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 
-from broker.outbox import enqueue
 from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessage, Outcome
+from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
 from db import jobs
@@ -122,7 +122,10 @@ class Worker:
             while True:
                 await asyncio.sleep(interval)
                 owned = await jobs.renew_lease(
-                    self.deps.db, stream.job.id, attempt=stream.attempt, lease_until=self._lease_deadline()
+                    self.deps.db,
+                    stream.job.id,
+                    attempt=stream.attempt,
+                    lease_until=self._lease_deadline(),
                 )
                 if not owned:
                     stream.lease_lost = True
@@ -176,7 +179,11 @@ class Worker:
             reason = f"Gave up after {settings.max_attempts} attempts: {retry.reason}"
             failed = await self._fail(stream, reason)
             return Outcome.DEAD_LETTER if failed else Outcome.ACK
-        delay = retry.after if retry.after is not None else self.backoff(job.attempts - job.attempts_base)
+        delay = (
+            retry.after
+            if retry.after is not None
+            else self.backoff(job.attempts - job.attempts_base)
+        )
         pending = await jobs.transition(
             self.deps.db,
             job.id,
@@ -202,7 +209,7 @@ class Worker:
         """Exponential with full jitter over the upper half, capped."""
         settings = self.deps.settings
         ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
-        return ceiling * random.uniform(0.5, 1.0)
+        return float(ceiling * random.uniform(0.5, 1.0))
 
     async def _publish(self, job: JobRecord) -> None:
         await self.deps.broker.publish_event(job.to_event(EventType.STATUS))

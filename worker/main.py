@@ -40,9 +40,13 @@ async def worker_running(
         if writer is None:
             writer = writer_from_settings(settings)
             stack.push_async_callback(writer.close)
-        worker = Worker(WorkerDeps(db=db, broker=broker, writer=writer, settings=settings), handlers)
+        worker = Worker(
+            WorkerDeps(db=db, broker=broker, writer=writer, settings=settings), handlers
+        )
         if sweep:
-            stack.push_async_callback(_cancel, asyncio.create_task(run_sweeper(db, broker, settings)))
+            stack.push_async_callback(
+                _cancel, asyncio.create_task(run_sweeper(db, broker, settings))
+            )
         await broker.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
         stack.push_async_callback(broker.stop_consuming)
         yield worker

@@ -20,4 +20,6 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
     # Verified even for an unknown email, so both refusals take the same time.
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated(_REFUSED)
-    return AuthPayload(token=issue_token(user.id, info.context.settings), user=User.from_record(user))
+    return AuthPayload(
+        token=issue_token(user.id, info.context.settings), user=User.from_record(user)
+    )

@@ -17,4 +17,6 @@ async def register(info: Info, email: str, password: str) -> AuthPayload:
     )
     if user is None:
         raise Conflict("An account with this email already exists.")
-    return AuthPayload(token=issue_token(user.id, info.context.settings), user=User.from_record(user))
+    return AuthPayload(
+        token=issue_token(user.id, info.context.settings), user=User.from_record(user)
+    )

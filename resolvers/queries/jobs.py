@@ -21,7 +21,9 @@ async def jobs(
         first=first,
         after=decode_cursor(after) if after else None,
     )
-    edges = [JobEdge(cursor=encode_cursor(record), node=Job.from_record(record)) for record in page.jobs]
+    edges = [
+        JobEdge(cursor=encode_cursor(record), node=Job.from_record(record)) for record in page.jobs
+    ]
     return JobConnection(
         edges=edges,
         page_info=PageInfo(

@@ -10,7 +10,8 @@ from schema.types.job import Job
 
 
 @strawberry.subscription(
-    permission_classes=[IsAuthenticated], description="the caller's jobs, each time one changes status"
+    permission_classes=[IsAuthenticated],
+    description="the caller's jobs, each time one changes status",
 )
 async def my_jobs(info: Info) -> AsyncGenerator[Job, None]:
     user = info.context.require_user()

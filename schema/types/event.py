@@ -2,7 +2,8 @@ from datetime import datetime
 
 import strawberry
 
-from core.events import EventType, JobEvent as JobEventRecord
+from core.events import EventType
+from core.events import JobEvent as JobEventRecord
 from core.jobs import JobStatus
 
 

@@ -10,7 +10,16 @@ import pytest
 from core.settings import Settings
 from tests.client import Api, assemble
 from tests.conftest import database_url
-from tests.processes import ROOT, api_process, command, environment, free_port, stop, wait_healthy, worker_process
+from tests.processes import (
+    ROOT,
+    api_process,
+    command,
+    environment,
+    free_port,
+    stop,
+    wait_healthy,
+    worker_process,
+)
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
@@ -38,14 +47,20 @@ async def test_a_subscription_on_one_api_sees_every_event_of_a_job_created_on_an
 
 @pytest.mark.parametrize(
     ("variable", "args"),
-    [("CAREEROPS_DATABASE_URL", ["api"]), ("CAREEROPS_AMQP_URL", ["worker"]), ("CAREEROPS_JWT_SECRET", ["api"])],
+    [
+        ("CAREEROPS_DATABASE_URL", ["api"]),
+        ("CAREEROPS_AMQP_URL", ["worker"]),
+        ("CAREEROPS_JWT_SECRET", ["api"]),
+    ],
 )
 def test_production_processes_refuse_to_start_without_a_setting(
     settings: Settings, variable: str, args: list[str]
 ) -> None:
     env = environment(settings)
     del env[variable]
-    result = subprocess.run(command(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        command(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == f"careerops: {variable} is not set"
 
@@ -54,7 +69,11 @@ def test_production_processes_refuse_to_start_without_a_setting(
 async def test_careerops_dev_runs_a_job_end_to_end_on_the_embedded_default(
     settings: Settings, tmp_path: Path
 ) -> None:
-    env = environment(settings, CAREEROPS_DATABASE_URL=f"sqlite:///{tmp_path}/dev.db", CAREEROPS_WRITER_PACE_MS="1")
+    env = environment(
+        settings,
+        CAREEROPS_DATABASE_URL=f"sqlite:///{tmp_path}/dev.db",
+        CAREEROPS_WRITER_PACE_MS="1",
+    )
     for key in ("CAREEROPS_AMQP_URL", "CAREEROPS_JWT_SECRET"):
         del env[key]
     port = free_port()
@@ -103,7 +122,8 @@ async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
 
 
 def test_export_schema_prints_the_committed_sdl() -> None:
-    result = subprocess.run(command("export-schema"), cwd=ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        command("export-schema"), cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text()
-

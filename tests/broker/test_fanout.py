@@ -8,7 +8,9 @@ from core.events import EventType, JobEvent
 from core.jobs import JobStatus
 
 
-def event(job_id: str, seq: int, type: EventType = EventType.DELTA, user_id: str = "u1") -> JobEvent:
+def event(
+    job_id: str, seq: int, type: EventType = EventType.DELTA, user_id: str = "u1"
+) -> JobEvent:
     return JobEvent(
         job_id=job_id,
         user_id=user_id,

@@ -20,7 +20,9 @@ LEGAL = {
 
 
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(JobStatus, JobStatus)))
-def test_every_pair_is_legal_exactly_when_the_design_says(source: JobStatus, target: JobStatus) -> None:
+def test_every_pair_is_legal_exactly_when_the_design_says(
+    source: JobStatus, target: JobStatus
+) -> None:
     assert can_transition(source, target) == ((source, target) in LEGAL)
     assert (source in allowed_from(target)) == ((source, target) in LEGAL)
 
@@ -36,5 +38,9 @@ def test_terminal_and_active_split_the_statuses() -> None:
 
 def test_statuses_are_their_graphql_names() -> None:
     assert [status.value for status in JobStatus] == [
-        "PENDING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"
+        "PENDING",
+        "PROCESSING",
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
     ]

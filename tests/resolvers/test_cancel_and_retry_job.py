@@ -79,7 +79,11 @@ async def test_retry_runs_a_cancelled_job_again_to_completion_from_empty_text(
 
     assert retried["status"] == "PENDING" and retried["partialText"] == ""
     assert events[0]["type"] == "SNAPSHOT" and events[0]["text"] == ""
-    assert (events[1]["type"], events[1]["status"], events[1]["text"]) == ("STATUS", "PROCESSING", "")
+    assert (events[1]["type"], events[1]["status"], events[1]["text"]) == (
+        "STATUS",
+        "PROCESSING",
+        "",
+    )
     assert events[1]["attempt"] == 2
     done = await api.job(token, job["id"])
     assert done is not None and done["status"] == "COMPLETED" and done["attempts"] == 2

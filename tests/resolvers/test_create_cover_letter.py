@@ -23,7 +23,9 @@ INVALID_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("field", "change"), INVALID_INPUTS, ids=[f"{f}-{i}" for i, (f, _) in enumerate(INVALID_INPUTS)])
+@pytest.mark.parametrize(
+    ("field", "change"), INVALID_INPUTS, ids=[f"{f}-{i}" for i, (f, _) in enumerate(INVALID_INPUTS)]
+)
 async def test_each_limit_is_bad_user_input_with_its_field_and_writes_nothing(
     api: Api, db: Db, field: str, change: dict[str, str]
 ) -> None:

@@ -104,5 +104,5 @@ async def test_two_subscriptions_on_one_socket_each_get_their_own_job(
             events.setdefault(operations[message["id"]], []).append(event)
     assert {e["jobId"] for e in events[first["id"]]} == {first["id"]}
     assert {e["jobId"] for e in events[second["id"]]} == {second["id"]}
-    assert "First Co" in assemble(events[first["id"]])  # type: ignore[arg-type]
-    assert "Second Co" in assemble(events[second["id"]])  # type: ignore[arg-type]
+    assert "First Co" in assemble(events[first["id"]])
+    assert "Second Co" in assemble(events[second["id"]])

@@ -12,7 +12,9 @@ PAGE = (
 )
 
 
-async def test_pages_walk_every_job_newest_first_without_gaps_or_repeats(start_api: StartApi) -> None:
+async def test_pages_walk_every_job_newest_first_without_gaps_or_repeats(
+    start_api: StartApi,
+) -> None:
     api = await start_api()
     token = await api.register()
     created = [(await api.create_job(token))["id"] for _ in range(7)]
@@ -35,7 +37,9 @@ async def test_status_filter(start_api: StartApi) -> None:
     token = await api.register()
     kept = await api.create_job(token)
     cancelled = await api.create_job(token)
-    await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": cancelled["id"]}, token)
+    await api.data(
+        "mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": cancelled["id"]}, token
+    )
 
     pending = (await api.data(PAGE, {"first": 10, "status": "PENDING"}, token))["jobs"]
     gone = (await api.data(PAGE, {"first": 10, "status": "CANCELLED"}, token))["jobs"]

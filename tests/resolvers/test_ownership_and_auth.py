@@ -3,8 +3,8 @@
 import json
 import uuid
 
-import websockets
 import pytest
+import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.client import JOB_EVENTS, LEGACY_WS, TRANSPORT_WS, Api, GraphQLErrors
@@ -16,11 +16,17 @@ async def test_another_users_job_is_invisible(api: Api) -> None:
     job = await api.create_job(owner)
 
     assert await api.job(stranger, job["id"]) is None
-    cancel = await api.error("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job["id"]}, stranger)
+    cancel = await api.error(
+        "mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job["id"]}, stranger
+    )
     assert cancel["extensions"]["code"] == "NOT_FOUND"
-    retry = await api.error("mutation($id: ID!) { retryJob(id: $id) { id } }", {"id": job["id"]}, stranger)
+    retry = await api.error(
+        "mutation($id: ID!) { retryJob(id: $id) { id } }", {"id": job["id"]}, stranger
+    )
     assert retry["extensions"]["code"] == "NOT_FOUND"
-    delete = await api.error("mutation($id: ID!) { deleteJob(id: $id) }", {"id": job["id"]}, stranger)
+    delete = await api.error(
+        "mutation($id: ID!) { deleteJob(id: $id) }", {"id": job["id"]}, stranger
+    )
     assert delete["extensions"]["code"] == "NOT_FOUND"
     listing = await api.data("{ jobs { totalCount edges { node { id } } } }", token=stranger)
     assert listing["jobs"] == {"totalCount": 0, "edges": []}
@@ -81,24 +87,29 @@ async def test_register_login_and_me(api: Api) -> None:
     email = f"Person-{uuid.uuid4().hex[:6]}@Example.com "
     token = await api.register(email, "a long password")
     login = await api.data(
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { email } } }",
+        "mutation($e: String!, $p: String!) {"
+        " login(email: $e, password: $p) { token user { email } } }",
         {"e": email.strip().upper(), "p": "a long password"},
     )
     assert login["login"]["user"]["email"] == email.strip().lower()
     me = await api.data("{ me { email createdAt } }", token=login["login"]["token"])
     assert me["me"]["email"] == email.strip().lower()
-    assert (await api.data("{ me { email } }", token=token))["me"] == {"email": email.strip().lower()}
+    assert (await api.data("{ me { email } }", token=token))["me"] == {
+        "email": email.strip().lower()
+    }
 
 
 async def test_register_twice_is_a_conflict_and_wrong_password_is_unauthenticated(api: Api) -> None:
     email = f"twice-{uuid.uuid4().hex[:6]}@example.com"
     await api.register(email, "first password")
     again = await api.error(
-        'mutation($e: String!) { register(email: $e, password: "another one") { token } }', {"e": email}
+        'mutation($e: String!) { register(email: $e, password: "another one") { token } }',
+        {"e": email},
     )
     assert again["extensions"]["code"] == "CONFLICT"
     wrong = await api.error(
-        'mutation($e: String!) { login(email: $e, password: "wrong password") { token } }', {"e": email}
+        'mutation($e: String!) { login(email: $e, password: "wrong password") { token } }',
+        {"e": email},
     )
     unknown = await api.error(
         'mutation { login(email: "nobody@example.com", password: "wrong password") { token } }'

@@ -13,11 +13,29 @@ from resolvers.subscriptions.stream import job_event_stream
 
 NOW = datetime.now(UTC)
 ROW = JobRecord(
-    id="j", user_id="u", kind=JobKind.COVER_LETTER, status=JobStatus.PROCESSING, tone="FORMAL",
-    job_description="d", cv_text="c", company_name=None, applicant_name=None,
-    partial_text="Dear", cover_letter=None, progress=0.1, seq=3, attempts=1, attempts_base=0,
-    error=None, idempotency_key=None, available_at=NOW, lease_until=None, published_at=None,
-    created_at=NOW, updated_at=NOW, completed_at=None,
+    id="j",
+    user_id="u",
+    kind=JobKind.COVER_LETTER,
+    status=JobStatus.PROCESSING,
+    tone="FORMAL",
+    job_description="d",
+    cv_text="c",
+    company_name=None,
+    applicant_name=None,
+    partial_text="Dear",
+    cover_letter=None,
+    progress=0.1,
+    seq=3,
+    attempts=1,
+    attempts_base=0,
+    error=None,
+    idempotency_key=None,
+    available_at=NOW,
+    lease_until=None,
+    published_at=None,
+    created_at=NOW,
+    updated_at=NOW,
+    completed_at=None,
 )
 
 
@@ -53,14 +71,24 @@ def inbox_with(*items: JobEvent | Resync) -> Subscription:
 
 
 async def test_snapshot_then_only_newer_events_in_order() -> None:
-    inbox = inbox_with(delta(2, "old"), delta(3, " dup"), delta(4, " Sir"), status(5, JobStatus.COMPLETED, "Dear Sir"))
+    inbox = inbox_with(
+        delta(2, "old"),
+        delta(3, " dup"),
+        delta(4, " Sir"),
+        status(5, JobStatus.COMPLETED, "Dear Sir"),
+    )
     events = await collect(job_event_stream(inbox, Rows(ROW)))
     assert events == [("SNAPSHOT", 3, "Dear"), ("DELTA", 4, " Sir"), ("STATUS", 5, "Dear Sir")]
 
 
 async def test_a_gap_sends_a_fresh_snapshot_from_the_row() -> None:
     later = dataclasses.replace(ROW, seq=6, partial_text="Dear Sir or")
-    inbox = inbox_with(delta(5, " Sir"), delta(6, " or"), delta(7, " Madam"), status(8, JobStatus.COMPLETED, "Dear Sir or Madam"))
+    inbox = inbox_with(
+        delta(5, " Sir"),
+        delta(6, " or"),
+        delta(7, " Madam"),
+        status(8, JobStatus.COMPLETED, "Dear Sir or Madam"),
+    )
     events = await collect(job_event_stream(inbox, Rows(ROW, later)))
     assert events == [
         ("SNAPSHOT", 3, "Dear"),
