@@ -1,0 +1,56 @@
+"""The container files: docker-compose validates, the image runs as a non-root user."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def compose(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("docker-compose") is None:
+        if os.environ.get("CI"):
+            pytest.fail("docker-compose is missing: scripts/test installs Debian's package")
+        pytest.skip("docker-compose (Debian's package) is not installed")
+    return subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_compose_file_is_valid_and_has_every_service() -> None:
+    result = compose("config", "--services", CAREEROPS_JWT_SECRET="s" * 40)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == {"postgres", "rabbitmq", "migrate", "api", "worker"}
+
+
+def test_compose_refuses_to_run_without_a_jwt_secret() -> None:
+    result = compose("config", "-q", CAREEROPS_JWT_SECRET="")
+    assert result.returncode != 0
+    assert "CAREEROPS_JWT_SECRET" in result.stderr
+
+
+def test_api_and_worker_wait_for_migrations_and_can_scale() -> None:
+    result = compose("config", CAREEROPS_JWT_SECRET="s" * 40)
+    assert result.returncode == 0, result.stderr
+    rendered = result.stdout
+    assert rendered.count("condition: service_completed_successfully") == 2
+    assert rendered.count("condition: service_healthy") >= 3
+    # A fixed host port would make `--scale api=2` collide.
+    assert not re.search(r"published: '?8000'?", rendered)
+
+
+def test_the_image_is_slim_non_root_with_a_healthcheck_and_no_dev_tools() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile
+    assert re.search(r"^USER careerops$", dockerfile, re.M)
+    assert "HEALTHCHECK" in dockerfile
+    assert "pip install ." in dockerfile and "[dev]" not in dockerfile
