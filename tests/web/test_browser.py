@@ -1,0 +1,277 @@
+"""The reference web client in a real headless Chromium, on the embedded stack."""
+
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from playwright.async_api import Browser, WebSocketRoute, expect
+
+from tests.client import Api
+from tests.web.conftest import CHROMIUM, StartSite
+from tests.web.pages import (
+    Tab,
+    assert_grows,
+    fill_form,
+    letter_text,
+    open_tab,
+    sign_up,
+    start_recording,
+    submit,
+    wait_for_status,
+    wait_for_text,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run scripts/install-browser.sh"
+    ),
+    pytest.mark.parametrize("stack", ["embedded"], indirect=True),
+]
+
+
+async def final_letter(api: Api, tab: Tab, job_id: str) -> str:
+    job = await api.job(await tab.token(), job_id)
+    assert job is not None and job["status"] == "COMPLETED", job
+    return str(job["coverLetter"])
+
+
+async def test_the_letter_grows_on_screen(browser: Browser, start_site: StartSite) -> None:
+    api = await start_site()
+    tab = await open_tab(browser, api.base_url, permissions=["clipboard-read", "clipboard-write"])
+    await sign_up(tab)
+    await fill_form(tab.page)
+    job_id = await submit(tab.page)
+    await start_recording(tab.page)
+    await wait_for_status(tab.page, "COMPLETED")
+
+    texts = assert_grows(await tab.samples())
+    assert len(texts) >= 3, texts
+    letter = await final_letter(api, tab, job_id)
+    assert await letter_text(tab.page) == letter
+    await expect(tab.page.get_by_test_id("progress")).to_have_text("100%")
+    await expect(tab.page.get_by_test_id("attempt")).to_have_text("Attempt 1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await tab.page.screenshot(path=ARTIFACTS / "job-view.png", full_page=True)
+
+    await tab.page.get_by_role("button", name="Copy", exact=True).click()
+    await expect(tab.page.get_by_text("Copied to clipboard.")).to_be_visible()
+    assert await tab.page.evaluate("navigator.clipboard.readText()") == letter
+    async with tab.page.expect_download() as download_info:
+        await tab.page.get_by_role("button", name="Download .txt").click()
+    download = await download_info.value
+    assert download.suggested_filename == "cover-letter-acme-analytics.txt"
+    saved = Path(await download.path())
+    assert await asyncio.to_thread(saved.read_text, encoding="utf-8") == letter
+    tab.assert_clean()
+
+
+async def test_the_form_shows_and_enforces_the_limits(
+    browser: Browser, start_site: StartSite, tmp_path: Path
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    await page.get_by_role("button", name="Write my letter").click()
+    await expect(page.get_by_text("This field is required.")).to_have_count(2)
+    await expect(page.get_by_label("Job description")).to_be_focused()
+
+    company = page.get_by_label("Company", exact=True)
+    await company.press_sequentially("x" * 205, delay=0)
+    assert len(await company.input_value()) == 200
+    await expect(page.locator("#companyName-count")).to_have_text("200 / 200")
+    await expect(page.get_by_text("Limit reached: 200 characters.")).to_be_visible()
+    await expect(page.locator("#jobDescription-count")).to_have_text("0 / 20,000")
+    await expect(page.locator("#cvText-count")).to_have_text("0 / 50,000")
+
+    cv = tmp_path / "cv.md"
+    cv.write_text("# Jordan Lee\n\nData engineer: Python, SQL, Airflow.\n", encoding="utf-8")
+    await page.get_by_label("Load CV from a file").set_input_files(cv)
+    await expect(page.get_by_label("Your CV", exact=True)).to_have_value(cv.read_text())
+    await page.get_by_label("Job description").fill("Data engineer at Initech. Python and SQL.")
+    await company.fill("Initech")
+    job_id = await submit(page)
+    await wait_for_status(page, "COMPLETED")
+    job = await api.job(await tab.token(), job_id)
+    assert job is not None
+    assert await letter_text(page) == job["coverLetter"]
+    assert "Initech" in job["coverLetter"]
+    tab.assert_clean()
+
+
+async def refuse(ws: WebSocketRoute) -> None:
+    """What a proxy that refuses websockets looks like to the page: the socket closes at once."""
+    await ws.close(code=1013, reason="blocked for this test")
+
+
+async def test_blocked_websockets_fall_back_to_polling(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=200)
+    tab = await open_tab(browser, api.base_url)
+    await tab.context.route_web_socket("**/graphql", refuse)
+    await sign_up(tab)
+    await fill_form(tab.page)
+    job_id = await submit(tab.page)
+    await start_recording(tab.page)
+    await expect(tab.page.get_by_test_id("live-note")).to_have_text(
+        "Live updates unavailable — refreshing every second"
+    )
+    await wait_for_status(tab.page, "COMPLETED")
+
+    samples = await tab.samples()
+    polled = assert_grows([sample for sample in samples if sample["polling"]])
+    assert len(polled) >= 2, polled
+    assert await letter_text(tab.page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+async def test_a_dropped_socket_polls_then_goes_live_again(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=400)
+    tab = await open_tab(browser, api.base_url)
+    blocked = False
+    open_sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+
+    async def proxy(ws: WebSocketRoute) -> None:
+        if blocked:
+            await refuse(ws)
+        else:
+            open_sockets.append((ws, ws.connect_to_server()))
+
+    await tab.context.route_web_socket("**/graphql", proxy)
+    await sign_up(tab)
+    await fill_form(tab.page)
+    job_id = await submit(tab.page)
+    await start_recording(tab.page)
+    await wait_for_text(tab.page, 40)
+    blocked = True
+    for page_side, server_side in open_sockets:
+        await server_side.close()
+        await page_side.close(code=1013, reason="dropped for this test")
+    note = tab.page.get_by_test_id("live-note")
+    await expect(note).to_be_visible()
+    blocked = False
+    await expect(note).to_be_hidden()
+    await wait_for_status(tab.page, "COMPLETED")
+
+    samples = await tab.samples()
+    assert_grows(samples)  # across the drop, the polling and the new SNAPSHOT
+    first_polled = next(i for i, sample in enumerate(samples) if sample["polling"])
+    assert any(
+        not sample["polling"] and sample["status"] == "PROCESSING"
+        for sample in samples[first_polled:]
+    ), "the page never went back to the live subscription before the letter was done"
+    assert await letter_text(tab.page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+async def test_cancel_then_retry(browser: Browser, start_site: StartSite) -> None:
+    api = await start_site(pace_ms=150)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    await fill_form(page)
+    job_id = await submit(page)
+    await wait_for_text(page, 60)
+    await page.get_by_role("button", name="Cancel", exact=True).click()
+    await wait_for_status(page, "CANCELLED")
+    cancelled = await api.job(await tab.token(), job_id)
+    assert cancelled is not None and cancelled["partialText"]
+    await expect(page.get_by_test_id("letter")).to_have_text(cancelled["partialText"])
+    history_row = page.locator(f"[data-job-id='{job_id}']")
+    await expect(history_row).to_contain_text("Cancelled")
+
+    await start_recording(page)
+    await page.get_by_role("button", name="Retry", exact=True).click()
+    await wait_for_status(page, "COMPLETED")
+    await expect(page.get_by_test_id("attempt")).to_have_text("Attempt 2")
+
+    samples = await tab.samples()
+    after_retry = samples[next(i for i, s in enumerate(samples) if s["status"] != "CANCELLED") :]
+    assert any(s["text"] == "" for s in after_retry), "the new attempt must start from empty"
+    second = [s for s in after_retry if s["attempt"] == "Attempt 2"]
+    texts = assert_grows(second)
+    assert len(texts) >= 3, texts
+    assert await letter_text(page) == await final_letter(api, tab, job_id)
+    await expect(history_row).to_contain_text("Completed")
+    tab.assert_clean()
+
+
+async def test_a_reload_reattaches_to_the_running_job(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=150)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    await fill_form(page)
+    job_id = await submit(page)
+    before = await wait_for_text(page, 200)
+    await wait_for_status(page, "PROCESSING")
+
+    await page.reload()
+    assert page.url.endswith(f"#/jobs/{job_id}")
+    after = await wait_for_text(page, len(before))
+    assert after.startswith(before), (before, after)
+    await start_recording(page)
+    await wait_for_status(page, "COMPLETED")
+    assert_grows(await tab.samples())
+    assert await letter_text(page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+async def test_two_users_never_see_each_others_jobs(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=10)
+    alice, bob = await open_tab(browser, api.base_url), await open_tab(browser, api.base_url)
+    await sign_up(alice)
+    await sign_up(bob)
+    await fill_form(alice.page, companyName="Alice Corp")
+    alice_job = await submit(alice.page)
+    await fill_form(bob.page, companyName="Bob Industries")
+    bob_job = await submit(bob.page)
+    for tab in (alice, bob):
+        await wait_for_status(tab.page, "COMPLETED")
+
+    for tab, mine, theirs in ((alice, alice_job, bob_job), (bob, bob_job, alice_job)):
+        rows = tab.page.locator("[data-testid=history] li")
+        await expect(rows).to_have_count(1)
+        assert await rows.get_attribute("data-job-id") == mine
+        await tab.page.goto(f"/#/jobs/{theirs}")
+        await expect(tab.page.get_by_role("heading", level=1)).to_have_text("Letter not found")
+        await expect(tab.page.get_by_test_id("letter")).to_have_text("")
+    await expect(alice.page.get_by_test_id("history")).not_to_contain_text("Bob Industries")
+    await expect(bob.page.get_by_test_id("history")).not_to_contain_text("Alice Corp")
+    alice.assert_clean()
+    bob.assert_clean()
+
+
+async def test_graphiql_runs_a_query_and_a_subscription(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    email = "graphiql@example.com"
+    token = await api.register(email)
+    job = await api.create_job(token)
+    await api.wait_for_status(token, job["id"], "COMPLETED")
+    headers = json.dumps({"Authorization": f"Bearer {token}"})
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+
+    await page.goto("/graphql?" + urlencode({"q": "query Me { me { email } }", "headers": headers}))
+    await page.locator(".graphiql-execute-button").click()
+    await expect(page.locator(".graphiql-response")).to_contain_text(email)
+
+    subscription = f'subscription {{ jobEvents(jobId: "{job["id"]}") {{ type status }} }}'
+    await page.goto("/graphql?" + urlencode({"q": subscription, "headers": headers}))
+    await page.locator(".graphiql-execute-button").click()
+    await expect(page.locator(".graphiql-response")).to_contain_text("SNAPSHOT")
+    await expect(page.locator(".graphiql-response")).to_contain_text("COMPLETED")
+    tab.assert_clean()

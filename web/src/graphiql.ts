@@ -1,0 +1,53 @@
+// GraphiQL at /graphql, bundled here so it works with no CDN and no network.
+
+import "graphiql/graphiql.css";
+import "./graphiql-page.css";
+
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
+import { GraphiQL } from "graphiql";
+import { createElement } from "react";
+import { createRoot } from "react-dom/client";
+
+const DEFAULT_QUERY = `# CareerOps GraphQL API
+#
+# 1. Run SignIn (or SignUp) and copy the token from the result.
+# 2. Open "Headers" below and paste:  {"Authorization": "Bearer <token>"}
+#    The same header is sent as the connection_init payload for
+#    subscriptions, so Watch works too.
+# 3. Choose an operation with the run button (or Ctrl-Enter).
+
+mutation SignUp {
+  register(email: "you@example.com", password: "a long password") { token }
+}
+
+mutation SignIn {
+  login(email: "you@example.com", password: "a long password") { token }
+}
+
+query RecentJobs {
+  jobs(first: 5) { edges { node { id status companyName createdAt } } }
+}
+
+subscription Watch {
+  jobEvents(jobId: "paste a job id") { seq type status attempt progress delta text }
+}
+`;
+
+const endpoint = new URL("/graphql", window.location.href);
+const socket = new URL(endpoint);
+socket.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
+// Editor headers become the websocket's connectionParams too (GraphiQL's toolkit merges them).
+const fetcher = createGraphiQLFetcher({ url: endpoint.href, subscriptionUrl: socket.href });
+const params = new URLSearchParams(window.location.search);
+
+createRoot(document.getElementById("graphiql") as HTMLElement).render(
+  createElement(GraphiQL, {
+    fetcher,
+    defaultQuery: DEFAULT_QUERY,
+    query: params.get("q") ?? undefined,
+    headers: params.get("headers") ?? undefined,
+    defaultHeaders: '{\n  "Authorization": "Bearer <token>"\n}',
+    defaultEditorToolsVisibility: "headers",
+    isHeadersEditorEnabled: true,
+  }),
+);

@@ -1,0 +1,93 @@
+// Sign in or create an account: one form, two buttons.
+
+import { h } from "../dom";
+import { ApiError, gql } from "../gql";
+import { PASSWORD_MIN } from "../limits";
+import type { Session } from "../session";
+
+const AUTH = (field: "login" | "register"): string =>
+  `mutation ($email: String!, $password: String!) {
+    ${field}(email: $email, password: $password) { token user { email } }
+  }`;
+
+interface AuthPayload {
+  token: string;
+  user: { email: string };
+}
+
+export function authView(onSignedIn: (session: Session) => void, notice = ""): HTMLElement {
+  const email = h("input", {
+    id: "email",
+    name: "email",
+    type: "email",
+    autocomplete: "username",
+    required: true,
+    maxlength: 320,
+  });
+  const password = h("input", {
+    id: "password",
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+    minlength: PASSWORD_MIN,
+    "aria-describedby": "password-hint",
+  });
+  const message = h("p", { class: "error", role: "alert", id: "auth-error" }, notice);
+  const form = h(
+    "form",
+    { class: "auth", novalidate: true, "aria-labelledby": "auth-title" },
+    h("h1", { id: "auth-title", tabindex: -1 }, "Sign in to CareerOps"),
+    h("p", { class: "lead" }, "Write a cover letter and watch it appear as it is written."),
+    h("div", { class: "field" }, h("label", { for: "email" }, "Email"), email),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "password" }, "Password"),
+      password,
+      h("p", { class: "hint", id: "password-hint" }, `At least ${PASSWORD_MIN} characters.`),
+    ),
+    message,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "primary", value: "login" }, "Sign in"),
+      h("button", { type: "submit", value: "register" }, "Create account"),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const action =
+      (event.submitter as HTMLButtonElement | null)?.value === "register" ? "register" : "login";
+    void submit(action);
+  });
+
+  async function submit(action: "login" | "register"): Promise<void> {
+    if (!email.value.trim() || password.value.length < PASSWORD_MIN) {
+      message.textContent = `Enter your email and a password of at least ${PASSWORD_MIN} characters.`;
+      return;
+    }
+    form.setAttribute("aria-busy", "true");
+    message.textContent = "";
+    try {
+      const variables = { email: email.value.trim(), password: password.value };
+      const data = await gql<Record<string, AuthPayload>>(AUTH(action), variables);
+      const payload = data[action];
+      onSignedIn({ token: payload.token, email: payload.user.email });
+    } catch (error) {
+      message.textContent = describe(error);
+    } finally {
+      form.removeAttribute("aria-busy");
+    }
+  }
+
+  return form;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof ApiError)) return "Something went wrong. Please try again.";
+  if (error.code === "RATE_LIMITED" && error.retryAfter) {
+    return `Too many attempts. Try again in ${Math.ceil(error.retryAfter)} seconds.`;
+  }
+  return error.message;
+}

@@ -1,0 +1,168 @@
+// One job: the letter streaming in, its status, attempt and progress, and what can be done with it.
+
+import { cancel, messageOf, remove, retry, type App, type View } from "../app";
+import { copyText, downloadText, letterFileName } from "../clipboard";
+import { h, show, when } from "../dom";
+import {
+  EMPTY_STREAM,
+  TERMINAL,
+  fetchJob,
+  snapshotOf,
+  titleOf,
+  type Job,
+  type Stream,
+} from "../jobs";
+import { JobWatcher } from "../watch";
+import { badge, deleteButton, setBadge } from "./widgets";
+
+export function jobView(app: App, id: string): View {
+  const title = h("h1", { tabindex: -1 }, "Cover letter");
+  const details = h("p", { class: "details" });
+  const status = badge();
+  status.dataset.testid = "status";
+  const attempt = h("span", { "data-testid": "attempt" });
+  const bar = h("progress", { max: 100, value: 0, "aria-label": "Progress" });
+  const percent = h("span", { "data-testid": "progress" }, "0%");
+  const note = h(
+    "p",
+    { class: "note", role: "status", "data-testid": "live-note", hidden: true },
+    "Live updates unavailable — refreshing every second",
+  );
+  const letter = h("div", {
+    class: "letter",
+    "data-testid": "letter",
+    "aria-live": "polite",
+    "aria-label": "Your cover letter",
+    tabindex: 0,
+  });
+  const failure = h("p", { class: "error", role: "alert", hidden: true });
+  const feedback = h("p", { class: "status", role: "status" });
+  let stream: Stream | null = null;
+  let shown = "";
+  let job: Job | null = null;
+
+  const act = (action: () => Promise<unknown>) => async (): Promise<void> => {
+    feedback.textContent = "";
+    try {
+      await action();
+    } catch (error) {
+      feedback.textContent = messageOf(error);
+    }
+  };
+  const cancelButton = h(
+    "button",
+    { type: "button", onclick: act(() => cancel(app, id)) },
+    "Cancel",
+  );
+  const retryButton = h("button", { type: "button", onclick: act(() => retry(app, id)) }, "Retry");
+  const copyButton = h("button", { type: "button", onclick: act(copy) }, "Copy");
+  const downloadButton = h(
+    "button",
+    {
+      type: "button",
+      onclick: act(async () => downloadText(shown, letterFileName(job?.companyName ?? null, id))),
+    },
+    "Download .txt",
+  );
+  const deleteNow = deleteButton(
+    "Delete this letter",
+    act(() => remove(app, id)),
+  );
+  const actions = h(
+    "div",
+    { class: "actions" },
+    cancelButton,
+    retryButton,
+    copyButton,
+    downloadButton,
+    deleteNow,
+  );
+
+  async function copy(): Promise<void> {
+    feedback.textContent = (await copyText(shown))
+      ? "Copied to clipboard."
+      : "Copy failed; select the text instead.";
+  }
+
+  function render(next: Stream): void {
+    stream = next;
+    setBadge(status, next.status);
+    attempt.textContent = next.attempt ? `Attempt ${next.attempt}` : "Not started";
+    const pct = Math.round(Math.min(Math.max(next.progress, 0), 1) * 100);
+    bar.value = pct;
+    percent.textContent = `${pct}%`;
+    // Append what is new, so screen readers announce only the new words.
+    if (next.text.startsWith(shown)) letter.append(next.text.slice(shown.length));
+    else letter.textContent = next.text;
+    shown = next.text;
+    letter.classList.toggle("streaming", next.status === "PROCESSING");
+    failure.textContent =
+      next.status === "FAILED" ? (next.error ?? "The letter could not be written.") : "";
+    show(failure, next.status === "FAILED");
+    show(cancelButton, !TERMINAL.has(next.status));
+    show(retryButton, next.status === "FAILED" || next.status === "CANCELLED");
+    const finished = TERMINAL.has(next.status) && shown.length > 0;
+    show(copyButton, finished);
+    show(downloadButton, finished);
+  }
+
+  function gone(): void {
+    watcher.stop();
+    title.textContent = "Letter not found";
+    details.textContent = "It does not exist, or it was deleted.";
+    show(actions, false);
+    show(note, false);
+    letter.textContent = "";
+    status.hidden = true;
+  }
+
+  function describe(found: Job): void {
+    job = found;
+    title.textContent = titleOf(found);
+    const tone = found.tone[0] + found.tone.slice(1).toLowerCase();
+    details.textContent = `${tone} tone · started ${when(found.createdAt)}`;
+  }
+
+  const watcher = new JobWatcher(id, app.token, app.live, {
+    state: render,
+    polling: (active) => show(note, active),
+    gone,
+  });
+  const unlisten = app.store.onChange((changed, found) => {
+    if (changed !== id) return;
+    if (found === null) app.navigate("#/new");
+    else watcher.offer(snapshotOf(found));
+  });
+  fetchJob(app.token, id).then(
+    (found) => {
+      if (found === null) return gone();
+      describe(found);
+      app.store.upsert(found);
+      watcher.offer(snapshotOf(found));
+    },
+    (error: unknown) => {
+      if (!stream) feedback.textContent = messageOf(error);
+    },
+  );
+
+  const element = h(
+    "article",
+    { class: "job", "aria-labelledby": "job-title" },
+    h("header", {}, title, details),
+    h("div", { class: "meta" }, status, attempt, h("span", { class: "progress" }, bar, percent)),
+    note,
+    letter,
+    failure,
+    actions,
+    feedback,
+  );
+  title.id = "job-title";
+  render(EMPTY_STREAM);
+  return {
+    element,
+    dispose: () => {
+      watcher.stop();
+      unlisten();
+    },
+  };
+}
