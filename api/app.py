@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from typing import TypedDict
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
 from api.health import healthz
-from broker import from_url
+from api.server import TrackWebSockets, WebSocketRegistry
+from api.static import web_routes
+from broker import broker_from_settings
 from broker.base import Broker
 from broker.fanout import Hub
 from core.settings import Settings
@@ -45,25 +48,31 @@ def create_app(
                 database = await stack.enter_async_context(Db(_required(settings.database_url)))
             bus = broker
             if bus is None:
-                bus = from_url(_required(settings.amqp_url), prefix=settings.amqp_prefix)
+                bus = broker_from_settings(settings)
                 await bus.connect()
                 stack.push_async_callback(bus.disconnect)
-            hub = Hub(queue_size=settings.subscriber_queue_size)
             relay = asyncio.create_task(hub.run(bus), name="event-relay")
             stack.push_async_callback(_cancel, relay)
             if embedded_worker:
                 await _start_embedded_worker(stack, settings, database, bus, writer)
             yield State(db=database, broker=bus, hub=hub, settings=settings)
 
+    hub = Hub(queue_size=settings.subscriber_queue_size)
     graphql = GraphQLApp(schema, keep_alive=True, keep_alive_interval=15)
-    return Starlette(
+    websockets = WebSocketRegistry()
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *web_routes(),
         ],
+        middleware=[Middleware(TrackWebSockets, registry=websockets)],
         lifespan=lifespan,
     )
+    app.state.websockets = websockets
+    app.state.hub = hub
+    return app
 
 
 async def _start_embedded_worker(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from api.webbuild import ensure_web_built
 from core.settings import Settings, SettingsError
 
 
@@ -48,10 +49,20 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.server import Server
 
     settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     app = create_app(settings, embedded_worker=dev)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=1 << 20)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ws="websockets-sansio",
+        ws_max_size=1 << 20,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
+    Server(config, app.state.websockets).run()
     return 0
 
 
@@ -61,10 +72,9 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.for_dev().require(broker=True)
     assert settings.database_url is not None
     migrate(settings.database_url)
-    print(
-        f"careerops dev: GraphiQL at "
-        f"http://{args.host or settings.host}:{args.port or settings.port}/graphql"
-    )
+    ensure_web_built()
+    base = f"http://{args.host or settings.host}:{args.port or settings.port}"
+    print(f"careerops dev: the web client at {base}/, GraphiQL at {base}/graphql")
     return _serve(settings, args, dev=True)
 
 

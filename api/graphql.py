@@ -8,8 +8,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
+from api.static import graphiql_page
 from core.auth import bearer_token
-from core.errors import AppError, Unauthenticated
+from core.errors import ServiceUnavailable, Unauthenticated
+from db.connection import DatabaseUnavailable
 from resolvers.authentication import authenticate, token_from_connection_params
 from resolvers.context import Context
 
@@ -33,6 +35,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 await _sign_in(context, token)
         return context
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # The bundled GraphiQL works offline; strawberry's own page loads it from a CDN.
+        return graphiql_page(request) or await super().render_graphql_ide(request)
+
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         token = token_from_connection_params(context.connection_params)
         if token is None:
@@ -49,5 +55,6 @@ async def _sign_in(context: Context, token: str) -> None:
         context.user = await authenticate(token, context.db, context.settings)
     except Unauthenticated as e:
         context.auth_error = e
-    except AppError as e:  # pragma: no cover - authenticate only raises Unauthenticated
-        context.auth_error = e
+    except DatabaseUnavailable as e:
+        context.auth_error = ServiceUnavailable()
+        context.auth_error.__cause__ = e

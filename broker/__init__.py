@@ -1,16 +1,27 @@
 """Message transport: job messages to workers, job events to API processes."""
 
 from broker.base import Broker
+from core.settings import Settings
 
 
-def from_url(url: str, *, prefix: str = "") -> Broker:
+def from_url(url: str, *, prefix: str = "", publish_timeout: float = 5.0) -> Broker:
     """The broker for ``amqp://…`` (RabbitMQ) or ``memory://`` (one process)."""
     if url.startswith(("amqp://", "amqps://")):
         from broker.rabbitmq import RabbitBroker
 
-        return RabbitBroker(url, prefix=prefix)
+        return RabbitBroker(url, prefix=prefix, publish_timeout=publish_timeout)
     if url.startswith("memory://"):
         from broker.memory import MemoryBroker
 
         return MemoryBroker()
     raise ValueError(f"unsupported broker URL: {url.split(':', 1)[0]}://")
+
+
+def broker_from_settings(settings: Settings) -> Broker:
+    if not settings.amqp_url:
+        raise ValueError("no broker URL in the settings")
+    return from_url(
+        settings.amqp_url,
+        prefix=settings.amqp_prefix,
+        publish_timeout=settings.publish_timeout_seconds,
+    )

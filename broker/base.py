@@ -1,6 +1,8 @@
 """What every broker backend offers; the worker and the API only see this."""
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -8,6 +10,8 @@ from typing import Any, Protocol
 
 from core.events import JobEvent
 from core.jobs import JobKind
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(Enum):
@@ -94,8 +98,11 @@ class Broker(Protocol):
         """Start handing job messages to ``handler``, at most ``prefetch`` at once."""
         ...
 
-    async def stop_consuming(self) -> None:
-        """Take no more messages; those being handled finish first."""
+    async def stop_consuming(self, grace: float | None = None) -> None:
+        """Take no more messages; those being handled get ``grace`` seconds to finish.
+
+        Handlers still running after that are cancelled and their messages requeued.
+        """
         ...
 
     async def publish_event(self, event: JobEvent) -> None: ...
@@ -107,3 +114,15 @@ class Broker(Protocol):
     async def dead_letters(self) -> list[bytes]:
         """The bodies parked in the dead-letter queue (for operators and tests)."""
         ...
+
+
+async def finish_or_cancel(tasks: set[asyncio.Task[None]], grace: float | None) -> None:
+    """Wait for ``tasks`` up to ``grace`` seconds, then cancel what is left."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(set(tasks), timeout=grace)
+    for task in late:
+        task.cancel()
+    if late:
+        log.warning("cancelled %d job(s) still running after the grace period", len(late))
+        await asyncio.gather(*late, return_exceptions=True)

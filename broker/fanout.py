@@ -19,6 +19,8 @@ class Subscription:
 
     def __init__(self, maxsize: int) -> None:
         self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=maxsize)
+        #: how often the backlog was dropped for a resync (the reader was too slow)
+        self.overflows = 0
 
     def put(self, item: Item) -> None:
         try:
@@ -28,6 +30,11 @@ class Subscription:
             while not self._queue.empty():
                 self._queue.get_nowait()
             self._queue.put_nowait(RESYNC)
+            self.overflows += 1
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
 
     async def get(self) -> Item:
         return await self._queue.get()
@@ -84,6 +91,9 @@ class Hub:
         if item.type is EventType.STATUS:
             for subscription in self._by_user.get(item.user_id, ()):
                 subscription.put(item)
+
+    def subscriptions_of_job(self, job_id: str) -> frozenset[Subscription]:
+        return frozenset(self._by_job.get(job_id, ()))
 
     @property
     def subscriber_count(self) -> int:

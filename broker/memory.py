@@ -5,7 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from broker.base import Delivery, JobHandler, JobMessage, Outcome, Resync
+from broker.base import Delivery, JobHandler, JobMessage, Outcome, Resync, finish_or_cancel
 from core.events import JobEvent
 
 log = logging.getLogger(__name__)
@@ -75,12 +75,13 @@ class MemoryBroker:
         elif outcome is Outcome.DEAD_LETTER:
             self._dead.append(delivery.body)
 
-    async def stop_consuming(self) -> None:
+    async def stop_consuming(self, grace: float | None = None) -> None:
         self._stopping = True
         # Idle consumers wait on the queue: cancel them; busy ones finish their message.
         for task in self._consumers:
             if task not in self._busy:
                 task.cancel()
+        await finish_or_cancel(set(self._busy), grace)
         for task in self._consumers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

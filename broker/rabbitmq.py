@@ -1,11 +1,12 @@
 """RabbitMQ via aio-pika: the only module that knows AMQP."""
 
 import asyncio
+import contextlib
 import logging
 import math
 import uuid
-from collections.abc import AsyncIterator
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import (
@@ -16,15 +17,44 @@ from aio_pika.abc import (
     AbstractRobustConnection,
     ConsumerTag,
 )
+from yarl import URL
 
-from broker.base import RESYNC, BrokerUnavailable, Delivery, JobHandler, JobMessage, Outcome, Resync
+from broker.base import (
+    RESYNC,
+    BrokerUnavailable,
+    Delivery,
+    JobHandler,
+    JobMessage,
+    Outcome,
+    Resync,
+    finish_or_cancel,
+)
 from core.events import JobEvent
 
 log = logging.getLogger(__name__)
+
+#: aio-pika waits 5 s between reconnection attempts by default; a job service wants less
+RECONNECT_INTERVAL_SECONDS = 1.0
 T = TypeVar("T")
 
-#: publish has no timeout of its own and can hang on a broken connection
-PUBLISH_TIMEOUT_SECONDS = 5.0
+
+#: how often a consumer checks that its channel survived a reconnect
+HEALTH_CHECK_SECONDS = 2.0
+
+
+async def wait_until_broken(channel: AbstractChannel, connection: AbstractRobustConnection) -> None:
+    """Return once the channel stays closed while its connection is up.
+
+    A robust channel re-opens itself after a reconnect; when that fails, the
+    consumer on it would be silently gone.
+    """
+    suspicious = False
+    while True:
+        await asyncio.sleep(HEALTH_CHECK_SECONDS)
+        closed = channel.is_closed and connection.connected.is_set()
+        if closed and suspicious:
+            return
+        suspicious = closed
 
 
 class Topology:
@@ -55,8 +85,10 @@ async def declare_topology(channel: AbstractChannel, names: Topology) -> Abstrac
 class RabbitBroker:
     durable = True
 
-    def __init__(self, url: str, *, prefix: str = "") -> None:
+    def __init__(self, url: str, *, prefix: str = "", publish_timeout: float = 5.0) -> None:
         self.url = url
+        # publish has no timeout of its own and can hang on a broken connection
+        self.publish_timeout = publish_timeout
         self.names = Topology(prefix)
         self._publisher: AbstractRobustConnection | None = None
         self._consumer: AbstractRobustConnection | None = None
@@ -66,22 +98,26 @@ class RabbitBroker:
         self._consumer_tag: ConsumerTag | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._delay_queues: dict[int, AbstractQueue] = {}
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         # Publishing and consuming on separate connections: a blocked publisher
         # (memory or disk alarm) must never stop acks from flowing.
-        self._publisher = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": "careerops-publish"}
-        )
-        self._consumer = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": "careerops-consume"}
-        )
+        self._publisher = await self._connect("careerops-publish")
+        self._consumer = await self._connect("careerops-consume")
         self._confirm_channel = await self._publisher.channel(publisher_confirms=True)
         await declare_topology(self._confirm_channel, self.names)
         event_channel = await self._publisher.channel(publisher_confirms=False)
         self._event_exchange = await event_channel.declare_exchange(
             self.names.events, aio_pika.ExchangeType.FANOUT, durable=True
         )
+
+    async def _connect(self, name: str) -> AbstractRobustConnection:
+        options: dict[str, Any] = {"client_properties": {"connection_name": name}}
+        if "reconnect_interval" not in URL(self.url).query:
+            options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS
+        connection: AbstractRobustConnection = await aio_pika.connect_robust(self.url, **options)
+        return connection
 
     async def disconnect(self) -> None:
         await self.stop_consuming()
@@ -93,7 +129,13 @@ class RabbitBroker:
     async def publish_job(self, message: JobMessage, *, delay: float = 0.0) -> None:
         routing_key = self.names.jobs
         if delay > 0:
-            routing_key = (await self._delay_queue(math.ceil(delay))).name
+            try:
+                queue = await asyncio.wait_for(
+                    self._delay_queue(math.ceil(delay)), self.publish_timeout
+                )
+            except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as e:
+                raise BrokerUnavailable(f"delay queue not declared: {e!r}") from e
+            routing_key = queue.name
         await self._publish_confirmed(
             aio_pika.Message(
                 message.to_json(),
@@ -110,12 +152,19 @@ class RabbitBroker:
             aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), self.names.jobs
         )
 
+    @property
+    def publishing(self) -> bool:
+        """Whether the publishing connection is up (False while it reconnects)."""
+        return self._publisher is not None and self._publisher.connected.is_set()
+
     async def _publish_confirmed(self, message: aio_pika.Message, routing_key: str) -> None:
         channel = self._require(self._confirm_channel)
+        if not self.publishing:
+            raise BrokerUnavailable("the broker connection is down")
         try:
             await asyncio.wait_for(
                 channel.default_exchange.publish(message, routing_key, mandatory=True),
-                PUBLISH_TIMEOUT_SECONDS,
+                self.publish_timeout,
             )
         except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
             raise BrokerUnavailable(f"publish to {routing_key} not confirmed: {e!r}") from e
@@ -139,10 +188,6 @@ class RabbitBroker:
         return queue
 
     async def consume_jobs(self, handler: JobHandler, *, prefetch: int) -> None:
-        channel = await self._require(self._consumer).channel()
-        await channel.set_qos(prefetch_count=prefetch)
-        self._jobs_queue = await declare_topology(channel, self.names)
-
         async def on_message(message: AbstractIncomingMessage) -> None:
             task = asyncio.current_task()
             assert task is not None
@@ -152,7 +197,30 @@ class RabbitBroker:
             finally:
                 self._in_flight.discard(task)
 
-        self._consumer_tag = await self._jobs_queue.consume(on_message)
+        async def start() -> AbstractChannel:
+            channel = await self._require(self._consumer).channel()
+            await channel.set_qos(prefetch_count=prefetch)
+            self._jobs_queue = await declare_topology(channel, self.names)
+            self._consumer_tag = await self._jobs_queue.consume(on_message)
+            return channel
+
+        channel = await start()
+        self._watchdog = asyncio.create_task(self._keep_consuming(channel, start))
+
+    async def _keep_consuming(
+        self, channel: AbstractChannel, start: Callable[[], Awaitable[AbstractChannel]]
+    ) -> None:
+        """Restart the consumer if its channel was not restored after a reconnect."""
+        connection = self._require(self._consumer)
+        while True:
+            await wait_until_broken(channel, connection)
+            log.warning("the jobs channel did not come back after a reconnect; reopening it")
+            with contextlib.suppress(Exception):
+                await channel.close()
+            try:
+                channel = await start()
+            except Exception as e:
+                log.warning("could not reopen the jobs consumer: %r", e)
 
     async def _handle(self, handler: JobHandler, message: AbstractIncomingMessage) -> None:
         delivery = Delivery(
@@ -160,6 +228,11 @@ class RabbitBroker:
         )
         try:
             outcome = await handler(delivery)
+        except asyncio.CancelledError:
+            # Shutting down past the grace period: hand the job to another worker now.
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
+            raise
         except Exception:
             log.exception("job handler raised; requeueing the message")
             outcome = Outcome.REQUEUE
@@ -173,22 +246,27 @@ class RabbitBroker:
         except Exception as e:  # the channel died: RabbitMQ redelivers the message
             log.warning("could not settle message (%s): %r", outcome.value, e)
 
-    async def stop_consuming(self) -> None:
+    async def stop_consuming(self, grace: float | None = None) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._jobs_queue is not None and self._consumer_tag is not None:
             try:
-                await self._jobs_queue.cancel(self._consumer_tag)
+                await asyncio.wait_for(self._jobs_queue.cancel(self._consumer_tag), 5)
             except Exception as e:
                 log.warning("could not cancel the consumer: %r", e)
             self._consumer_tag = None
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await finish_or_cancel(self._in_flight, grace)
 
     async def publish_event(self, event: JobEvent) -> None:
         exchange = self._require(self._event_exchange)
+        if not self.publishing:
+            log.info("event %s/%s dropped: the broker connection is down", event.job_id, event.seq)
+            return
         try:
             await asyncio.wait_for(
                 exchange.publish(aio_pika.Message(event.to_json()), routing_key=""),
-                PUBLISH_TIMEOUT_SECONDS,
+                self.publish_timeout,
             )
         except Exception as e:
             # An event lost here shows up as a seq gap, and subscribers re-read the row.
@@ -197,6 +275,36 @@ class RabbitBroker:
     async def events(self) -> AsyncIterator[JobEvent | Resync]:
         connection = self._require(self._consumer)
         inbox: asyncio.Queue[JobEvent | Resync] = asyncio.Queue()
+
+        def on_reconnect(*_: object) -> None:
+            inbox.put_nowait(RESYNC)
+
+        connection.reconnect_callbacks.add(on_reconnect)
+        try:
+            while True:
+                channel = await self._listen_for_events(connection, inbox)
+                broken = asyncio.create_task(wait_until_broken(channel, connection))
+                try:
+                    while not broken.done():
+                        getter = asyncio.ensure_future(inbox.get())
+                        await asyncio.wait({getter, broken}, return_when=asyncio.FIRST_COMPLETED)
+                        if getter.done():
+                            yield getter.result()
+                        else:
+                            getter.cancel()
+                finally:
+                    broken.cancel()
+                    with contextlib.suppress(Exception):
+                        await channel.close()
+                log.warning("the event channel did not come back after a reconnect; reopened it")
+                inbox.put_nowait(RESYNC)
+        finally:
+            connection.reconnect_callbacks.discard(on_reconnect)
+
+    async def _listen_for_events(
+        self, connection: AbstractRobustConnection, inbox: "asyncio.Queue[JobEvent | Resync]"
+    ) -> AbstractChannel:
+        """This process's own exclusive queue on the fanout exchange, feeding ``inbox``."""
         channel = await connection.channel()
         exchange = await channel.declare_exchange(
             self.names.events, aio_pika.ExchangeType.FANOUT, durable=True
@@ -213,18 +321,8 @@ class RabbitBroker:
             except (ValueError, KeyError, TypeError) as e:
                 log.warning("dropping a malformed event: %r", e)
 
-        def on_reconnect(*_: object) -> None:
-            inbox.put_nowait(RESYNC)
-
         await queue.consume(on_event, no_ack=True)
-        connection.reconnect_callbacks.add(on_reconnect)
-        try:
-            while True:
-                yield await inbox.get()
-        finally:
-            connection.reconnect_callbacks.discard(on_reconnect)
-            if not channel.is_closed:
-                await channel.close()
+        return channel
 
     async def dead_letters(self) -> list[bytes]:
         channel = await self._require(self._consumer).channel()

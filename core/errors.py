@@ -57,6 +57,17 @@ class BadUserInput(AppError):
         return f"BadUserInput(field={self.field!r}, message={self.message!r})"
 
 
+class ServiceUnavailable(AppError):
+    """A dependency (the database) is down; the same request may succeed shortly."""
+
+    code = "INTERNAL"
+    default_message = "The service is temporarily unavailable; try again shortly."
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code, "retryable": True}
+
+
 class RateLimited(AppError):
     code = "RATE_LIMITED"
     default_message = "Too many requests."

@@ -37,6 +37,10 @@ class Settings:
     openai_api_key: Secret | None = None
     openai_base_url: str | None = None
     model: str = "gpt-4o-mini"
+    #: the OpenAI client's timeout: connecting, sending, and each wait for more of the answer
+    writer_timeout_seconds: float = 60.0
+    #: an attempt that has no text from the model after this long is retried
+    first_token_timeout_seconds: float = 20.0
     max_attempts: int = 5
     worker_concurrency: int = 4
     #: a flush (one UPDATE, one event) happens at least this often while text streams...
@@ -49,6 +53,10 @@ class Settings:
     sweep_interval_seconds: float = 5.0
     #: a job counts as unpublished once it waited this long without a confirm
     sweep_grace_seconds: float = 10.0
+    #: how long a publish may wait for the broker's confirm before the broker counts as down
+    publish_timeout_seconds: float = 5.0
+    #: on SIGTERM a worker finishes its jobs for this long, then hands the rest back
+    shutdown_grace_seconds: float = 30.0
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     #: per-subscriber buffer; an overflow collapses the backlog into one SNAPSHOT
@@ -80,6 +88,14 @@ class Settings:
             openai_api_key=api_key,
             openai_base_url=config("OPENAI_BASE_URL", default=None),
             model=config("CAREEROPS_MODEL", default=cls.model),
+            writer_timeout_seconds=config(
+                "CAREEROPS_WRITER_TIMEOUT_SECONDS", cast=float, default=cls.writer_timeout_seconds
+            ),
+            first_token_timeout_seconds=config(
+                "CAREEROPS_FIRST_TOKEN_TIMEOUT_SECONDS",
+                cast=float,
+                default=cls.first_token_timeout_seconds,
+            ),
             max_attempts=config("CAREEROPS_MAX_ATTEMPTS", cast=int, default=cls.max_attempts),
             worker_concurrency=config(
                 "CAREEROPS_WORKER_CONCURRENCY", cast=int, default=cls.worker_concurrency
@@ -87,6 +103,9 @@ class Settings:
             lease_seconds=config("CAREEROPS_LEASE_SECONDS", cast=float, default=cls.lease_seconds),
             sweep_interval_seconds=config(
                 "CAREEROPS_SWEEP_INTERVAL_SECONDS", cast=float, default=cls.sweep_interval_seconds
+            ),
+            shutdown_grace_seconds=config(
+                "CAREEROPS_SHUTDOWN_GRACE_SECONDS", cast=float, default=cls.shutdown_grace_seconds
             ),
             host=config("CAREEROPS_HOST", default=cls.host),
             port=config("CAREEROPS_PORT", cast=int, default=cls.port),

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from databases.interfaces import Record
 
 from core.events import EventType, JobEvent
 from core.jobs import JobKind, JobStatus, allowed_from
+from core.usage import Usage
 from db.connection import Db, read_optional_time, read_time, utcnow
 
 
@@ -38,6 +39,8 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    #: what writing the letter cost; set when the job COMPLETED
+    usage: Usage | None = None
 
     @classmethod
     def from_record(cls, record: Record) -> "JobRecord":
@@ -65,6 +68,7 @@ class JobRecord:
             created_at=read_time(record["created_at"]),
             updated_at=read_time(record["updated_at"]),
             completed_at=read_optional_time(record["completed_at"]),
+            usage=_read_usage(record),
         )
 
     @property
@@ -108,8 +112,23 @@ class NewJob:
     idempotency_key: str | None
 
 
+#: the jobs columns that hold ``Usage``, named after its fields
+USAGE_COLUMNS = tuple(field.name for field in fields(Usage))
+
+
+def _read_usage(record: Record) -> Usage | None:
+    usage = Usage(**{column: record[column] for column in USAGE_COLUMNS})
+    return None if usage.is_empty else usage
+
+
+def usage_changes(usage: Usage) -> dict[str, Any]:
+    """``usage`` as ``transition`` changes."""
+    return asdict(usage)
+
+
 _WRITABLE = frozenset(
     {
+        *USAGE_COLUMNS,
         "partial_text",
         "cover_letter",
         "progress",
@@ -214,14 +233,22 @@ async def transition(
     return None if record is None else JobRecord.from_record(record)
 
 
+@dataclass(frozen=True, slots=True)
+class Flushed:
+    seq: int
+    updated_at: datetime
+
+
 async def append_text(
     db: Db, job_id: str, *, attempt: int, delta: str, progress: float, lease_until: datetime
-) -> JobRecord | None:
+) -> Flushed | None:
     """Append one flush of text; ``None`` means the attempt was cancelled or fenced out."""
+    # RETURNING only what the event needs: the row's texts can be 70 KB, flushes are many.
     record = await db.fetch_one(
         "UPDATE jobs SET partial_text = partial_text || :delta, progress = :progress,"
         " seq = seq + 1, lease_until = :lease_until, updated_at = :now"
-        " WHERE id = :id AND status = :processing AND attempts = :attempt RETURNING *",
+        " WHERE id = :id AND status = :processing AND attempts = :attempt"
+        " RETURNING seq, updated_at",
         {
             "id": job_id,
             "delta": delta,
@@ -232,7 +259,9 @@ async def append_text(
             "attempt": attempt,
         },
     )
-    return None if record is None else JobRecord.from_record(record)
+    if record is None:
+        return None
+    return Flushed(seq=int(record["seq"]), updated_at=read_time(record["updated_at"]))
 
 
 async def renew_lease(db: Db, job_id: str, *, attempt: int, lease_until: datetime) -> bool:
@@ -246,6 +275,15 @@ async def renew_lease(db: Db, job_id: str, *, attempt: int, lease_until: datetim
             "processing": JobStatus.PROCESSING.value,
             "attempt": attempt,
         },
+    )
+    return record is not None
+
+
+async def owns_attempt(db: Db, job_id: str, *, attempt: int) -> bool:
+    """Whether ``attempt`` is still the running attempt of the job."""
+    record = await db.fetch_one(
+        "SELECT id FROM jobs WHERE id = :id AND status = :processing AND attempts = :attempt",
+        {"id": job_id, "processing": JobStatus.PROCESSING.value, "attempt": attempt},
     )
     return record is not None
 

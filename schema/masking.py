@@ -5,7 +5,8 @@ import re
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from core.errors import AppError
+from core.errors import AppError, ServiceUnavailable
+from db.connection import DatabaseUnavailable
 
 # graphql-core names the offending input path: "... at 'i.tone'" (3.2), "... at .tone:" (3.3).
 _INPUT_PATH = re.compile(r"at '?\.?([\w.]+)'?:?")
@@ -36,12 +37,15 @@ class MaskInternalErrors(MaskErrors):
         return False
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        public: AppError | None = None
+        if isinstance(error.original_error, DatabaseUnavailable):
+            public = ServiceUnavailable()
         return GraphQLError(
-            message=self.error_message,
+            message=public.message if public else self.error_message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": "INTERNAL"},
+            extensions=public.extensions if public else {"code": "INTERNAL"},
         )

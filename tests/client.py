@@ -1,6 +1,7 @@
 """A small GraphQL client for tests: real HTTP and real websockets, both protocols."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -31,8 +32,10 @@ class GraphQLErrors(AssertionError):
 class Api:
     """One server; ``execute`` returns the whole response, ``data`` raises on errors."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, app: Any = None) -> None:
         self.base_url = base_url
+        #: the in-process ASGI app behind base_url, when there is one
+        self.app = app
         self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
         self.ws_url = base_url.replace("http://", "ws://") + "/graphql"
 
@@ -227,3 +230,44 @@ def assemble(events: list[Json]) -> str:
         elif event["type"] == "DELTA":
             text += event["delta"]
     return text
+
+
+class Streams:
+    """Many jobEvents subscriptions on one socket, each collected until it completes."""
+
+    def __init__(self, socket: Socket) -> None:
+        self.socket = socket
+        self.events: dict[str, list[Json]] = {}
+        self.errors: dict[str, Json] = {}
+        self._jobs: dict[str, str] = {}
+        self._done: dict[str, asyncio.Event] = {}
+        self._reader = asyncio.create_task(self._read())
+
+    async def follow(self, job_id: str) -> None:
+        operation = await self.socket.subscribe(JOB_EVENTS, {"id": job_id})
+        self._jobs[operation] = job_id
+        self.events[job_id] = []
+        self._done[job_id] = asyncio.Event()
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.socket.receive(timeout=3600)
+            job_id = self._jobs[message["id"]]
+            if message["type"] == "next":
+                self.events[job_id].append(message["payload"]["data"]["jobEvents"])
+            else:
+                if message["type"] == "error":
+                    self.errors[job_id] = message
+                self._done[job_id].set()
+
+    async def wait_all(self, timeout: float) -> list[str]:
+        """Wait for every subscription to complete; returns the jobs still open after ``timeout``."""
+        waits = (done.wait() for done in self._done.values())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*waits), timeout)
+        return [job_id for job_id, done in self._done.items() if not done.is_set()]
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -119,7 +120,11 @@ async def broker(settings: Settings) -> AsyncIterator[Broker]:
         bus = MemoryBroker()
     else:
         assert settings.amqp_url is not None
-        bus = RabbitBroker(settings.amqp_url, prefix=settings.amqp_prefix)
+        bus = RabbitBroker(
+            settings.amqp_url,
+            prefix=settings.amqp_prefix,
+            publish_timeout=settings.publish_timeout_seconds,
+        )
     await bus.connect()
     yield bus
     await bus.disconnect()
@@ -141,13 +146,22 @@ async def delete_topology(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run an ASGI app under uvicorn on a free loopback port; yields its base URL."""
+async def serve(app: Any, *, send_buffer: int | None = None) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn on a free loopback port; yields its base URL.
+
+    ``send_buffer`` pins the kernel's send buffer of every accepted connection
+    (no autotuning), so tests can reach back-pressure with little data.
+    """
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio", lifespan="on"
     )
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listener.bind(("127.0.0.1", 0))
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         if task.done():
             task.result()
@@ -176,10 +190,10 @@ def start_api(
 ) -> StartApi:
     """Start an API server (uvicorn, real HTTP and websockets) on the test's db and broker."""
 
-    async def start(**overrides: Any) -> Api:
+    async def start(*, send_buffer: int | None = None, **overrides: Any) -> Api:
         app = create_app(replace(settings, **overrides), db=db, broker=broker)
-        url = await exit_stack.enter_async_context(serve(app))
-        api = Api(url)
+        url = await exit_stack.enter_async_context(serve(app, send_buffer=send_buffer))
+        api = Api(url, app)
         exit_stack.push_async_callback(api.close)
         return api
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -75,8 +76,14 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: f
     return process.returncode
 
 
+@dataclass(frozen=True)
+class ApiProcess:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextlib.asynccontextmanager
-async def api_process(env: Mapping[str, str], *extra_args: str) -> AsyncIterator[str]:
+async def api_process(env: Mapping[str, str], *extra_args: str) -> AsyncIterator[ApiProcess]:
     port = free_port()
     process = subprocess.Popen(
         command("api", "--port", str(port), *extra_args), env=dict(env), cwd=ROOT
@@ -84,7 +91,7 @@ async def api_process(env: Mapping[str, str], *extra_args: str) -> AsyncIterator
     try:
         base_url = f"http://127.0.0.1:{port}"
         await wait_healthy(base_url, process)
-        yield base_url
+        yield ApiProcess(base_url, process)
     finally:
         stop(process)
 

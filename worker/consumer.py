@@ -4,8 +4,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 
 from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessage, Outcome
 from broker.outbox import enqueue
@@ -13,9 +13,10 @@ from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
 from db import jobs
 from db.connection import DatabaseUnavailable, utcnow
-from db.jobs import JobRecord, Sql
+from db.jobs import JobRecord, Sql, usage_changes
 from worker.deps import WorkerDeps
 from worker.handlers import Handler
+from worker.lease import keep_lease
 from worker.outcomes import Fenced, PermanentError, Retry
 from worker.stream import JobStream
 
@@ -66,7 +67,7 @@ class Worker:
         await self._publish(claimed)
         stream = JobStream(claimed, self.deps)
         try:
-            async with self._lease(stream):
+            async with keep_lease(stream, self.deps):
                 await handler(claimed, stream, self.deps)
                 await stream.flush()
             return await self._complete(stream)
@@ -93,13 +94,10 @@ class Worker:
                 "partial_text": "",
                 "progress": 0.0,
                 "error": None,
-                "lease_until": self._lease_deadline(),
+                "lease_until": self.deps.lease_deadline(),
             },
             condition=f"{_DUE} OR {processing}",
         )
-
-    def _lease_deadline(self) -> datetime:
-        return utcnow() + timedelta(seconds=self.deps.settings.lease_seconds)
 
     async def _wake_later(self, job_id: str) -> None:
         """The job is not ours to run now: ask for a wake-up when it may be."""
@@ -113,34 +111,8 @@ class Worker:
         with contextlib.suppress(BrokerUnavailable):  # the sweep publishes it later
             await self.deps.broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
 
-    @contextlib.asynccontextmanager
-    async def _lease(self, stream: JobStream) -> AsyncIterator[None]:
-        """Renew the job's lease while the handler runs, so no one takes it over."""
-
-        async def renew() -> None:
-            interval = self.deps.settings.lease_seconds / 3
-            while True:
-                await asyncio.sleep(interval)
-                owned = await jobs.renew_lease(
-                    self.deps.db,
-                    stream.job.id,
-                    attempt=stream.attempt,
-                    lease_until=self._lease_deadline(),
-                )
-                if not owned:
-                    stream.lease_lost = True
-                    return
-
-        keeper = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await keeper
-
     async def _complete(self, stream: JobStream) -> Outcome:
-        if not stream.job.partial_text.strip():
+        if not stream.has_text:
             await self._fail(stream, "The writer returned an empty letter.")
             return Outcome.ACK
         done = await jobs.transition(
@@ -153,6 +125,7 @@ class Worker:
                 "progress": 1.0,
                 "lease_until": None,
                 "completed_at": utcnow(),
+                **(usage_changes(stream.usage) if stream.usage else {}),
             },
         )
         if done is not None:
@@ -184,6 +157,8 @@ class Worker:
             if retry.after is not None
             else self.backoff(job.attempts - job.attempts_base)
         )
+        retry_at = utcnow() + timedelta(seconds=delay)
+        when = retry_at.isoformat(timespec="seconds").replace("+00:00", "Z")
         pending = await jobs.transition(
             self.deps.db,
             job.id,
@@ -191,12 +166,12 @@ class Worker:
             fence_attempts=stream.attempt,
             only_from=frozenset({JobStatus.PROCESSING}),
             changes={
-                "error": f"{retry.reason} Retrying in {delay:.0f} s.",
+                "error": f"{retry.reason} Will retry in {delay:.1f} s, at {when}.",
                 "partial_text": "",
                 "progress": 0.0,
                 "lease_until": None,
                 "published_at": None,
-                "available_at": utcnow() + timedelta(seconds=delay),
+                "available_at": retry_at,
             },
         )
         if pending is None:

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 
-from broker import from_url
+from broker import broker_from_settings
 from broker.base import Broker
 from core.jobs import JobKind
 from core.settings import Settings
@@ -33,8 +33,7 @@ async def worker_running(
             assert settings.database_url is not None
             db = await stack.enter_async_context(Db(settings.database_url))
         if broker is None:
-            assert settings.amqp_url is not None
-            broker = from_url(settings.amqp_url, prefix=settings.amqp_prefix)
+            broker = broker_from_settings(settings)
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
         if writer is None:
@@ -48,7 +47,7 @@ async def worker_running(
                 _cancel, asyncio.create_task(run_sweeper(db, broker, settings))
             )
         await broker.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
-        stack.push_async_callback(broker.stop_consuming)
+        stack.push_async_callback(broker.stop_consuming, settings.shutdown_grace_seconds)
         yield worker
 
 

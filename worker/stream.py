@@ -4,11 +4,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import replace
 
 from core.events import EventType
+from core.usage import Usage
 from db import jobs
-from db.connection import utcnow
 from db.jobs import JobRecord
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
@@ -24,7 +24,11 @@ class JobStream:
         self._buffer: list[str] = []
         self._buffered = 0
         self._last_flush = time.monotonic()
-        self.lease_lost = False
+        self._last_chunk = time.monotonic()
+        #: whether anything but white space was written
+        self.has_text = False
+        #: what the attempt cost, set by the handler; stored when the job completes
+        self.usage: Usage | None = None
 
     @property
     def attempt(self) -> int:
@@ -34,9 +38,12 @@ class JobStream:
         expected = self.deps.settings.expected_letter_chars
         return min(0.99, round(self.written / expected, 3))
 
+    def idle_seconds(self) -> float:
+        """How long since the writer last produced anything."""
+        return time.monotonic() - self._last_chunk
+
     async def write(self, chunk: str) -> None:
-        if self.lease_lost:
-            raise Fenced("lease lost")
+        self._last_chunk = time.monotonic()
         if not chunk:
             return
         self._buffer.append(chunk)
@@ -54,19 +61,22 @@ class JobStream:
         self._buffer.clear()
         self._buffered = 0
         self.written += len(delta)
-        lease_until = utcnow() + timedelta(seconds=self.deps.settings.lease_seconds)
-        record = await jobs.append_text(
+        self.has_text = self.has_text or not delta.isspace()
+        progress = self._progress()
+        flushed = await jobs.append_text(
             self.deps.db,
             self.job.id,
             attempt=self.attempt,
             delta=delta,
-            progress=self._progress(),
-            lease_until=lease_until,
+            progress=progress,
+            lease_until=self.deps.lease_deadline(),
         )
-        if record is None:
+        if flushed is None:
             raise Fenced("job cancelled or taken over")
-        self.job = record
-        await self.deps.broker.publish_event(record.to_event(EventType.DELTA, delta=delta))
+        self.job = replace(
+            self.job, seq=flushed.seq, progress=progress, updated_at=flushed.updated_at
+        )
+        await self.deps.broker.publish_event(self.job.to_event(EventType.DELTA, delta=delta))
 
     async def pipe(self, chunks: AsyncIterator[str]) -> None:
         """Write every chunk; a pause longer than the flush interval flushes what waits."""

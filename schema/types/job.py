@@ -4,6 +4,7 @@ import strawberry
 
 from core.jobs import JobStatus, Tone
 from db.jobs import JobRecord
+from schema.types.usage import Usage
 
 
 @strawberry.type
@@ -24,6 +25,9 @@ class Job:
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    usage: Usage | None = strawberry.field(
+        description="What writing the letter cost; null until the job is COMPLETED."
+    )
 
     @classmethod
     def from_record(cls, record: JobRecord) -> "Job":
@@ -44,6 +48,7 @@ class Job:
             created_at=record.created_at,
             updated_at=record.updated_at,
             completed_at=record.completed_at,
+            usage=None if record.usage is None else Usage.from_usage(record.usage),
         )
 
 

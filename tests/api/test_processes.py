@@ -27,8 +27,8 @@ async def test_a_subscription_on_one_api_sees_every_event_of_a_job_created_on_an
     settings: Settings, db: object
 ) -> None:
     env = environment(settings, CAREEROPS_WRITER_PACE_MS="2")
-    async with api_process(env) as first_url, api_process(env) as second_url:
-        first, second = Api(first_url), Api(second_url)
+    async with api_process(env) as first_api, api_process(env) as second_api:
+        first, second = Api(first_api.url), Api(second_api.url)
         token = await first.register()
         job = await second.create_job(token)
         subscription = asyncio.create_task(first.job_events(token, job["id"]))

@@ -38,7 +38,8 @@ async def test_cancel_mid_stream_ends_the_stream_and_stops_the_text(
     assert after["seq"] == cancelled["seq"] and after["coverLetter"] is None
 
 
-async def test_a_second_cancel_is_a_conflict(api: Api) -> None:
+async def test_a_second_cancel_is_a_conflict(start_api: StartApi) -> None:
+    api = await start_api()  # no worker: the job stays PENDING until cancelled
     token = await api.register()
     job = await api.create_job(token)
     await api.data(CANCEL, {"id": job["id"]}, token)

@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from itertools import islice
 
-from worker.writers.base import LetterRequest
+from worker.writers.base import LetterRequest, Usage, aclose
 from worker.writers.skills import find_skills
 
+#: stored on each job as its prompt version; bump it when the templates change
+TEMPLATE_VERSION = "offline-1"
 MIN_WORDS = 250
 MAX_WORDS = 450
 _MAX_LISTED_SKILLS = 8
@@ -620,6 +622,22 @@ class OfflineWriter:
             # sleep(0) still hands control back to the loop between chunks.
             await asyncio.sleep(self._delay if index else 0)
             yield chunk
+
+    async def write_with_usage(self, request: LetterRequest) -> AsyncIterator[str | Usage]:
+        """``write``, then what it can tell: no tokens, so completion tokens are words."""
+        chunks = self.write(request)
+        written: list[str] = []
+        try:
+            async for chunk in chunks:
+                written.append(chunk)
+                yield chunk
+        finally:
+            await aclose(chunks)
+        yield Usage(
+            model="offline",
+            prompt_version=TEMPLATE_VERSION,
+            completion_tokens=len("".join(written).split()),
+        )
 
     async def close(self) -> None:
         return None

@@ -1,0 +1,1 @@
+"""Fakes of the services the project talks to, real enough to test against."""

@@ -1,0 +1,75 @@
+"""RabbitMQ away: accepted jobs are never lost; the API and workers reconnect by themselves."""
+
+import asyncio
+import itertools
+
+import pytest
+
+from tests.client import Api, assemble
+from tests.conftest import StartApi, StartWorker
+from tests.faults.outages import rabbitmq_down, start_rabbitmq, stop_rabbitmq
+from worker.writers.offline import OfflineWriter
+
+pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
+
+
+async def test_a_job_created_while_the_broker_is_down_is_published_by_the_sweep(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    await start_worker()
+    token = await api.register()
+
+    async with rabbitmq_down():
+        await asyncio.sleep(0.5)
+        job = await api.create_job(token)
+        assert job["status"] == "PENDING"
+        await asyncio.sleep(1.0)
+        still = await api.job(token, job["id"])
+        assert still is not None and still["status"] == "PENDING"
+
+    done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+    assert done["attempts"] == 1, "published once by the sweep, written once"
+
+
+async def test_subscriptions_get_a_fresh_snapshot_after_a_broker_restart_and_finish(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    await start_worker(OfflineWriter(pace_ms=80))
+    token = await api.register()
+    jobs = [await api.create_job(token, companyName=f"Company {n}") for n in range(3)]
+    subscriptions = [
+        asyncio.create_task(api.job_events(token, job["id"], timeout=60)) for job in jobs
+    ]
+    for job in jobs:
+        await api.wait_for_status(token, job["id"], "PROCESSING", timeout=10)
+    await asyncio.sleep(0.3)
+
+    await stop_rabbitmq()
+    await asyncio.sleep(1.0)
+    await start_rabbitmq()
+
+    resnapshots = 0
+    for job, subscription in zip(jobs, subscriptions, strict=True):
+        events = await subscription
+        final = await api.job(token, job["id"])
+        assert final is not None and final["status"] == "COMPLETED"
+        assert events[-1]["status"] == "COMPLETED"
+        assert assemble(events) == final["coverLetter"]
+        for before, after in itertools.pairwise(events):
+            assert after["seq"] > before["seq"], "seq strictly increases"
+            if after["seq"] > before["seq"] + 1:
+                assert after["type"] == "SNAPSHOT", "events lost in the outage: the row is re-read"
+        resnapshots += sum(event["type"] == "SNAPSHOT" for event in events[1:])
+    assert resnapshots >= 1, "at least one subscription had to catch up after the restart"
+
+
+async def test_the_api_still_accepts_jobs_after_the_broker_came_back(api: Api) -> None:
+    token = await api.register()
+    async with rabbitmq_down():
+        pass
+    await asyncio.sleep(2.5)  # past the reconnect interval
+    job = await api.create_job(token)
+    done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+    assert done["coverLetter"]

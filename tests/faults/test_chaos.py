@@ -1,0 +1,162 @@
+"""The chaos run: 500 jobs, workers SIGKILLed at random, RabbitMQ restarted once."""
+
+import asyncio
+import contextlib
+import random
+import signal
+import subprocess
+from collections import Counter
+
+import pytest
+
+from broker.base import Broker
+from core.settings import Settings
+from db.connection import Db
+from tests.client import Api, Streams, assemble
+from tests.conftest import StartApi
+from tests.faults.outages import start_rabbitmq, stop_rabbitmq
+from tests.processes import ROOT, command, environment, stop
+
+JOBS = 500
+WORKERS = 3
+SUBSCRIPTIONS_PER_SOCKET = 100
+
+HISTORY = [
+    "CREATE TABLE chaos_history (job_id TEXT, seq INT, status TEXT, attempts INT)",
+    "CREATE FUNCTION chaos_log() RETURNS trigger AS $$ BEGIN"
+    " INSERT INTO chaos_history VALUES (NEW.id, NEW.seq, NEW.status, NEW.attempts);"
+    " RETURN NEW; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER chaos_log AFTER INSERT OR UPDATE OF seq ON jobs"
+    " FOR EACH ROW EXECUTE FUNCTION chaos_log()",
+]
+FORGET_HISTORY = [
+    "DROP TRIGGER IF EXISTS chaos_log ON jobs",
+    "DROP FUNCTION IF EXISTS chaos_log()",
+    "DROP TABLE IF EXISTS chaos_history",
+]
+
+
+async def run_all(db: Db, statements: list[str]) -> None:
+    for statement in statements:
+        await db.execute(statement)
+
+
+async def record_history(db: Db) -> None:
+    """Every committed change of every job, seen by a trigger: the truth about seq."""
+    await run_all(db, FORGET_HISTORY)
+    await run_all(db, HISTORY)
+
+
+class Workers:
+    def __init__(self, settings: Settings) -> None:
+        self.env = environment(
+            settings, CAREEROPS_WRITER_PACE_MS="4", CAREEROPS_SWEEP_INTERVAL_SECONDS="1"
+        )
+        self.running: list[subprocess.Popen[bytes]] = []
+        self.killed = 0
+
+    def start(self) -> None:
+        self.running.append(subprocess.Popen(command("worker"), env=self.env, cwd=ROOT))
+
+    def kill_one(self, rng: random.Random) -> None:
+        victim = self.running.pop(rng.randrange(len(self.running)))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        self.killed += 1
+
+    def stop_all(self) -> None:
+        for process in self.running:
+            stop(process)
+
+
+KILL_ROUNDS = 8
+
+
+async def chaos(workers: Workers, finished: asyncio.Event) -> dict[str, int]:
+    """Every few seconds a random worker is SIGKILLed and a new one started; once, RabbitMQ."""
+    rng = random.Random(20261129)
+    restarted = 0
+    for round_number in range(1, KILL_ROUNDS + 1):
+        await asyncio.sleep(rng.uniform(2.0, 4.0))
+        if finished.is_set():
+            break
+        workers.kill_one(rng)
+        workers.start()
+        if round_number == 3:
+            await stop_rabbitmq()
+            await asyncio.sleep(1.0)
+            await start_rabbitmq()
+            restarted += 1
+    return {"workers_killed": workers.killed, "rabbitmq_restarts": restarted}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_chaos_every_job_completes_once_with_a_gapless_history(
+    start_api: StartApi, settings: Settings, db: Db, broker: Broker
+) -> None:
+    await record_history(db)
+    api: Api = await start_api()
+    workers = Workers(settings)
+    streams: list[Streams] = []
+    try:
+        token = await api.register()
+        for _ in range(WORKERS):
+            workers.start()
+        finished = asyncio.Event()
+        chaos_task = asyncio.create_task(chaos(workers, finished))
+        job_ids = []
+        async with contextlib.AsyncExitStack() as sockets:
+            for first in range(0, JOBS, SUBSCRIPTIONS_PER_SOCKET):
+                socket = await sockets.enter_async_context(api.socket(token))
+                await socket.ack()
+                streams.append(Streams(socket))
+                for batch in range(first, first + SUBSCRIPTIONS_PER_SOCKET, 10):
+                    created = await asyncio.gather(
+                        *(
+                            api.create_job(token, companyName=f"Company {n}")
+                            for n in range(batch, batch + 10)
+                        )
+                    )
+                    for job in created:
+                        await streams[-1].follow(job["id"])
+                        job_ids.append(job["id"])
+            unfinished = [job for stream in streams for job in await stream.wait_all(timeout=240)]
+            stuck = [await api.job(token, job_id) for job_id in unfinished[:5]]
+            assert not unfinished, f"{len(unfinished)} subscriptions never completed: {stuck}"
+            finished.set()
+            counts = await chaos_task
+            for stream in streams:
+                await stream.close()
+
+        events = {job_id: e for stream in streams for job_id, e in stream.events.items()}
+        errors = {job_id: e for stream in streams for job_id, e in stream.errors.items()}
+        finals = {job_id: await api.job(token, job_id) for job_id in job_ids}
+        history = await db.fetch_all("SELECT job_id, seq FROM chaos_history ORDER BY job_id, seq")
+        dead = await broker.dead_letters()
+    finally:
+        workers.stop_all()
+        await run_all(db, FORGET_HISTORY)
+
+    statuses = Counter(job["status"] for job in finals.values() if job)
+    attempts = Counter(job["attempts"] for job in finals.values() if job)
+    print(
+        f"\nchaos: {counts}, statuses {dict(statuses)}, attempts {dict(sorted(attempts.items()))}"
+    )
+    assert not errors
+    assert statuses == {"COMPLETED": JOBS}
+    for job_id in job_ids:
+        final = finals[job_id]
+        assert final is not None
+        assert assemble(events[job_id]) == final["coverLetter"], f"job {job_id}"
+        assert events[job_id][-1]["status"] == "COMPLETED"
+    seqs: dict[str, list[int]] = {}
+    for row in history:
+        seqs.setdefault(row["job_id"], []).append(row["seq"])
+    for job_id in job_ids:
+        assert seqs[job_id] == list(range(0, finals[job_id]["seq"] + 1)), (
+            f"gap or repeat in {job_id}"
+        )
+    assert dead == []
+    assert counts["workers_killed"] >= 3 and counts["rabbitmq_restarts"] == 1

@@ -1,0 +1,77 @@
+"""Postgres restarted: a clear, retryable error while it is down, recovery without restarts."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import StartApi, StartWorker
+from tests.faults.outages import postgres_down
+from worker.writers.base import LetterRequest
+from worker.writers.offline import OfflineWriter
+
+pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
+
+
+class GatedWriter:
+    """Writes a few words, then waits for the test before writing the rest."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.go_on = asyncio.Event()
+        self.calls = 0
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        self.calls += 1
+        yield "Dear team, "
+        self.started.set()
+        await self.go_on.wait()
+        async for chunk in OfflineWriter().write(request):
+            yield chunk
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_the_api_answers_internal_while_postgres_is_down_and_recovers(
+    start_api: StartApi,
+) -> None:
+    api = await start_api()
+    token = await api.register()
+
+    async with postgres_down():
+        result = await api.execute("{ me { email } }", token=token)
+        error = result["errors"][0]
+        assert error["extensions"] == {"code": "INTERNAL", "retryable": True}
+        assert error["message"] == "The service is temporarily unavailable; try again shortly."
+        anonymous = await api.execute(
+            'mutation { register(email: "x@example.com", password: "long enough") { token } }'
+        )
+        assert anonymous["errors"][0]["extensions"]["code"] == "INTERNAL"
+        assert "asyncpg" not in str(anonymous) and "SELECT" not in str(anonymous)
+
+    for _ in range(50):  # the pool replaces its dead connections on its own
+        if "errors" not in await api.execute("{ me { email } }", token=token):
+            break
+        await asyncio.sleep(0.2)
+    assert (await api.data("{ me { email } }", token=token))["me"]["email"]
+
+
+async def test_a_job_running_when_postgres_goes_down_is_retried_not_failed(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    writer = GatedWriter()
+    await start_worker(writer)
+    token = await api.register()
+    job = await api.create_job(token)
+    await asyncio.wait_for(writer.started.wait(), 10)
+
+    async with postgres_down():
+        writer.go_on.set()  # its next flush meets a dead database
+        await asyncio.sleep(1.5)
+
+    done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+    assert done["error"] is None and done["attempts"] >= 2
+    assert done["coverLetter"].startswith("Dear team, "), "one attempt's text, nothing half-written"
+    assert done["coverLetter"].count("Dear team, ") == 1

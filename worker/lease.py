@@ -1,0 +1,57 @@
+"""The lease on a running attempt: renewed while the writer makes progress."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from db import jobs
+from db.connection import DatabaseUnavailable
+from worker.deps import WorkerDeps
+from worker.outcomes import Fenced
+from worker.stream import JobStream
+
+log = logging.getLogger(__name__)
+
+
+async def _still_owned(stream: JobStream, deps: WorkerDeps) -> bool:
+    if stream.idle_seconds() < deps.settings.lease_seconds:
+        return await jobs.renew_lease(
+            deps.db, stream.job.id, attempt=stream.attempt, lease_until=deps.lease_deadline()
+        )
+    # No progress for a whole lease: stop renewing, so another worker may take over.
+    return await jobs.owns_attempt(deps.db, stream.job.id, attempt=stream.attempt)
+
+
+@contextlib.asynccontextmanager
+async def keep_lease(stream: JobStream, deps: WorkerDeps) -> AsyncIterator[None]:
+    """Run the body under the lease; if another attempt takes the job, stop it with ``Fenced``."""
+    body = asyncio.current_task()
+    assert body is not None
+    lost = asyncio.Event()
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(deps.settings.lease_seconds / 3)
+            try:
+                owned = await _still_owned(stream, deps)
+            except DatabaseUnavailable as e:
+                log.warning("job %s: lease not renewed: %s", stream.job.id, e)
+                continue
+            if not owned:
+                lost.set()
+                body.cancel()
+                return
+
+    keeper = asyncio.create_task(keep(), name=f"lease-{stream.job.id}")
+    try:
+        yield
+    except asyncio.CancelledError:
+        if not lost.is_set():
+            raise
+        body.uncancel()
+        raise Fenced("the job was taken over or cancelled") from None
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper

@@ -1,0 +1,159 @@
+"""The OpenAI-compatible writer: streamed chat completions through the official client.
+
+It works with OpenAI and with servers that speak the same protocol (vLLM,
+Ollama, LM Studio, llama.cpp). One ``AsyncOpenAI`` client, and so one
+connection pool, serves every job of the process.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import openai
+from openai.types.chat import ChatCompletionChunk
+
+from core.settings import Settings, SettingsError
+from worker.writers import failures
+from worker.writers.base import LetterRequest, Usage, texts_of
+from worker.writers.prompt import PROMPT_VERSION, build_messages
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class _Answer:
+    """What the chunks of one streamed answer said, besides the text."""
+
+    def __init__(self, model: str, first_text_deadline: float) -> None:
+        self.model = model
+        self.started = False
+        self._first_text_deadline = first_text_deadline
+        self.has_text = False
+        self.refusal = ""
+        self.finish_reason: str | None = None
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+
+    def read(self, chunk: ChatCompletionChunk) -> str:
+        """The text in ``chunk``; notes its model, usage and finish reason."""
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.prompt_tokens = chunk.usage.prompt_tokens
+            self.completion_tokens = chunk.usage.completion_tokens
+        text = ""
+        # Compatible servers leave out fields OpenAI always sends: read defensively.
+        for choice in chunk.choices or ():
+            if choice.index not in (0, None):
+                continue
+            if choice.delta is not None:
+                text += choice.delta.content or ""
+                self.refusal += choice.delta.refusal or ""
+            self.finish_reason = choice.finish_reason or self.finish_reason
+        self.started = self.started or bool(text)
+        self.has_text = self.has_text or bool(text.strip())
+        return text
+
+    @property
+    def deadline(self) -> float | None:
+        """When the next chunk must have arrived: until the first text, then no limit of ours."""
+        return None if self.started else self._first_text_deadline
+
+    def usage(self) -> Usage:
+        return Usage(
+            model=self.model,
+            prompt_version=PROMPT_VERSION,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        )
+
+
+class OpenAIWriter:
+    """Streams a letter from a chat-completions endpoint.
+
+    Every failure leaves as ``Retry`` or ``PermanentError`` (see ``failures``).
+    """
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        model: str,
+        first_token_timeout: float,
+        secret: str | None = None,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._first_token_timeout = first_token_timeout
+        self._secret = secret
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "OpenAIWriter":
+        if settings.openai_api_key is None or not str(settings.openai_api_key):
+            raise SettingsError("OPENAI_API_KEY is not set (CAREEROPS_WRITER=openai)")
+        key = str(settings.openai_api_key)
+        client = openai.AsyncOpenAI(
+            api_key=key,
+            # Explicit, so the client never falls back to reading the environment itself.
+            base_url=settings.openai_base_url or DEFAULT_BASE_URL,
+            # Its defaults (600 s, two silent retries) would hide failures inside one
+            # attempt; the worker retries, with backoff, through the broker instead.
+            timeout=settings.writer_timeout_seconds,
+            max_retries=0,
+        )
+        return cls(
+            client,
+            model=settings.model,
+            first_token_timeout=settings.first_token_timeout_seconds,
+            secret=key,
+        )
+
+    def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        return texts_of(self.write_with_usage(request))
+
+    async def write_with_usage(self, request: LetterRequest) -> AsyncIterator[str | Usage]:
+        deadline = asyncio.get_running_loop().time() + self._first_token_timeout
+        answer = _Answer(self._model, deadline)
+        stream: openai.AsyncStream[ChatCompletionChunk] | None = None
+        try:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    stream = await self._client.chat.completions.create(
+                        model=self._model,
+                        messages=build_messages(request),
+                        stream=True,
+                        stream_options={"include_usage": True},
+                    )
+                chunks = aiter(stream)
+                # After the first text only the client's own (per-read) timeout applies.
+                while (chunk := await _next(chunks, answer.deadline)) is not None:
+                    if text := answer.read(chunk):
+                        yield text
+            except TimeoutError:
+                raise failures.first_token_timeout(self._first_token_timeout) from None
+            except (openai.OpenAIError, json.JSONDecodeError) as e:
+                # Not chained: the original holds the request, with its Authorization header.
+                raise failures.classify(e, secret=self._secret) from None
+            failures.check_finish(
+                answer.finish_reason, has_text=answer.has_text, refusal=answer.refusal
+            )
+            yield answer.usage()
+        finally:
+            # Closing the response closes its connection: a cancelled job stops the
+            # provider's generation (and its bill) at once.
+            if stream is not None:
+                await stream.close()
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+async def _next(
+    chunks: AsyncIterator[ChatCompletionChunk], deadline: float | None
+) -> ChatCompletionChunk | None:
+    """The next chunk, or None at the end of the stream."""
+    try:
+        if deadline is None:
+            return await anext(chunks)
+        async with asyncio.timeout_at(deadline):
+            return await anext(chunks)
+    except StopAsyncIteration:
+        return None
