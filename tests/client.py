@@ -261,7 +261,7 @@ class Streams:
                 self._done[job_id].set()
 
     async def wait_all(self, timeout: float) -> list[str]:
-        """Wait for every subscription to complete; returns the jobs still open after ``timeout``."""
+        """Wait until every subscription completed; returns the jobs still open at ``timeout``."""
         waits = (done.wait() for done in self._done.values())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waits), timeout)
