@@ -155,8 +155,9 @@ async def test_chaos_every_job_completes_once_with_a_gapless_history(
     for row in history:
         seqs.setdefault(row["job_id"], []).append(row["seq"])
     for job_id in job_ids:
-        assert seqs[job_id] == list(range(0, finals[job_id]["seq"] + 1)), (
-            f"gap or repeat in {job_id}"
-        )
+        final = finals[job_id]
+        assert final is not None
+        expected = list(range(0, final["seq"] + 1))
+        assert seqs[job_id] == expected, f"gap or repeat in the history of {job_id}"
     assert dead == []
     assert counts["workers_killed"] >= 3 and counts["rabbitmq_restarts"] == 1
