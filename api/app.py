@@ -10,12 +10,14 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
-from api.health import healthz
+from api.health import health_routes
+from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
 from api.static import web_routes
 from broker import broker_from_settings
 from broker.base import Broker
 from broker.fanout import Hub
+from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
 from core.settings import Settings
 from db import jobs
 from db.connection import Db
@@ -62,16 +64,21 @@ def create_app(
     websockets = WebSocketRegistry()
     app = Starlette(
         routes=[
-            Route("/healthz", healthz),
+            *health_routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *web_routes(),
         ],
-        middleware=[Middleware(TrackWebSockets, registry=websockets)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(TrackWebSockets, registry=websockets),
+        ],
         lifespan=lifespan,
     )
     app.state.websockets = websockets
     app.state.hub = hub
+    OPEN_WEBSOCKETS.set_function(lambda: websockets.open_count)
+    ACTIVE_SUBSCRIPTIONS.set_function(lambda: hub.subscriber_count)
     return app
 
 

@@ -5,6 +5,8 @@ careerops api [--host H] [--port P]     the API process (Postgres + RabbitMQ)
 careerops worker [--concurrency N]      a worker process (Postgres + RabbitMQ)
 careerops migrate                       create or upgrade the database schema
 careerops export-schema [--output F]    print the GraphQL SDL
+careerops status                        queue depths, jobs by status, oldest PENDING age
+careerops requeue-dead                  run dead-lettered jobs again (after an outage)
 """
 
 import argparse
@@ -17,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from api.webbuild import ensure_web_built
+from core.logs import configure_logging
 from core.settings import Settings, SettingsError
 
 
@@ -30,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="a worker process")
     worker.add_argument("--concurrency", type=int, default=None)
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser("status", help="queue depths, jobs by status, oldest PENDING age")
+    commands.add_parser("requeue-dead", help="run dead-lettered jobs again (after an outage)")
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", type=Path, default=None)
     return parser
@@ -52,12 +57,14 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     from api.server import Server
 
     settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    configure_logging(settings)
     app = create_app(settings, embedded_worker=dev)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=None,  # uvicorn's loggers go through ours (JSON in production)
+        log_level=settings.log_level.lower(),
         ws="websockets-sansio",
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
@@ -88,6 +95,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.require()
     if args.concurrency:
         settings = replace(settings, worker_concurrency=args.concurrency)
+    configure_logging(settings)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -120,10 +128,35 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    from api.admin import connected, status_report
+
+    async def run() -> str:
+        async with connected(settings.require()) as (db, broker):
+            return await status_report(db, broker)
+
+    sys.stdout.write(asyncio.run(run()))
+    return 0
+
+
+def _requeue_dead(settings: Settings, args: argparse.Namespace) -> int:
+    from api.admin import connected, requeue_dead
+
+    async def run() -> tuple[int, int]:
+        async with connected(settings.require()) as (db, broker):
+            return await requeue_dead(db, broker)
+
+    requeued, kept = asyncio.run(run())
+    print(f"requeued {requeued} job(s); {kept} unreadable message(s) stay dead-lettered")
+    return 0
+
+
 _COMMANDS = {
     "dev": _dev,
     "api": _api,
     "worker": _worker,
     "migrate": _migrate,
     "export-schema": _export_schema,
+    "status": _status,
+    "requeue-dead": _requeue_dead,
 }

@@ -1,7 +1,72 @@
+"""Health, readiness and metrics endpoints, shared by the API and the worker's small server.
+
+Both apps keep ``db`` and ``broker`` in their lifespan state.
+"""
+
+import asyncio
+import functools
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from broker.base import Broker
+from core.metrics import QUEUE_DEPTH
+from db.connection import Db
+from db.migrate import current_head
+
+#: a readiness probe must answer quickly even when a dependency hangs
+CHECK_TIMEOUT_SECONDS = 2.0
 
 
 async def healthz(request: Request) -> JSONResponse:
     """The process is up and serving; says nothing about its dependencies."""
     return JSONResponse({"status": "ok"})
+
+
+@functools.cache
+def _head() -> str:
+    return current_head()
+
+
+async def _database_ready(db: Db) -> bool:
+    version = await db.fetch_val("SELECT version_num FROM alembic_version")
+    return bool(version == _head())
+
+
+async def _check(probe: "asyncio.Future[bool] | asyncio.Task[bool]") -> bool:
+    try:
+        return await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
+    except Exception:
+        return False
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database is reachable and migrated and the broker takes publishes."""
+    db: Db = request.state.db
+    broker: Broker = request.state.broker
+    checks = {
+        "database": await _check(asyncio.ensure_future(_database_ready(db))),
+        "broker": await _check(asyncio.ensure_future(broker.ready())),
+    }
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+async def metrics(request: Request) -> Response:
+    broker: Broker = request.state.broker
+    try:
+        depths = await asyncio.wait_for(broker.queue_depths(), CHECK_TIMEOUT_SECONDS)
+    except Exception:
+        depths = {}
+    for queue, depth in depths.items():
+        QUEUE_DEPTH.labels(queue).set(depth)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def health_routes() -> list[Route]:
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]

@@ -87,10 +87,17 @@ class Broker(Protocol):
 
     async def disconnect(self) -> None: ...
 
-    async def publish_job(self, message: JobMessage, *, delay: float = 0.0) -> None:
+    async def publish_job(
+        self,
+        message: JobMessage,
+        *,
+        delay: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         """Publish and wait for the broker's confirm; raise ``BrokerUnavailable`` if it fails.
 
-        With ``delay`` the message reaches the jobs queue only after that many seconds.
+        With ``delay`` the message reaches the jobs queue only after that many seconds;
+        ``headers`` (request id, trace context) travel with it to the worker.
         """
         ...
 
@@ -109,6 +116,22 @@ class Broker(Protocol):
 
     def events(self) -> AsyncIterator[JobEvent | Resync]:
         """Every job event published by any process, and a ``Resync`` after a gap."""
+        ...
+
+    async def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in the jobs queue and in the dead-letter queue."""
+        ...
+
+    async def ready(self) -> bool:
+        """Whether the broker can take a publish right now."""
+        ...
+
+    async def take_dead_letters(self) -> list[bytes]:
+        """Remove and return every dead-lettered message (an operator requeues them)."""
+        ...
+
+    async def park(self, body: bytes) -> None:
+        """Put a message (back) into the dead-letter queue."""
         ...
 
     async def dead_letters(self) -> list[bytes]:

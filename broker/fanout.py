@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from broker.base import RESYNC, Broker, Resync
 from core.events import EventType, JobEvent
+from core.metrics import EVENTS_RELAYED
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Hub:
         while True:
             try:
                 async for item in broker.events():
+                    EVENTS_RELAYED.inc()
                     self.dispatch(item)
             except asyncio.CancelledError:
                 raise

@@ -3,7 +3,8 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 
 from broker.base import Delivery, JobHandler, JobMessage, Outcome, Resync, finish_or_cancel
 from core.events import JobEvent
@@ -32,8 +33,14 @@ class MemoryBroker:
             timer.cancel()
         self._timers.clear()
 
-    async def publish_job(self, message: JobMessage, *, delay: float = 0.0) -> None:
-        delivery = Delivery(body=message.to_json())
+    async def publish_job(
+        self,
+        message: JobMessage,
+        *,
+        delay: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        delivery = Delivery(body=message.to_json(), headers=dict(headers or {}))
         if delay <= 0:
             self._jobs.put_nowait(delivery)
             return
@@ -60,7 +67,7 @@ class MemoryBroker:
             try:
                 outcome = await handler(delivery)
             except asyncio.CancelledError:
-                self._jobs.put_nowait(Delivery(body=delivery.body, redelivered=True))
+                self._jobs.put_nowait(replace(delivery, redelivered=True))
                 raise
             except Exception:
                 log.exception("job handler raised; requeueing the message")
@@ -71,7 +78,7 @@ class MemoryBroker:
 
     def _settle(self, delivery: Delivery, outcome: Outcome) -> None:
         if outcome is Outcome.REQUEUE:
-            self._jobs.put_nowait(Delivery(body=delivery.body, redelivered=True))
+            self._jobs.put_nowait(replace(delivery, redelivered=True))
         elif outcome is Outcome.DEAD_LETTER:
             self._dead.append(delivery.body)
 
@@ -101,6 +108,19 @@ class MemoryBroker:
                 yield await listener.get()
         finally:
             self._listeners.discard(listener)
+
+    async def queue_depths(self) -> dict[str, int]:
+        return {"jobs": self._jobs.qsize(), "dead": len(self._dead)}
+
+    async def ready(self) -> bool:
+        return True
+
+    async def take_dead_letters(self) -> list[bytes]:
+        dead, self._dead = self._dead, []
+        return dead
+
+    async def park(self, body: bytes) -> None:
+        self._dead.append(body)
 
     async def dead_letters(self) -> list[bytes]:
         return list(self._dead)

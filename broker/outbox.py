@@ -3,6 +3,8 @@
 import logging
 
 from broker.base import Broker, BrokerUnavailable, JobMessage
+from core.logs import current
+from core.metrics import BROKER_ERRORS
 from db import jobs
 from db.connection import Db
 from db.jobs import JobRecord
@@ -12,9 +14,12 @@ log = logging.getLogger(__name__)
 
 async def enqueue(db: Db, broker: Broker, job: JobRecord, *, delay: float = 0.0) -> bool:
     """Publish the job's message; False leaves it to the sweep (the broker is away)."""
+    request_id = current("request_id")
+    headers = {"x-request-id": request_id} if request_id else {}
     try:
-        await broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
+        await broker.publish_job(JobMessage(job.id, job.kind), delay=delay, headers=headers)
     except BrokerUnavailable as e:
+        BROKER_ERRORS.labels("publish_job").inc()
         log.warning("job %s not published now (%s); the sweep will publish it", job.id, e)
         return False
     await jobs.mark_published(db, job.id)

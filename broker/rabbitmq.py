@@ -5,7 +5,7 @@ import contextlib
 import logging
 import math
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aio_pika
@@ -30,6 +30,7 @@ from broker.base import (
     finish_or_cancel,
 )
 from core.events import JobEvent
+from core.metrics import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,13 @@ class RabbitBroker:
                 await connection.close()
         self._consumer = self._publisher = None
 
-    async def publish_job(self, message: JobMessage, *, delay: float = 0.0) -> None:
+    async def publish_job(
+        self,
+        message: JobMessage,
+        *,
+        delay: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         routing_key = self.names.jobs
         if delay > 0:
             try:
@@ -139,6 +146,7 @@ class RabbitBroker:
         await self._publish_confirmed(
             aio_pika.Message(
                 message.to_json(),
+                headers=dict(headers or {}),
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 content_type="application/json",
                 message_id=str(uuid.uuid4()),
@@ -223,8 +231,12 @@ class RabbitBroker:
                 log.warning("could not reopen the jobs consumer: %r", e)
 
     async def _handle(self, handler: JobHandler, message: AbstractIncomingMessage) -> None:
+        headers = {
+            key: value.decode() if isinstance(value, bytes) else str(value)
+            for key, value in (message.headers or {}).items()
+        }
         delivery = Delivery(
-            body=message.body, redelivered=bool(message.redelivered), headers=dict(message.headers)
+            body=message.body, redelivered=bool(message.redelivered), headers=headers
         )
         try:
             outcome = await handler(delivery)
@@ -270,6 +282,7 @@ class RabbitBroker:
             )
         except Exception as e:
             # An event lost here shows up as a seq gap, and subscribers re-read the row.
+            BROKER_ERRORS.labels("publish_event").inc()
             log.warning("event %s/%s not published: %r", event.job_id, event.seq, e)
 
     async def events(self) -> AsyncIterator[JobEvent | Resync]:
@@ -323,6 +336,37 @@ class RabbitBroker:
 
         await queue.consume(on_event, no_ack=True)
         return channel
+
+    async def queue_depths(self) -> dict[str, int]:
+        channel = await self._require(self._consumer).channel()
+        try:
+            depths = {}
+            for name, queue in (("jobs", self.names.jobs), ("dead", self.names.dead)):
+                declared = await channel.declare_queue(queue, passive=True)
+                depths[name] = declared.declaration_result.message_count or 0
+            return depths
+        finally:
+            await channel.close()
+
+    async def ready(self) -> bool:
+        return self.publishing and self._consumer is not None and self._consumer.connected.is_set()
+
+    async def take_dead_letters(self) -> list[bytes]:
+        channel = await self._require(self._consumer).channel()
+        try:
+            queue = await channel.declare_queue(self.names.dead, durable=True)
+            bodies: list[bytes] = []
+            while (message := await queue.get(no_ack=False, fail=False)) is not None:
+                bodies.append(message.body)
+                await message.ack()
+            return bodies
+        finally:
+            await channel.close()
+
+    async def park(self, body: bytes) -> None:
+        await self._publish_confirmed(
+            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), self.names.dead
+        )
 
     async def dead_letters(self) -> list[bytes]:
         channel = await self._require(self._consumer).channel()

@@ -65,6 +65,12 @@ class Settings:
     expected_letter_chars: int = 2400
     host: str = "127.0.0.1"
     port: int = 8000
+    #: where a worker serves /healthz, /readyz and /metrics; port 0 turns it off
+    worker_http_host: str = "127.0.0.1"
+    worker_http_port: int = 9101
+    #: "json" (one object per line) or "text"; unset: text in dev, JSON otherwise
+    log_format: str | None = None
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -107,6 +113,12 @@ class Settings:
             shutdown_grace_seconds=config(
                 "CAREEROPS_SHUTDOWN_GRACE_SECONDS", cast=float, default=cls.shutdown_grace_seconds
             ),
+            worker_http_host=config("CAREEROPS_WORKER_HTTP_HOST", default=cls.worker_http_host),
+            worker_http_port=config(
+                "CAREEROPS_WORKER_HTTP_PORT", cast=int, default=cls.worker_http_port
+            ),
+            log_format=config("CAREEROPS_LOG_FORMAT", default=None),
+            log_level=config("CAREEROPS_LOG_LEVEL", default=cls.log_level),
             host=config("CAREEROPS_HOST", default=cls.host),
             port=config("CAREEROPS_PORT", cast=int, default=cls.port),
         )

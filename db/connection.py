@@ -8,6 +8,8 @@ from typing import Any, Literal
 from databases import Database
 from databases.interfaces import Record
 
+from core.metrics import DB_ERRORS
+
 Dialect = Literal["postgresql", "sqlite"]
 _SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
@@ -99,6 +101,7 @@ def _unavailable_as_error() -> Iterator[None]:
         yield
     except Exception as e:
         if _is_unavailable(e):
+            DB_ERRORS.inc()
             raise DatabaseUnavailable(f"database unavailable: {type(e).__name__}") from e
         raise
 

@@ -376,3 +376,41 @@ async def delete_job(db: Db, job_id: str, *, user_id: str) -> bool:
         {"id": job_id, "user_id": user_id},
     )
     return record is not None
+
+
+async def count_by_status(db: Db) -> dict[JobStatus, int]:
+    records = await db.fetch_all("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+    counts = dict.fromkeys(JobStatus, 0)
+    counts.update({JobStatus(record["status"]): int(record["n"]) for record in records})
+    return counts
+
+
+async def oldest_pending_since(db: Db) -> datetime | None:
+    """When the longest-waiting PENDING job that is due became due."""
+    value = await db.fetch_val(
+        "SELECT MIN(available_at) FROM jobs WHERE status = :pending",
+        {"pending": JobStatus.PENDING.value},
+    )
+    return read_optional_time(value)
+
+
+async def run_again(db: Db, job_id: str, *, user_id: str | None = None) -> JobRecord | None:
+    """A FAILED or CANCELLED job back to PENDING, with empty text and a fresh attempt budget."""
+    return await transition(
+        db,
+        job_id,
+        JobStatus.PENDING,
+        user_id=user_id,
+        only_from=frozenset({JobStatus.FAILED, JobStatus.CANCELLED}),
+        changes={
+            # The attempt count goes on (it fences old writers); the budget starts afresh.
+            "attempts_base": Sql("attempts"),
+            "partial_text": "",
+            "cover_letter": None,
+            "progress": 0.0,
+            "error": None,
+            "available_at": utcnow(),
+            "published_at": None,
+            "completed_at": None,
+        },
+    )

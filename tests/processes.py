@@ -39,6 +39,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
             "CAREEROPS_JWT_SECRET": str(settings.jwt_secret),
             "CAREEROPS_WRITER": "offline",
             "CAREEROPS_WRITER_PACE_MS": "0",
+            "CAREEROPS_WORKER_HTTP_PORT": "0",
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -11,12 +11,14 @@ from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessag
 from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
+from core.logs import bound
 from db import jobs
 from db.connection import DatabaseUnavailable, utcnow
 from db.jobs import JobRecord, Sql, usage_changes
 from worker.deps import WorkerDeps
 from worker.handlers import Handler
 from worker.lease import keep_lease
+from worker.metrics import observe_finished, observe_retry
 from worker.outcomes import Fenced, PermanentError, Retry
 from worker.stream import JobStream
 
@@ -37,6 +39,10 @@ class Worker:
         self.handlers = dict(handlers)
 
     async def handle(self, delivery: Delivery) -> Outcome:
+        with bound(request_id=delivery.headers.get("x-request-id")):
+            return await self._handle(delivery)
+
+    async def _handle(self, delivery: Delivery) -> Outcome:
         try:
             message = JobMessage.from_json(delivery.body)
         except MalformedMessage as e:
@@ -47,7 +53,8 @@ class Worker:
             log.warning("dead-lettering job %s: no handler for %s", message.job_id, message.kind)
             return Outcome.DEAD_LETTER
         try:
-            return await self._run(message.job_id, handler, takeover=delivery.redelivered)
+            with bound(job_id=message.job_id):
+                return await self._run(message.job_id, handler, takeover=delivery.redelivered)
         except DatabaseUnavailable as e:
             log.warning("job %s: %s; requeueing", message.job_id, e)
             await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
@@ -64,6 +71,11 @@ class Worker:
         if claimed is None:
             await self._wake_later(job_id)
             return Outcome.ACK
+        with bound(user_id=claimed.user_id, attempt=claimed.attempts):
+            log.info("attempt %d started", claimed.attempts)
+            return await self._attempt(claimed, handler)
+
+    async def _attempt(self, claimed: JobRecord, handler: Handler) -> Outcome:
         await self._publish(claimed)
         stream = JobStream(claimed, self.deps)
         try:
@@ -72,7 +84,7 @@ class Worker:
                 await stream.flush()
             return await self._complete(stream)
         except Fenced:
-            log.info("job %s attempt %s fenced out; stopping", job_id, claimed.attempts)
+            log.info("attempt fenced out (cancelled or taken over); stopping")
             return Outcome.ACK
         except Retry as retry:
             return await self._retry(stream, retry)
@@ -129,6 +141,8 @@ class Worker:
             },
         )
         if done is not None:
+            observe_finished(stream, JobStatus.COMPLETED)
+            log.info("letter completed: %d characters", stream.written)
             await self._publish(done)
         return Outcome.ACK
 
@@ -141,11 +155,13 @@ class Worker:
             changes={"error": reason, "lease_until": None, "completed_at": utcnow()},
         )
         if failed is not None:
+            observe_finished(stream, JobStatus.FAILED)
             log.info("job %s failed: %s", failed.id, reason)
             await self._publish(failed)
         return failed is not None
 
     async def _retry(self, stream: JobStream, retry: Retry) -> Outcome:
+        observe_retry(retry)
         job = stream.job
         settings = self.deps.settings
         if job.attempts - job.attempts_base >= settings.max_attempts:

@@ -12,6 +12,7 @@ from db.connection import Db
 from worker.consumer import Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS, Handler
+from worker.http import serve_health
 from worker.sweep import run_sweeper
 from worker.writers.base import Writer
 from worker.writers.factory import writer_from_settings
@@ -26,6 +27,7 @@ async def worker_running(
     writer: Writer | None = None,
     handlers: Mapping[JobKind, Handler] = HANDLERS,
     sweep: bool = True,
+    serve_http: bool = False,
 ) -> AsyncIterator[Worker]:
     """Connect what was not handed in, consume jobs, and undo it all on exit."""
     async with contextlib.AsyncExitStack() as stack:
@@ -46,6 +48,11 @@ async def worker_running(
             stack.push_async_callback(
                 _cancel, asyncio.create_task(run_sweeper(db, broker, settings))
             )
+        if serve_http and settings.worker_http_port:
+            server = serve_health(
+                db, broker, host=settings.worker_http_host, port=settings.worker_http_port
+            )
+            stack.push_async_callback(_cancel, asyncio.create_task(server))
         await broker.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
         stack.push_async_callback(broker.stop_consuming, settings.shutdown_grace_seconds)
         yield worker
@@ -59,5 +66,5 @@ async def _cancel(task: "asyncio.Task[None]") -> None:
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (the CLI sets it on SIGTERM/SIGINT)."""
-    async with worker_running(settings):
+    async with worker_running(settings, serve_http=True):
         await stop.wait()

@@ -4,10 +4,14 @@
 class Retry(Exception):
     """A transient failure: run the job again later (``after`` seconds, if the cause says)."""
 
-    def __init__(self, reason: str, *, after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, after: float | None = None, cause: str = "transient"
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.after = after
+        #: a short, bounded name for metrics ("rate_limited", "server_error", "timeout", ...)
+        self.cause = cause
 
     def __repr__(self) -> str:
         return f"Retry({self.reason!r}, after={self.after!r})"

@@ -24,6 +24,8 @@ class JobStream:
         self._buffer: list[str] = []
         self._buffered = 0
         self._last_flush = time.monotonic()
+        #: when the attempt started, for its duration
+        self.started = time.monotonic()
         self._last_chunk = time.monotonic()
         #: whether anything but white space was written
         self.has_text = False

@@ -2,6 +2,7 @@ import strawberry
 
 from core.events import EventType
 from core.jobs import JobStatus
+from core.metrics import JOBS_FINISHED
 from db import jobs
 from db.connection import utcnow
 from db.jobs import JobRecord
@@ -21,6 +22,7 @@ async def cancel(info: Info, job_id: str) -> JobRecord | None:
         changes={"lease_until": None, "completed_at": utcnow()},
     )
     if record is not None:
+        JOBS_FINISHED.labels(JobStatus.CANCELLED.value).inc()
         await info.context.broker.publish_event(record.to_event(EventType.STATUS))
     return record
 

@@ -1,8 +1,12 @@
+import logging
+
 import strawberry
 
 from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import JobKind
+from core.logs import bound
+from core.metrics import JOBS_CREATED
 from db import jobs
 from db.jobs import NewJob
 from resolvers.context import Info
@@ -14,6 +18,8 @@ from resolvers.validation import (
 )
 from schema.types.inputs import CoverLetterInput
 from schema.types.job import Job
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.mutation(permission_classes=[IsAuthenticated])
@@ -37,7 +43,10 @@ async def create_cover_letter(
         ),
     )
     if created:
-        await info.context.broker.publish_event(record.to_event(EventType.STATUS))
-        # A broker outage never fails an accepted job: the sweep publishes it later.
-        await enqueue(info.context.db, info.context.broker, record)
+        JOBS_CREATED.inc()
+        with bound(job_id=record.id, user_id=user.id):
+            log.info("job created")
+            await info.context.broker.publish_event(record.to_event(EventType.STATUS))
+            # A broker outage never fails an accepted job: the sweep publishes it later.
+            await enqueue(info.context.db, info.context.broker, record)
     return Job.from_record(record)

@@ -2,10 +2,7 @@ import strawberry
 
 from broker.outbox import enqueue
 from core.events import EventType
-from core.jobs import JobStatus
 from db import jobs
-from db.connection import utcnow
-from db.jobs import Sql
 from resolvers.context import Info
 from resolvers.jobs_access import conflict_or_missing, own_job
 from resolvers.permissions import IsAuthenticated
@@ -17,24 +14,7 @@ from schema.types.job import Job
 )
 async def retry_job(info: Info, id: strawberry.ID) -> Job:
     await own_job(info, id)
-    record = await jobs.transition(
-        info.context.db,
-        id,
-        JobStatus.PENDING,
-        user_id=info.context.require_user().id,
-        only_from=frozenset({JobStatus.FAILED, JobStatus.CANCELLED}),
-        changes={
-            # The attempt count goes on (it fences old writers); the budget starts afresh.
-            "attempts_base": Sql("attempts"),
-            "partial_text": "",
-            "cover_letter": None,
-            "progress": 0.0,
-            "error": None,
-            "available_at": utcnow(),
-            "published_at": None,
-            "completed_at": None,
-        },
-    )
+    record = await jobs.run_again(info.context.db, id, user_id=info.context.require_user().id)
     if record is None:
         raise await conflict_or_missing(info, id, "retry")
     await info.context.broker.publish_event(record.to_event(EventType.STATUS))

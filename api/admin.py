@@ -1,0 +1,70 @@
+"""Operator commands: `careerops status` and `careerops requeue-dead`."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from broker import broker_from_settings
+from broker.base import Broker, JobMessage, MalformedMessage
+from broker.outbox import enqueue
+from core.events import EventType
+from core.jobs import ACTIVE, JobStatus
+from core.settings import Settings
+from db import jobs
+from db.connection import Db, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: Settings) -> AsyncIterator[tuple[Db, Broker]]:
+    assert settings.database_url is not None
+    broker = broker_from_settings(settings)
+    async with Db(settings.database_url, pool_size=2) as db:
+        await broker.connect()
+        try:
+            yield db, broker
+        finally:
+            await broker.disconnect()
+
+
+async def status_report(db: Db, broker: Broker) -> str:
+    depths = await broker.queue_depths()
+    counts = await jobs.count_by_status(db)
+    oldest = await jobs.oldest_pending_since(db)
+    age = f"{max(0.0, (utcnow() - oldest).total_seconds()):.0f} s" if oldest else "none waiting"
+    lines = [
+        f"queue jobs        {depths.get('jobs', 0)} message(s) waiting",
+        f"queue dead        {depths.get('dead', 0)} dead-lettered message(s)",
+        f"oldest PENDING    {age}",
+        "jobs by status:",
+        *(f"  {status.value:<12} {count}" for status, count in counts.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def requeue_dead(db: Db, broker: Broker) -> tuple[int, int]:
+    """Run every dead-lettered job again; returns (requeued, unreadable kept dead).
+
+    A job that FAILED when its attempts ran out (the provider was down) goes back
+    to PENDING with a fresh attempt budget; a message nobody can read stays parked.
+    """
+    requeued = kept = 0
+    for body in await broker.take_dead_letters():
+        try:
+            message = JobMessage.from_json(body)
+        except MalformedMessage:
+            await broker.park(body)
+            kept += 1
+            continue
+        job = await jobs.get_job(db, message.job_id)
+        if job is not None and job.status is JobStatus.FAILED:
+            job = await jobs.run_again(db, job.id)
+            if job is not None:
+                await broker.publish_event(job.to_event(EventType.STATUS))
+        if job is None or job.status not in ACTIVE:
+            log.info("dropping a dead letter of job %s: nothing to run", message.job_id)
+            continue
+        await enqueue(db, broker, job)
+        requeued += 1
+    return requeued, kept

@@ -1,0 +1,122 @@
+"""Logging: one JSON object per line in production, readable text in dev.
+
+Every record carries the job, user, attempt and request it is about, taken
+from context variables the worker and the API bind; texts (CVs, letters,
+tokens) are never logged anywhere in the code.
+"""
+
+import contextlib
+import contextvars
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from core.settings import Settings
+
+#: the fields bound to the current task, added to every record
+CONTEXT_FIELDS = ("request_id", "job_id", "user_id", "attempt")
+_context: dict[str, contextvars.ContextVar[Any]] = {
+    name: contextvars.ContextVar(name, default=None) for name in CONTEXT_FIELDS
+}
+
+
+@contextlib.contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Bind context fields (``job_id=…``) for the records logged inside the block."""
+    tokens = [(_context[name], _context[name].set(value)) for name, value in fields.items()]
+    try:
+        yield
+    finally:
+        for variable, token in reversed(tokens):
+            variable.reset(token)
+
+
+def bind(**fields: Any) -> None:
+    """Bind context fields until the current task ends."""
+    for name, value in fields.items():
+        _context[name].set(value)
+
+
+def current(name: str) -> Any:
+    """The value bound to a context field in this task, or None."""
+    return _context[name].get()
+
+
+_default_factory = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _default_factory(*args, **kwargs)
+    for name, variable in _context.items():
+        setattr(record, name, variable.get())
+    return record
+
+
+def install_record_context() -> None:
+    """Make every log record carry the bound context fields (idempotent)."""
+    logging.setLogRecordFactory(_record_with_context)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        context = " ".join(
+            f"{name}={getattr(record, name)}"
+            for name in CONTEXT_FIELDS
+            if getattr(record, name, None) is not None
+        )
+        line = super().format(record)
+        return f"{line} [{context}]" if context else line
+
+
+#: libraries whose DEBUG lines carry query arguments, message bodies or HTTP payloads
+#: (so CVs and letters): held at INFO whatever the root level
+CHATTY_LIBRARIES = (
+    "databases",
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy",
+    "aiormq",
+    "aio_pika",
+    "openai",
+    "httpx",
+    "httpcore",
+)
+
+
+def quiet_libraries() -> None:
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def configure_logging(settings: Settings) -> None:
+    install_record_context()
+    quiet_libraries()
+    handler = logging.StreamHandler(sys.stderr)
+    text = settings.log_format == "text" or (settings.is_dev and settings.log_format is None)
+    if text:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())

@@ -1,0 +1,67 @@
+"""`careerops status` and `careerops requeue-dead` against the real services."""
+
+import asyncio
+import subprocess
+
+import pytest
+
+from broker.base import Broker
+from core.settings import Settings
+from tests.client import Api
+from tests.conftest import StartApi, StartWorker
+from tests.processes import ROOT, command, environment
+from tests.worker.test_consumer import FlakyWriter
+
+pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
+
+
+def careerops(settings: Settings, *args: str) -> str:
+    result = subprocess.run(
+        command(*args),
+        env=environment(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+async def test_status_prints_queues_jobs_by_status_and_the_oldest_pending_age(
+    start_api: StartApi, settings: Settings, broker: Broker
+) -> None:
+    api: Api = await start_api()
+    token = await api.register()
+    for _ in range(3):
+        await api.create_job(token)
+    await asyncio.sleep(0.2)
+
+    report = await asyncio.to_thread(careerops, settings, "status")
+
+    assert "queue jobs        3 message(s) waiting" in report
+    assert "queue dead        0 dead-lettered message(s)" in report
+    assert "  PENDING      3" in report and "  COMPLETED    0" in report
+    assert "oldest PENDING    " in report and "none waiting" not in report
+
+
+async def test_requeue_dead_runs_jobs_that_failed_in_an_outage_again(
+    start_api: StartApi, start_worker: StartWorker, settings: Settings, broker: Broker
+) -> None:
+    api: Api = await start_api()
+    token = await api.register()
+    writer = FlakyWriter(failures=2)  # the provider is down for two attempts
+    await start_worker(writer, max_attempts=2)
+    job = await api.create_job(token)
+    await api.wait_for_status(token, job["id"], "FAILED")
+    await broker.publish_raw(b"not json at all")  # type: ignore[attr-defined]
+    await asyncio.sleep(0.5)
+    assert len(await broker.dead_letters()) == 2
+
+    output = await asyncio.to_thread(careerops, settings, "requeue-dead")
+
+    assert output.strip() == "requeued 1 job(s); 1 unreadable message(s) stay dead-lettered"
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+    assert done["attempts"] == 3
+    assert await broker.dead_letters() == [b"not json at all"]

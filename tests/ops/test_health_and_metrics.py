@@ -1,0 +1,90 @@
+"""Health, readiness and Prometheus metrics, on the API and on a worker process."""
+
+import asyncio
+import re
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from tests.client import Api
+from tests.conftest import StartApi
+from tests.faults.outages import rabbitmq_down
+from tests.processes import environment, free_port, worker_process
+
+
+def sample(metrics: str, name: str, labels: str = "") -> float:
+    match = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+-]+)$", metrics, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_metrics_move_when_a_job_runs(api: Api) -> None:
+    before = (await api.http.get("/metrics")).text
+    token = await api.register()
+    job = await api.create_job(token)
+    await api.wait_for_status(token, job["id"], "COMPLETED")
+    async with api.socket(token) as socket:
+        await socket.ack()
+        during = (await api.http.get("/metrics")).text
+    after = (await api.http.get("/metrics")).text
+
+    assert (
+        sample(after, "careerops_jobs_created_total")
+        == sample(before, "careerops_jobs_created_total") + 1
+    )
+    finished = 'careerops_jobs_finished_total{status="COMPLETED"}'
+    assert sample(after, finished.split("{")[0], "{" + finished.split("{")[1]) >= 1
+    assert sample(after, "careerops_events_relayed_total") > sample(
+        before, "careerops_events_relayed_total"
+    )
+    assert sample(during, "careerops_open_websockets") >= 1
+    assert 'careerops_queue_depth{queue="jobs"}' in after
+    assert 'careerops_queue_depth{queue="dead"}' in after
+    assert job["id"] not in after, "no job ids as labels"
+
+
+async def test_readyz_is_ready_with_database_and_broker(api: Api) -> None:
+    response = await api.http.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": True, "broker": True}}
+    assert (await api.http.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_readyz_goes_false_while_the_broker_is_down_and_back_after(
+    start_api: StartApi,
+) -> None:
+    api = await start_api()
+    async with rabbitmq_down():
+        await asyncio.sleep(0.5)
+        down = await api.http.get("/readyz")
+        assert (await api.http.get("/healthz")).status_code == 200, "alive, just not ready"
+    assert down.status_code == 503 and down.json()["checks"]["broker"] is False
+    for _ in range(50):
+        if (await api.http.get("/readyz")).status_code == 200:
+            break
+        await asyncio.sleep(0.2)
+    assert (await api.http.get("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_worker_process_serves_health_readiness_and_metrics(
+    settings: Settings, db: object
+) -> None:
+    port = free_port()
+    env = environment(settings, CAREEROPS_WORKER_HTTP_PORT=str(port))
+    async with (
+        worker_process(env),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        for _ in range(100):
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        ready = await client.get("/readyz")
+        metrics = await client.get("/metrics")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert "careerops_queue_depth" in metrics.text

@@ -1,0 +1,61 @@
+"""Logs about a job carry its ids, and never its texts."""
+
+import json
+import logging
+
+import pytest
+
+from core.logs import JsonFormatter, install_record_context, quiet_libraries
+from tests.client import SAMPLE_INPUT, Api
+
+CONTEXT = ("job_id", "user_id", "attempt", "request_id")
+
+
+async def test_every_line_about_a_job_has_its_ids_and_no_text(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    install_record_context()
+    quiet_libraries()
+    token = await api.register()
+    caplog.set_level(logging.DEBUG)
+
+    job = await api.create_job(token)
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    ours = [
+        r for r in caplog.records if r.name.split(".")[0] in ("worker", "resolvers", "broker", "db")
+    ]
+    about_the_job = [r for r in ours if getattr(r, "job_id", None) == job["id"]]
+    assert any("job created" in r.getMessage() for r in about_the_job)
+    assert any("started" in r.getMessage() for r in about_the_job)
+    assert any("completed" in r.getMessage() for r in about_the_job)
+    request_ids = {getattr(r, "request_id", None) for r in about_the_job}
+    assert len(request_ids) == 1 and None not in request_ids, "one request id from API to worker"
+    for record in about_the_job:
+        assert getattr(record, "user_id", None), record.getMessage()
+        if record.name.startswith("worker"):
+            assert getattr(record, "attempt", None) == 1, record.getMessage()
+    everything = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    for secret in (SAMPLE_INPUT["cvText"], done["coverLetter"][:80], token):
+        assert secret not in everything
+    assert SAMPLE_INPUT["cvText"][:40] not in everything
+
+
+def test_the_json_formatter_writes_one_object_per_line_with_the_context() -> None:
+    install_record_context()
+    from core.logs import bound
+
+    with bound(job_id="j1", user_id="u1", attempt=2, request_id="r1"):
+        record = logging.getLogger("worker.test").makeRecord(
+            "worker.test", logging.INFO, __file__, 1, "attempt %d started", (2,), None
+        )
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["message"] == "attempt 2 started"
+    assert {key: entry[key] for key in CONTEXT} == {
+        "job_id": "j1",
+        "user_id": "u1",
+        "attempt": 2,
+        "request_id": "r1",
+    }
