@@ -7,9 +7,11 @@ from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from api.graphql import GraphQLApp
+from api.bodylimit import LimitRequestBody
+from api.graphql import graphql_view
 from api.health import health_routes
 from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
@@ -21,7 +23,7 @@ from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
 from core.settings import Settings
 from db import jobs
 from db.connection import Db
-from schema.build import schema
+from resolvers.limits import Limits
 from worker.writers.base import Writer
 
 
@@ -30,6 +32,7 @@ class State(TypedDict):
     broker: Broker
     hub: Hub
     settings: Settings
+    limits: Limits
 
 
 def create_app(
@@ -57,10 +60,11 @@ def create_app(
             stack.push_async_callback(_cancel, relay)
             if embedded_worker:
                 await _start_embedded_worker(stack, settings, database, bus, writer)
-            yield State(db=database, broker=bus, hub=hub, settings=settings)
+            yield State(db=database, broker=bus, hub=hub, settings=settings, limits=limits)
 
     hub = Hub(queue_size=settings.subscriber_queue_size)
-    graphql = GraphQLApp(schema, keep_alive=True, keep_alive_interval=15)
+    limits = Limits.from_settings(settings)
+    graphql = graphql_view(settings)
     websockets = WebSocketRegistry()
     app = Starlette(
         routes=[
@@ -71,6 +75,14 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+                max_age=600,
+            ),
+            Middleware(LimitRequestBody, max_bytes=settings.max_body_bytes),
             Middleware(TrackWebSockets, registry=websockets),
         ],
         lifespan=lifespan,

@@ -1,22 +1,62 @@
 """Strawberry's ASGI view, with our context and websocket authentication."""
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NoReturn
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.static import graphiql_page
 from core.auth import bearer_token
 from core.errors import ServiceUnavailable, Unauthenticated
+from core.settings import Settings
 from db.connection import DatabaseUnavailable
 from resolvers.authentication import authenticate, token_from_connection_params
+from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
+from schema.build import build_schema
+
+# Keys in a websocket's ASGI scope: its signed-in connection, and why it was refused.
+_CONNECTION = "careerops.connection"
+_REFUSAL = "careerops.refusal"
+
+
+def graphql_view(settings: Settings) -> "GraphQLApp":
+    """The /graphql endpoint with this deployment's limits, IDE and allowed origins."""
+    return GraphQLApp(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        keep_alive=True,
+        keep_alive_interval=15,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        # Same-origin sockets are always allowed; a foreign Origin gets 403 at the handshake.
+        allowed_origins=settings.allowed_origins,
+    )
+
+
+class _WebSocketAdapter(ASGIWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        # Strawberry closes a refused connection_init with 4403 "Forbidden": say why instead.
+        if code == FORBIDDEN:
+            reason = self.ws.scope.get(_REFUSAL, reason)
+        await super().close(code, reason)
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    websocket_adapter_class = _WebSocketAdapter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            connection: Connection | None = scope.get(_CONNECTION)
+            if connection is not None:
+                connection.release()
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
@@ -26,9 +66,14 @@ class GraphQLApp(GraphQL[Context, None]):
             broker=state.broker,
             hub=state.hub,
             settings=state.settings,
+            limits=state.limits,
             request=request,
             response=response if isinstance(response, Response) else None,
         )
+        if isinstance(response, Response):
+            # Answers carry tokens and CVs: no shared cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["X-Content-Type-Options"] = "nosniff"
         if isinstance(request, Request):
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:
@@ -42,19 +87,37 @@ class GraphQLApp(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         token = token_from_connection_params(context.connection_params)
         if token is None:
-            raise ConnectionRejectionError({"message": "Authentication required."})
-        await _sign_in(context, token)
-        if context.user is None:
-            reason = context.auth_error.message if context.auth_error else "Invalid token."
-            raise ConnectionRejectionError({"message": reason})
+            _refuse(context, "Authentication required.")
+        expires_at = await _sign_in(context, token)
+        if context.user is None or expires_at is None:
+            _refuse(context, context.auth_error.message if context.auth_error else "Invalid token.")
+        scope = context.request.scope
+        if (previous := scope.pop(_CONNECTION, None)) is not None:
+            previous.release()  # a second connection_init (the legacy protocol allows it)
+        connections = context.limits.connections
+        assert isinstance(context.request, WebSocket)
+        connection = connections.open(context.user.id, context.request, expires_at)
+        if connection is None:
+            _refuse(context, f"Too many open connections (at most {connections.per_user}).")
+        scope[_CONNECTION] = connection
         return None
 
 
-async def _sign_in(context: Context, token: str) -> None:
+def _refuse(context: Context, message: str) -> NoReturn:
+    context.request.scope[_REFUSAL] = message
+    raise ConnectionRejectionError({"message": message})
+
+
+async def _sign_in(context: Context, token: str) -> datetime | None:
+    """Sign the context in; returns when the token expires, or None (``auth_error`` says why)."""
     try:
-        context.user = await authenticate(token, context.db, context.settings)
+        signed_in = await authenticate(token, context.db, context.settings)
     except Unauthenticated as e:
         context.auth_error = e
     except DatabaseUnavailable as e:
         context.auth_error = ServiceUnavailable()
         context.auth_error.__cause__ = e
+    else:
+        context.user = signed_in.user
+        return signed_in.expires_at
+    return None

@@ -4,12 +4,14 @@ from broker.base import Broker
 from core.settings import Settings
 
 
-def from_url(url: str, *, prefix: str = "", publish_timeout: float = 5.0) -> Broker:
+def from_url(
+    url: str, *, prefix: str = "", publish_timeout: float = 5.0, quorum: bool = False
+) -> Broker:
     """The broker for ``amqp://…`` (RabbitMQ) or ``memory://`` (one process)."""
     if url.startswith(("amqp://", "amqps://")):
         from broker.rabbitmq import RabbitBroker
 
-        return RabbitBroker(url, prefix=prefix, publish_timeout=publish_timeout)
+        return RabbitBroker(url, prefix=prefix, publish_timeout=publish_timeout, quorum=quorum)
     if url.startswith("memory://"):
         from broker.memory import MemoryBroker
 
@@ -24,4 +26,5 @@ def broker_from_settings(settings: Settings) -> Broker:
         settings.amqp_url,
         prefix=settings.amqp_prefix,
         publish_timeout=settings.publish_timeout_seconds,
+        quorum=settings.quorum_queues,
     )

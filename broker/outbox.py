@@ -5,6 +5,7 @@ import logging
 from broker.base import Broker, BrokerUnavailable, JobMessage
 from core.logs import current
 from core.metrics import BROKER_ERRORS
+from core.tracing import inject
 from db import jobs
 from db.connection import Db
 from db.jobs import JobRecord
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 async def enqueue(db: Db, broker: Broker, job: JobRecord, *, delay: float = 0.0) -> bool:
     """Publish the job's message; False leaves it to the sweep (the broker is away)."""
     request_id = current("request_id")
-    headers = {"x-request-id": request_id} if request_id else {}
+    headers = inject({"x-request-id": request_id} if request_id else {})
     try:
         await broker.publish_job(JobMessage(job.id, job.kind), delay=delay, headers=headers)
     except BrokerUnavailable as e:

@@ -2,13 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.errors import Unauthenticated
-from core.settings import Settings
+from core.errors import Forbidden, Unauthenticated
+from core.settings import RSA_ALGORITHMS, Settings
+
+#: seconds of clock skew tolerated on ``exp`` (and ``iat``/``nbf``)
+LEEWAY_SECONDS = 5
 
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown keeps login's timing the same.
@@ -21,24 +25,55 @@ class Claims:
     expires_at: datetime
 
 
+def can_issue_tokens(settings: Settings) -> bool:
+    """False when an external identity provider holds the signing key (RS* without ours)."""
+    return settings.jwt_algorithm not in RSA_ALGORITHMS or settings.jwt_private_key is not None
+
+
 def issue_token(user_id: str, settings: Settings, *, now: datetime | None = None) -> str:
     issued = now or datetime.now(UTC)
-    payload = {
+    payload: dict[str, Any] = {
         "sub": user_id,
         "iat": issued,
         "exp": issued + timedelta(seconds=settings.jwt_ttl_seconds),
     }
-    return jwt.encode(payload, settings.secret, algorithm=settings.jwt_algorithm)
+    if settings.jwt_issuer:
+        payload["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        payload["aud"] = settings.jwt_audience
+    return jwt.encode(payload, _signing_key(settings), algorithm=settings.jwt_algorithm)
+
+
+def _signing_key(settings: Settings) -> str:
+    if settings.jwt_algorithm not in RSA_ALGORITHMS:
+        return settings.secret
+    if settings.jwt_private_key is None:
+        raise Forbidden("Sign in with the identity provider.")
+    return str(settings.jwt_private_key)
+
+
+def _verifying_key(settings: Settings) -> str:
+    if settings.jwt_algorithm not in RSA_ALGORITHMS:
+        return settings.secret
+    if not settings.jwt_public_key:
+        raise Unauthenticated("Invalid token.")
+    return settings.jwt_public_key
 
 
 def decode_token(token: str, settings: Settings) -> Claims:
+    """The verified claims; the algorithm is pinned, ``sub`` and ``exp`` are required."""
+    required = ["sub", "exp"]
+    required += ["iss"] if settings.jwt_issuer else []
+    required += ["aud"] if settings.jwt_audience else []
     try:
         payload = jwt.decode(
             token,
-            settings.secret,
+            _verifying_key(settings),
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["sub", "exp"]},
-            leeway=5,
+            options={"require": required},
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as e:
         raise Unauthenticated("Token expired.") from e
@@ -67,5 +102,5 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False

@@ -2,7 +2,8 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -16,6 +17,29 @@ MEMORY_BROKER_URL = "memory://"
 
 
 _WRITERS: dict[str, WriterName] = {"offline": "offline", "openai": "openai"}
+
+#: HMAC algorithms sign and verify with CAREEROPS_JWT_SECRET; RSA ones verify with a public key
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
+MIN_SECRET_BYTES = 32
+#: placeholders that appear in docs and tutorials; compared without case
+WELL_KNOWN_SECRETS = frozenset(
+    {
+        DEV_JWT_SECRET,
+        "secret",
+        "changeme",
+        "change-me",
+        "changeit",
+        "password",
+        "supersecret",
+        "jwt-secret",
+        "secret-key",
+        "your-secret-key",
+        "your-256-bit-secret",
+        "your-secret-key-change-in-production",
+        "please-change-this-secret-key-in-production",
+    }
+)
 
 
 class SettingsError(Exception):
@@ -71,6 +95,40 @@ class Settings:
     #: "json" (one object per line) or "text"; unset: text in dev, JSON otherwise
     log_format: str | None = None
     log_level: str = "INFO"
+    #: declare the jobs and dead-letter queues as quorum queues (a RabbitMQ cluster)
+    quorum_queues: bool = False
+    #: OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); unset: no tracing
+    otlp_endpoint: str | None = None
+    #: RS256 verifies tokens from an external identity provider with its public key (PEM)
+    jwt_public_key: str | None = None
+    #: signs RS256 tokens; without it register and login are refused (the provider issues them)
+    jwt_private_key: Secret | None = None
+    #: checked on every token, and set on the ones this service issues, when configured
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    #: browser origins besides the API's own that may call it (CORS) and open its websockets
+    allowed_origins: tuple[str, ...] = ()
+    #: GraphiQL at /graphql; unset: only in dev
+    graphiql: bool | None = None
+    #: schema introspection (and "Did you mean" hints in errors); unset: as GraphiQL
+    introspection: bool | None = None
+    #: HTTP request bodies above this get 413 (uvicorn sets no limit)
+    max_body_bytes: int = 1 << 20
+    max_query_depth: int = 10
+    max_query_aliases: int = 15
+    max_query_tokens: int = 1000
+    max_subscriptions_per_connection: int = 100
+    max_connections_per_user: int = 10
+    jobs_per_minute: int = 10
+    #: PENDING + PROCESSING jobs one user may have at once
+    max_active_jobs: int = 5
+    #: failed sign-ins (or deleteAccount passwords) allowed per window, per email and per address
+    login_failures_per_email: int = 5
+    login_failures_per_address: int = 20
+    login_failure_window_seconds: float = 900.0
+    #: finished jobs older than this are purged by the workers; 0 keeps them for ever
+    retention_days: float = 90.0
+    purge_interval_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -119,8 +177,11 @@ class Settings:
             ),
             log_format=config("CAREEROPS_LOG_FORMAT", default=None),
             log_level=config("CAREEROPS_LOG_LEVEL", default=cls.log_level),
+            otlp_endpoint=config("CAREEROPS_OTLP_ENDPOINT", default=None),
+            quorum_queues=config("CAREEROPS_QUORUM_QUEUES", cast=bool, default=False),
             host=config("CAREEROPS_HOST", default=cls.host),
             port=config("CAREEROPS_PORT", cast=int, default=cls.port),
+            **_security_from_env(config),
         )
 
     @property
@@ -143,16 +204,105 @@ class Settings:
             raise SettingsError("CAREEROPS_DATABASE_URL is not set")
         if broker and not self.amqp_url:
             raise SettingsError("CAREEROPS_AMQP_URL is not set")
-        if self.jwt_secret is None or not str(self.jwt_secret):
-            raise SettingsError("CAREEROPS_JWT_SECRET is not set")
-        if not self.is_dev and str(self.jwt_secret) == DEV_JWT_SECRET:
-            raise SettingsError("CAREEROPS_JWT_SECRET is the well-known dev secret")
+        self._require_token_keys()
         if self.writer == "openai" and not self.openai_api_key:
             raise SettingsError("OPENAI_API_KEY is not set (CAREEROPS_WRITER=openai)")
         return self
+
+    def _require_token_keys(self) -> None:
+        """A signing secret nobody can guess (HS*), or a public key (RS*); dev may use its own."""
+        if self.jwt_algorithm not in HMAC_ALGORITHMS | RSA_ALGORITHMS:
+            raise SettingsError(f"CAREEROPS_JWT_ALGORITHM {self.jwt_algorithm!r} is not supported")
+        if self.jwt_algorithm in RSA_ALGORITHMS:
+            if not self.jwt_public_key or "PUBLIC KEY" not in self.jwt_public_key:
+                raise SettingsError(
+                    f"CAREEROPS_JWT_PUBLIC_KEY is not set (CAREEROPS_JWT_ALGORITHM="
+                    f"{self.jwt_algorithm}): a PEM public key is needed"
+                )
+            return
+        secret = str(self.jwt_secret) if self.jwt_secret is not None else ""
+        if not secret:
+            raise SettingsError("CAREEROPS_JWT_SECRET is not set")
+        if self.is_dev:
+            return
+        if secret.strip().lower() in WELL_KNOWN_SECRETS:
+            raise SettingsError("CAREEROPS_JWT_SECRET is a well-known secret; use random bytes")
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(
+                f"CAREEROPS_JWT_SECRET is too short: use at least {MIN_SECRET_BYTES} random bytes"
+            )
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_dev if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.graphiql_enabled if self.introspection is None else self.introspection
 
     @property
     def secret(self) -> str:
         if self.jwt_secret is None:
             raise SettingsError("CAREEROPS_JWT_SECRET is not set")
         return str(self.jwt_secret)
+
+
+_SECURITY_INTS = {
+    "max_body_bytes": "CAREEROPS_MAX_BODY_BYTES",
+    "max_query_depth": "CAREEROPS_MAX_QUERY_DEPTH",
+    "max_query_aliases": "CAREEROPS_MAX_QUERY_ALIASES",
+    "max_query_tokens": "CAREEROPS_MAX_QUERY_TOKENS",
+    "max_subscriptions_per_connection": "CAREEROPS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    "max_connections_per_user": "CAREEROPS_MAX_CONNECTIONS_PER_USER",
+    "jobs_per_minute": "CAREEROPS_JOBS_PER_MINUTE",
+    "max_active_jobs": "CAREEROPS_MAX_ACTIVE_JOBS",
+    "login_failures_per_email": "CAREEROPS_LOGIN_FAILURES_PER_EMAIL",
+    "login_failures_per_address": "CAREEROPS_LOGIN_FAILURES_PER_ADDRESS",
+}
+_SECURITY_FLOATS = {
+    "login_failure_window_seconds": "CAREEROPS_LOGIN_FAILURE_WINDOW_SECONDS",
+    "retention_days": "CAREEROPS_RETENTION_DAYS",
+    "purge_interval_seconds": "CAREEROPS_PURGE_INTERVAL_SECONDS",
+}
+
+
+def _security_from_env(config: Config) -> dict[str, Any]:
+    """Tokens, browser and abuse-limit settings (fields of ``Settings`` by name)."""
+    values: dict[str, Any] = {
+        name: config(variable, cast=int, default=getattr(Settings, name))
+        for name, variable in _SECURITY_INTS.items()
+    }
+    values.update(
+        (name, config(variable, cast=float, default=getattr(Settings, name)))
+        for name, variable in _SECURITY_FLOATS.items()
+    )
+    private_key = config("CAREEROPS_JWT_PRIVATE_KEY", default=None)
+    values.update(
+        jwt_algorithm=config("CAREEROPS_JWT_ALGORITHM", default=Settings.jwt_algorithm).upper(),
+        jwt_public_key=_pem(config("CAREEROPS_JWT_PUBLIC_KEY", default=None)),
+        jwt_private_key=Secret(_pem(private_key) or "") if private_key else None,
+        jwt_issuer=config("CAREEROPS_JWT_ISSUER", default=None),
+        jwt_audience=config("CAREEROPS_JWT_AUDIENCE", default=None),
+        allowed_origins=_origins(config("CAREEROPS_ALLOWED_ORIGINS", default="")),
+        graphiql=config("CAREEROPS_GRAPHIQL", cast=bool, default=None),
+        introspection=config("CAREEROPS_INTROSPECTION", cast=bool, default=None),
+    )
+    return values
+
+
+def _pem(value: str | None) -> str | None:
+    # A key in a one-line variable often has its newlines written as "\n".
+    return value.replace("\\n", "\n") if value else None
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(item.strip().rstrip("/") for item in value.split(",") if item.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.netloc or parts.path
+        ):
+            raise SettingsError(
+                f"CAREEROPS_ALLOWED_ORIGINS: {origin!r} is not an origin like https://example.com"
+            )
+    return origins

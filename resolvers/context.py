@@ -14,6 +14,7 @@ from core.errors import AppError, Unauthenticated
 from core.settings import Settings
 from db.connection import Db
 from db.users import UserRecord
+from resolvers.limits import Limits
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Context:
     broker: Broker
     hub: Hub
     settings: Settings
+    #: this process's abuse limits (sign-in failures, job creation, sockets per user)
+    limits: Limits
     request: Request | WebSocket
     response: Response | None = None
     user: UserRecord | None = None

@@ -15,7 +15,18 @@ EMAIL_MAX = 320
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def _require_storable(field: str, value: str) -> None:
+    """Text a database can hold: UTF-8 encodable (no lone surrogates) and without NUL."""
+    if "\x00" in value:
+        raise BadUserInput(field, f"{field} must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadUserInput(field, f"{field} must be valid Unicode text.") from e
+
+
 def _require_length(field: str, value: str, *, minimum: int, maximum: int) -> None:
+    pass  # _require_storable(field, value)
     if len(value.strip()) < minimum:
         raise BadUserInput(field, f"{field} must not be empty.")
     if len(value) > maximum:
@@ -29,6 +40,8 @@ def validate_cover_letter_input(data: CoverLetterInput) -> None:
         ("companyName", data.company_name),
         ("applicantName", data.applicant_name),
     ):
+        if value is not None:
+            _require_storable(field, value)
         if value is not None and len(value) > NAME_MAX:
             raise BadUserInput(field, f"{field} must be at most {NAME_MAX} characters.")
 
@@ -40,12 +53,13 @@ def validate_idempotency_key(key: str | None) -> None:
 
 def normalize_email(email: str) -> str:
     normalized = email.strip().lower()
-    if len(normalized) > EMAIL_MAX or not _EMAIL.match(normalized):
+    if len(normalized) > EMAIL_MAX or not _EMAIL.match(normalized) or not normalized.isprintable():
         raise BadUserInput("email", "Enter a valid email address.")
     return normalized
 
 
 def validate_password(password: str) -> None:
+    _require_storable("password", password)
     if len(password) < PASSWORD_MIN:
         raise BadUserInput("password", f"Password must be at least {PASSWORD_MIN} characters.")
     if len(password) > PASSWORD_MAX:

@@ -1,10 +1,13 @@
 """The one place that assembles the Schema from the resolvers."""
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 
+from core.settings import Settings
 from resolvers.mutations.cancel_job import cancel_job
 from resolvers.mutations.create_cover_letter import create_cover_letter
+from resolvers.mutations.delete_account import delete_account
 from resolvers.mutations.delete_job import delete_job
 from resolvers.mutations.login import login
 from resolvers.mutations.register import register
@@ -14,17 +17,31 @@ from resolvers.queries.jobs import jobs
 from resolvers.queries.me import me
 from resolvers.subscriptions.job_events import job_events
 from resolvers.subscriptions.my_jobs import my_jobs
+from schema.guards import guards
 from schema.masking import MaskInternalErrors
 
 Query = create_type("Query", [me, job, jobs])
 Mutation = create_type(
-    "Mutation", [register, login, create_cover_letter, cancel_job, retry_job, delete_job]
+    "Mutation",
+    [register, login, create_cover_letter, cancel_job, retry_job, delete_job, delete_account],
 )
 Subscription = create_type("Subscription", [job_events, my_jobs])
 
 schema = strawberry.Schema(
     query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskInternalErrors]
 )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The served schema: the same types, with this deployment's limits on every operation."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=guards(settings),
+        # "Did you mean …" hints describe the schema, as introspection does.
+        config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+    )
 
 
 def export_sdl() -> str:

@@ -10,6 +10,8 @@ from db.connection import DatabaseUnavailable
 
 # graphql-core names the offending input path: "... at 'i.tone'" (3.2), "... at .tone:" (3.3).
 _INPUT_PATH = re.compile(r"at '?\.?([\w.]+)'?:?")
+# graphql-core's hints name fields, arguments, types and enum values of the schema.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -22,13 +24,15 @@ def _is_internal(error: GraphQLError) -> bool:
 class MaskInternalErrors(MaskErrors):
     """Masks unexpected errors as INTERNAL; gives the client's own mistakes BAD_USER_INPUT."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
         super().__init__(should_mask_error=self._classify, error_message="Internal error.")
+        self.hide_suggestions = hide_suggestions
 
-    @staticmethod
-    def _classify(error: GraphQLError) -> bool:
+    def _classify(self, error: GraphQLError) -> bool:
         if _is_internal(error):
             return True
+        if self.hide_suggestions:
+            error.message = _SUGGESTION.sub("", error.message)
         if not (error.extensions or {}).get("code"):
             extensions: dict[str, object] = {"code": "BAD_USER_INPUT"}
             if match := _INPUT_PATH.search(error.message):

@@ -7,11 +7,14 @@ import random
 from collections.abc import Mapping
 from datetime import timedelta
 
+from opentelemetry.trace import SpanKind
+
 from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessage, Outcome
 from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
 from core.logs import bound
+from core.tracing import extract, tracer
 from db import jobs
 from db.connection import DatabaseUnavailable, utcnow
 from db.jobs import JobRecord, Sql, usage_changes
@@ -39,8 +42,14 @@ class Worker:
         self.handlers = dict(handlers)
 
     async def handle(self, delivery: Delivery) -> Outcome:
-        with bound(request_id=delivery.headers.get("x-request-id")):
-            return await self._handle(delivery)
+        parent = extract(delivery.headers)
+        with (
+            bound(request_id=delivery.headers.get("x-request-id")),
+            tracer.start_as_current_span("job", context=parent, kind=SpanKind.CONSUMER) as span,
+        ):
+            outcome = await self._handle(delivery)
+            span.set_attribute("careerops.outcome", outcome.value)
+            return outcome
 
     async def _handle(self, delivery: Delivery) -> Outcome:
         try:
@@ -67,7 +76,8 @@ class Worker:
             return Outcome.ACK
         if job.status in TERMINAL:
             return Outcome.ACK
-        claimed = await self._claim(job_id, takeover=takeover)
+        with tracer.start_as_current_span("claim"):
+            claimed = await self._claim(job_id, takeover=takeover)
         if claimed is None:
             await self._wake_later(job_id)
             return Outcome.ACK
@@ -80,8 +90,11 @@ class Worker:
         stream = JobStream(claimed, self.deps)
         try:
             async with keep_lease(stream, self.deps):
-                await handler(claimed, stream, self.deps)
-                await stream.flush()
+                with tracer.start_as_current_span(
+                    "write", attributes={"attempt": claimed.attempts}
+                ):
+                    await handler(claimed, stream, self.deps)
+                    await stream.flush()
             return await self._complete(stream)
         except Fenced:
             log.info("attempt fenced out (cancelled or taken over); stopping")
@@ -127,7 +140,16 @@ class Worker:
         if not stream.has_text:
             await self._fail(stream, "The writer returned an empty letter.")
             return Outcome.ACK
-        done = await jobs.transition(
+        with tracer.start_as_current_span("complete"):
+            done = await self._mark_completed(stream)
+        if done is not None:
+            observe_finished(stream, JobStatus.COMPLETED)
+            log.info("letter completed: %d characters", stream.written)
+            await self._publish(done)
+        return Outcome.ACK
+
+    async def _mark_completed(self, stream: JobStream) -> JobRecord | None:
+        return await jobs.transition(
             self.deps.db,
             stream.job.id,
             JobStatus.COMPLETED,
@@ -140,11 +162,6 @@ class Worker:
                 **(usage_changes(stream.usage) if stream.usage else {}),
             },
         )
-        if done is not None:
-            observe_finished(stream, JobStatus.COMPLETED)
-            log.info("letter completed: %d characters", stream.written)
-            await self._publish(done)
-        return Outcome.ACK
 
     async def _fail(self, stream: JobStream, reason: str) -> bool:
         failed = await jobs.transition(

@@ -13,6 +13,7 @@ from worker.consumer import Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS, Handler
 from worker.http import serve_health
+from worker.purge import run_purger
 from worker.sweep import run_sweeper
 from worker.writers.base import Writer
 from worker.writers.factory import writer_from_settings
@@ -48,6 +49,8 @@ async def worker_running(
             stack.push_async_callback(
                 _cancel, asyncio.create_task(run_sweeper(db, broker, settings))
             )
+        if sweep and settings.retention_days > 0:
+            stack.push_async_callback(_cancel, asyncio.create_task(run_purger(db, settings)))
         if serve_http and settings.worker_http_port:
             server = serve_health(
                 db, broker, host=settings.worker_http_host, port=settings.worker_http_port

@@ -1,9 +1,10 @@
 import strawberry
 
-from core.auth import issue_token, verify_password
-from core.errors import BadUserInput, Unauthenticated
+from core.auth import can_issue_tokens, issue_token, verify_password
+from core.errors import BadUserInput, Forbidden, Unauthenticated
 from db import users
 from resolvers.context import Info
+from resolvers.limits import client_address
 from resolvers.validation import normalize_email
 from schema.types.user import AuthPayload, User
 
@@ -12,14 +13,20 @@ _REFUSED = "Invalid email or password."
 
 @strawberry.mutation
 async def login(info: Info, email: str, password: str) -> AuthPayload:
+    if not can_issue_tokens(info.context.settings):
+        raise Forbidden("Sign in with the identity provider.")
     try:
         normalized = normalize_email(email)
     except BadUserInput:
         normalized = ""
+    limits, address = info.context.limits, client_address(info.context.request)
+    limits.check_sign_in(normalized, address)
     user = await users.get_user_by_email(info.context.db, normalized) if normalized else None
     # Verified even for an unknown email, so both refusals take the same time.
     if not verify_password(user.password_hash if user else None, password) or user is None:
+        limits.sign_in_failed(normalized, address)
         raise Unauthenticated(_REFUSED)
+    limits.sign_in_succeeded(normalized)
     return AuthPayload(
         token=issue_token(user.id, info.context.settings), user=User.from_record(user)
     )

@@ -1,21 +1,28 @@
 import strawberry
 
-from core.auth import hash_password, issue_token
-from core.errors import Conflict
+from core.auth import can_issue_tokens, hash_password, issue_token
+from core.errors import Conflict, Forbidden
 from db import users
 from resolvers.context import Info
+from resolvers.limits import client_address
 from resolvers.validation import normalize_email, validate_password
 from schema.types.user import AuthPayload, User
 
 
 @strawberry.mutation
 async def register(info: Info, email: str, password: str) -> AuthPayload:
+    if not can_issue_tokens(info.context.settings):
+        raise Forbidden("Accounts are made with the identity provider.")
     normalized = normalize_email(email)
     validate_password(password)
+    limits, address = info.context.limits, client_address(info.context.request)
+    # "Email taken" tells whether an account exists: probing it counts as a failed sign-in.
+    limits.check_sign_in(None, address)
     user = await users.insert_user(
         info.context.db, email=normalized, password_hash=hash_password(password)
     )
     if user is None:
+        limits.sign_in_failed(None, address)
         raise Conflict("An account with this email already exists.")
     return AuthPayload(
         token=issue_token(user.id, info.context.settings), user=User.from_record(user)

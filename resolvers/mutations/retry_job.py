@@ -6,6 +6,7 @@ from db import jobs
 from resolvers.context import Info
 from resolvers.jobs_access import conflict_or_missing, own_job
 from resolvers.permissions import IsAuthenticated
+from resolvers.quotas import take_job_quota
 from schema.types.job import Job
 
 
@@ -14,6 +15,8 @@ from schema.types.job import Job
 )
 async def retry_job(info: Info, id: strawberry.ID) -> Job:
     await own_job(info, id)
+    # A retry writes the letter again: it costs the same as a new job.
+    await take_job_quota(info)
     record = await jobs.run_again(info.context.db, id, user_id=info.context.require_user().id)
     if record is None:
         raise await conflict_or_missing(info, id, "retry")

@@ -53,7 +53,7 @@ def start_site(start_api: StartApi, start_worker: StartWorker) -> StartSite:
     """The API (serving the page) and one worker whose letters stream at ``pace_ms`` per chunk."""
 
     async def start(pace_ms: int = PACE_MS) -> Api:
-        api = await start_api()
+        api = await start_api(graphiql=True)  # off by default outside dev
         await start_worker(OfflineWriter(pace_ms=pace_ms))
         return api
 

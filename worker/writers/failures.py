@@ -43,16 +43,22 @@ _QUOTA_CODES = frozenset({"insufficient_quota"})
 def classify(error: Exception, *, secret: str | None = None) -> Failure:
     """What a failed call to the model means for the job."""
     if isinstance(error, openai.APITimeoutError):
-        return Retry("The model's server did not answer in time (request timeout).")
+        return Retry(
+            "The model's server did not answer in time (request timeout).", cause="timeout"
+        )
     if isinstance(error, openai.APIConnectionError):
-        return Retry("The connection to the model's server failed or was cut off.")
+        return Retry(
+            "The connection to the model's server failed or was cut off.", cause="connection"
+        )
     if isinstance(error, openai.APIStatusError):
         return _for_status(error, secret)
     if isinstance(error, openai.APIError):
         detail = _detail(error.body, secret)
-        return Retry(f"The model's server reported an error while answering{detail}.")
+        return Retry(
+            f"The model's server reported an error while answering{detail}.", cause="server_error"
+        )
     if isinstance(error, json.JSONDecodeError):
-        return Retry("The model's server sent a malformed answer.")
+        return Retry("The model's server sent a malformed answer.", cause="malformed")
     return PermanentError(f"The model client failed ({type(error).__name__}).")
 
 
@@ -67,7 +73,9 @@ def _for_status(error: openai.APIStatusError, secret: str | None) -> Failure:
     if status in _TRANSIENT_4XX or status >= 500:
         cause = "is rate-limiting requests" if status == 429 else "answered"
         return Retry(
-            f"The model's server {cause} ({name}).", after=retry_after(error.response.headers)
+            f"The model's server {cause} ({name}).",
+            after=retry_after(error.response.headers),
+            cause="rate_limited" if status == 429 else "server_error",
         )
     if status == 401:
         return PermanentError(
@@ -85,13 +93,16 @@ def _for_status(error: openai.APIStatusError, secret: str | None) -> Failure:
 
 
 def first_token_timeout(seconds: float) -> Retry:
-    return Retry(f"The model sent no text within {seconds:g} s (first-token timeout).")
+    return Retry(
+        f"The model sent no text within {seconds:g} s (first-token timeout).",
+        cause="first_token_timeout",
+    )
 
 
 def check_finish(finish_reason: str | None, *, has_text: bool, refusal: str = "") -> None:
     """Raise what an answer that ended this way means; return if it is a letter."""
     if finish_reason is None:
-        raise Retry("The model's answer was cut off before it finished.")
+        raise Retry("The model's answer was cut off before it finished.", cause="stream_cut")
     if finish_reason == "content_filter":
         raise PermanentError("The model's content filter stopped the letter.")
     if finish_reason == "length":

@@ -1,4 +1,4 @@
-"""RabbitMQ via aio-pika: the only module that knows AMQP."""
+"""RabbitMQ via aio-pika: the only package that knows AMQP."""
 
 import asyncio
 import contextlib
@@ -20,7 +20,6 @@ from aio_pika.abc import (
 from yarl import URL
 
 from broker.base import (
-    RESYNC,
     BrokerUnavailable,
     Delivery,
     JobHandler,
@@ -29,6 +28,9 @@ from broker.base import (
     Resync,
     finish_or_cancel,
 )
+from broker.rabbitmq.events import job_events
+from broker.rabbitmq.queues import queue_depths, read_dead_letters
+from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
 from core.metrics import BROKER_ERRORS
 
@@ -39,58 +41,16 @@ RECONNECT_INTERVAL_SECONDS = 1.0
 T = TypeVar("T")
 
 
-#: how often a consumer checks that its channel survived a reconnect
-HEALTH_CHECK_SECONDS = 2.0
-
-
-async def wait_until_broken(channel: AbstractChannel, connection: AbstractRobustConnection) -> None:
-    """Return once the channel stays closed while its connection is up.
-
-    A robust channel re-opens itself after a reconnect; when that fails, the
-    consumer on it would be silently gone.
-    """
-    suspicious = False
-    while True:
-        await asyncio.sleep(HEALTH_CHECK_SECONDS)
-        closed = channel.is_closed and connection.connected.is_set()
-        if closed and suspicious:
-            return
-        suspicious = closed
-
-
-class Topology:
-    """Every name this service declares, under one prefix."""
-
-    def __init__(self, prefix: str) -> None:
-        self.jobs = f"{prefix}jobs"
-        self.dead = f"{prefix}jobs.dead"
-        self.events = f"{prefix}job.events"
-        self.delay_prefix = f"{prefix}jobs.delay."
-
-    def delay_queue(self, seconds: int) -> str:
-        return f"{self.delay_prefix}{seconds}s"
-
-
-async def declare_topology(channel: AbstractChannel, names: Topology) -> AbstractQueue:
-    """Declare the durable job queues and the event exchange; returns the jobs queue."""
-    await channel.declare_queue(names.dead, durable=True)
-    jobs = await channel.declare_queue(
-        names.jobs,
-        durable=True,
-        arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.dead},
-    )
-    await channel.declare_exchange(names.events, aio_pika.ExchangeType.FANOUT, durable=True)
-    return jobs
-
-
 class RabbitBroker:
     durable = True
 
-    def __init__(self, url: str, *, prefix: str = "", publish_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = "", publish_timeout: float = 5.0, quorum: bool = False
+    ) -> None:
         self.url = url
         # publish has no timeout of its own and can hang on a broken connection
         self.publish_timeout = publish_timeout
-        self.names = Topology(prefix)
+        self.names = Topology(prefix, quorum=quorum)
         self._publisher: AbstractRobustConnection | None = None
         self._consumer: AbstractRobustConnection | None = None
         self._confirm_channel: AbstractChannel | None = None
@@ -285,99 +245,25 @@ class RabbitBroker:
             BROKER_ERRORS.labels("publish_event").inc()
             log.warning("event %s/%s not published: %r", event.job_id, event.seq, e)
 
-    async def events(self) -> AsyncIterator[JobEvent | Resync]:
-        connection = self._require(self._consumer)
-        inbox: asyncio.Queue[JobEvent | Resync] = asyncio.Queue()
-
-        def on_reconnect(*_: object) -> None:
-            inbox.put_nowait(RESYNC)
-
-        connection.reconnect_callbacks.add(on_reconnect)
-        try:
-            while True:
-                channel = await self._listen_for_events(connection, inbox)
-                broken = asyncio.create_task(wait_until_broken(channel, connection))
-                try:
-                    while not broken.done():
-                        getter = asyncio.ensure_future(inbox.get())
-                        await asyncio.wait({getter, broken}, return_when=asyncio.FIRST_COMPLETED)
-                        if getter.done():
-                            yield getter.result()
-                        else:
-                            getter.cancel()
-                finally:
-                    broken.cancel()
-                    with contextlib.suppress(Exception):
-                        await channel.close()
-                log.warning("the event channel did not come back after a reconnect; reopened it")
-                inbox.put_nowait(RESYNC)
-        finally:
-            connection.reconnect_callbacks.discard(on_reconnect)
-
-    async def _listen_for_events(
-        self, connection: AbstractRobustConnection, inbox: "asyncio.Queue[JobEvent | Resync]"
-    ) -> AbstractChannel:
-        """This process's own exclusive queue on the fanout exchange, feeding ``inbox``."""
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            self.names.events, aio_pika.ExchangeType.FANOUT, durable=True
-        )
-        # A name of our own, so the robust channel re-declares the same queue after a reconnect.
-        queue = await channel.declare_queue(
-            f"{self.names.events}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
-        )
-        await queue.bind(exchange)
-
-        async def on_event(message: AbstractIncomingMessage) -> None:
-            try:
-                inbox.put_nowait(JobEvent.from_json(message.body))
-            except (ValueError, KeyError, TypeError) as e:
-                log.warning("dropping a malformed event: %r", e)
-
-        await queue.consume(on_event, no_ack=True)
-        return channel
+    def events(self) -> AsyncIterator[JobEvent | Resync]:
+        return job_events(self._require(self._consumer), self.names)
 
     async def queue_depths(self) -> dict[str, int]:
-        channel = await self._require(self._consumer).channel()
-        try:
-            depths = {}
-            for name, queue in (("jobs", self.names.jobs), ("dead", self.names.dead)):
-                declared = await channel.declare_queue(queue, passive=True)
-                depths[name] = declared.declaration_result.message_count or 0
-            return depths
-        finally:
-            await channel.close()
+        return await queue_depths(self._require(self._consumer), self.names)
 
     async def ready(self) -> bool:
         return self.publishing and self._consumer is not None and self._consumer.connected.is_set()
 
     async def take_dead_letters(self) -> list[bytes]:
-        channel = await self._require(self._consumer).channel()
-        try:
-            queue = await channel.declare_queue(self.names.dead, durable=True)
-            bodies: list[bytes] = []
-            while (message := await queue.get(no_ack=False, fail=False)) is not None:
-                bodies.append(message.body)
-                await message.ack()
-            return bodies
-        finally:
-            await channel.close()
+        return await read_dead_letters(self._require(self._consumer), self.names, take=True)
+
+    async def dead_letters(self) -> list[bytes]:
+        return await read_dead_letters(self._require(self._consumer), self.names, take=False)
 
     async def park(self, body: bytes) -> None:
         await self._publish_confirmed(
             aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), self.names.dead
         )
-
-    async def dead_letters(self) -> list[bytes]:
-        channel = await self._require(self._consumer).channel()
-        try:
-            queue = await channel.declare_queue(self.names.dead, durable=True)
-            bodies: list[bytes] = []
-            while (message := await queue.get(no_ack=False, fail=False)) is not None:
-                bodies.append(message.body)
-            return bodies
-        finally:
-            await channel.close()  # closing unacked returns every peeked message to the queue
 
     @staticmethod
     def _require(value: T | None) -> T:

@@ -1,0 +1,73 @@
+"""Job events from the fanout exchange, through this process's own exclusive queue."""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+
+from broker.base import RESYNC, Resync
+from broker.rabbitmq.topology import Topology, wait_until_broken
+from core.events import JobEvent
+
+log = logging.getLogger(__name__)
+
+
+async def job_events(
+    connection: AbstractRobustConnection, names: Topology
+) -> AsyncIterator[JobEvent | Resync]:
+    """Every event, a ``Resync`` after each reconnect (events may have been lost meanwhile)."""
+    inbox: asyncio.Queue[JobEvent | Resync] = asyncio.Queue()
+
+    def on_reconnect(*_: object) -> None:
+        inbox.put_nowait(RESYNC)
+
+    connection.reconnect_callbacks.add(on_reconnect)
+    try:
+        while True:
+            channel = await _listen(connection, names, inbox)
+            broken = asyncio.create_task(wait_until_broken(channel, connection))
+            try:
+                while not broken.done():
+                    getter = asyncio.ensure_future(inbox.get())
+                    await asyncio.wait({getter, broken}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter.done():
+                        yield getter.result()
+                    else:
+                        getter.cancel()
+            finally:
+                broken.cancel()
+                with contextlib.suppress(Exception):
+                    await channel.close()
+            log.warning("the event channel did not come back after a reconnect; reopened it")
+            inbox.put_nowait(RESYNC)
+    finally:
+        connection.reconnect_callbacks.discard(on_reconnect)
+
+
+async def _listen(
+    connection: AbstractRobustConnection,
+    names: Topology,
+    inbox: "asyncio.Queue[JobEvent | Resync]",
+) -> AbstractChannel:
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(
+        names.events, aio_pika.ExchangeType.FANOUT, durable=True
+    )
+    # A name of our own, so the robust channel re-declares the same queue after a reconnect.
+    queue = await channel.declare_queue(
+        f"{names.events}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+    )
+    await queue.bind(exchange)
+
+    async def on_event(message: AbstractIncomingMessage) -> None:
+        try:
+            inbox.put_nowait(JobEvent.from_json(message.body))
+        except (ValueError, KeyError, TypeError) as e:
+            log.warning("dropping a malformed event: %r", e)
+
+    await queue.consume(on_event, no_ack=True)
+    return channel

@@ -1,0 +1,56 @@
+"""The queues and the exchange this service declares, and a check that channels survive."""
+
+import asyncio
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
+
+#: how often a consumer checks that its channel survived a reconnect
+HEALTH_CHECK_SECONDS = 2.0
+
+
+async def wait_until_broken(channel: AbstractChannel, connection: AbstractRobustConnection) -> None:
+    """Return once the channel stays closed while its connection is up.
+
+    A robust channel re-opens itself after a reconnect; when that fails, the
+    consumer on it would be silently gone.
+    """
+    suspicious = False
+    while True:
+        await asyncio.sleep(HEALTH_CHECK_SECONDS)
+        closed = channel.is_closed and connection.connected.is_set()
+        if closed and suspicious:
+            return
+        suspicious = closed
+
+
+class Topology:
+    """Every name this service declares, under one prefix."""
+
+    def __init__(self, prefix: str, *, quorum: bool = False) -> None:
+        #: quorum queues replicate across a RabbitMQ cluster; classic ones suit one node
+        self.durable_arguments: dict[str, Any] = {"x-queue-type": "quorum"} if quorum else {}
+        self.jobs = f"{prefix}jobs"
+        self.dead = f"{prefix}jobs.dead"
+        self.events = f"{prefix}job.events"
+        self.delay_prefix = f"{prefix}jobs.delay."
+
+    def delay_queue(self, seconds: int) -> str:
+        return f"{self.delay_prefix}{seconds}s"
+
+
+async def declare_topology(channel: AbstractChannel, names: Topology) -> AbstractQueue:
+    """Declare the durable job queues and the event exchange; returns the jobs queue."""
+    await channel.declare_queue(names.dead, durable=True, arguments=names.durable_arguments)
+    jobs = await channel.declare_queue(
+        names.jobs,
+        durable=True,
+        arguments={
+            **names.durable_arguments,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": names.dead,
+        },
+    )
+    await channel.declare_exchange(names.events, aio_pika.ExchangeType.FANOUT, durable=True)
+    return jobs

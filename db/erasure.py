@@ -1,0 +1,46 @@
+"""Erasing personal data: a whole account, and finished jobs past their retention."""
+
+from datetime import datetime
+
+from core.jobs import TERMINAL
+from db.connection import Db
+from db.quotas import ACTIVE
+
+
+async def active_job_ids(db: Db, user_id: str) -> list[str]:
+    records = await db.fetch_all(
+        "SELECT id FROM jobs WHERE user_id = :user_id AND status IN (:pending, :processing)",
+        {"user_id": user_id, "pending": ACTIVE[0], "processing": ACTIVE[1]},
+    )
+    return [record["id"] for record in records]
+
+
+async def delete_user_and_jobs(db: Db, user_id: str) -> bool:
+    """Delete every job of the user, then the user; False when there was no such user.
+
+    Jobs are deleted explicitly: SQLite does not enforce ON DELETE CASCADE
+    unless told to. They are deleted again afterwards, in case a request that
+    authenticated just before added one in between.
+    """
+    values = {"user_id": user_id}
+    await db.execute("DELETE FROM jobs WHERE user_id = :user_id", values)
+    deleted = await db.fetch_one("DELETE FROM users WHERE id = :user_id RETURNING id", values)
+    await db.execute("DELETE FROM jobs WHERE user_id = :user_id", values)
+    return deleted is not None
+
+
+async def purge_finished_jobs(db: Db, *, older_than: datetime, batch: int = 500) -> int:
+    """Delete COMPLETED, FAILED and CANCELLED jobs last changed before ``older_than``."""
+    statuses = ", ".join(f"'{status.value}'" for status in sorted(TERMINAL))
+    purged = 0
+    while True:
+        # Batches keep each statement (and its lock) short on a large table.
+        records = await db.fetch_all(
+            "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
+            f" WHERE status IN ({statuses}) AND updated_at < :older_than LIMIT :batch)"
+            " RETURNING id",
+            {"older_than": db.time(older_than), "batch": batch},
+        )
+        purged += len(records)
+        if len(records) < batch:
+            return purged

@@ -1,0 +1,78 @@
+"""Each user's open websockets in this process: a cap per user, closing at token expiry."""
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+#: the close code graphql-transport-ws uses for a refused connection, with our reason
+FORBIDDEN = 4403
+TOKEN_EXPIRED = "Token expired"
+ACCOUNT_DELETED = "Account deleted"
+
+
+class Connection:
+    """One signed-in websocket; closed with 4403 when its token expires."""
+
+    def __init__(
+        self,
+        user_id: str,
+        websocket: WebSocket,
+        expires_at: datetime,
+        on_release: Callable[["Connection"], None],
+    ) -> None:
+        self.user_id = user_id
+        self.websocket = websocket
+        self._on_release = on_release
+        delay = (expires_at - datetime.now(UTC)).total_seconds()
+        self._expiry = asyncio.create_task(self._close_after(delay), name="ws-token-expiry")
+
+    async def _close_after(self, delay: float) -> None:
+        await asyncio.sleep(max(delay, 0.0))
+        await self.close(TOKEN_EXPIRED)
+
+    async def close(self, reason: str) -> None:
+        # The client may be gone already, or the socket closed by the protocol handler.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+            await self.websocket.close(code=FORBIDDEN, reason=reason)
+
+    def release(self) -> None:
+        """The socket is gone: stop its timer and stop counting it."""
+        self._expiry.cancel()
+        self._on_release(self)
+
+
+class Connections:
+    """Per process: with several API processes, each caps and closes only its own sockets."""
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._by_user: dict[str, set[Connection]] = defaultdict(set)
+
+    def open(self, user_id: str, websocket: WebSocket, expires_at: datetime) -> Connection | None:
+        """The new connection, or None when the user already has ``per_user`` open."""
+        mine = self._by_user[user_id]
+        if 0 < self.per_user <= len(mine):
+            return None
+        connection = Connection(user_id, websocket, expires_at, self._forget)
+        mine.add(connection)
+        return connection
+
+    def _forget(self, connection: Connection) -> None:
+        mine = self._by_user.get(connection.user_id)
+        if mine is not None:
+            mine.discard(connection)
+            if not mine:
+                del self._by_user[connection.user_id]
+
+    def count(self, user_id: str) -> int:
+        return len(self._by_user.get(user_id, ()))
+
+    async def close_user(self, user_id: str, reason: str, *, keep: object = None) -> None:
+        """Close every socket of the user (but ``keep``, the one asking) with 4403."""
+        for connection in list(self._by_user.get(user_id, ())):
+            if connection.websocket is not keep:
+                await connection.close(reason)

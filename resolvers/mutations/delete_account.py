@@ -1,0 +1,36 @@
+import strawberry
+
+from core.auth import verify_password
+from core.errors import Forbidden, Unauthenticated
+from db import erasure
+from resolvers.connections import ACCOUNT_DELETED
+from resolvers.context import Info
+from resolvers.limits import client_address
+from resolvers.mutations.cancel_job import cancel
+from resolvers.permissions import IsAuthenticated
+
+
+@strawberry.mutation(
+    permission_classes=[IsAuthenticated],
+    description=(
+        "Erases the caller's account and every job of theirs (running ones are cancelled"
+        " first). Asks for the password again, so a stolen token alone cannot erase an account."
+    ),
+)
+async def delete_account(info: Info, password: str) -> bool:
+    context = info.context
+    user = context.require_user()
+    address = client_address(context.request)
+    # Same throttle as login: otherwise this would be a password oracle without one.
+    context.limits.check_sign_in(user.email, address)
+    if not verify_password(user.password_hash, password):
+        context.limits.sign_in_failed(user.email, address)
+        raise Forbidden("The password is not correct.")
+    for job_id in await erasure.active_job_ids(context.db, user.id):
+        # Stops the worker at its next flush and ends the job's open subscriptions.
+        await cancel(info, job_id)
+    await erasure.delete_user_and_jobs(context.db, user.id)
+    await context.limits.connections.close_user(user.id, ACCOUNT_DELETED, keep=context.request)
+    # A websocket's context outlives this operation: the next one on it must find no user.
+    context.user, context.auth_error = None, Unauthenticated("Account deleted.")
+    return True
