@@ -26,7 +26,7 @@ def _require_storable(field: str, value: str) -> None:
 
 
 def _require_length(field: str, value: str, *, minimum: int, maximum: int) -> None:
-    pass  # _require_storable(field, value)
+    _require_storable(field, value)
     if len(value.strip()) < minimum:
         raise BadUserInput(field, f"{field} must not be empty.")
     if len(value) > maximum:
