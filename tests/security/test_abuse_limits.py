@@ -1,0 +1,172 @@
+"""Door 5, abuse limits: jobs, body size, query shape, introspection, hints, masked errors."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+import db.jobs
+from db.connection import Db
+from tests.client import SAMPLE_INPUT, Api, GraphQLErrors
+from tests.conftest import StartApi
+from tests.security.probes import CREATE, assert_serves_an_honest_client, code, post, rows
+
+
+async def test_jobs_per_user_per_minute_are_limited(start_api: StartApi, db: Db) -> None:
+    api = await start_api(jobs_per_minute=3, max_active_jobs=0)
+    token = await api.register()
+    first = await api.create_job(token, idempotency_key="first")
+    for _ in range(2):
+        await api.create_job(token)
+
+    limited = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+
+    assert code(limited) == "RATE_LIMITED" and limited["data"] is None
+    assert 0 < limited["errors"][0]["extensions"]["retryAfter"] <= 60
+    assert await rows(db, "jobs") == 3
+    # Repeating an accepted request is free: its key names the job already made.
+    assert (await api.create_job(token, idempotency_key="first"))["id"] == first["id"]
+    await assert_serves_an_honest_client(api)
+
+
+async def test_active_jobs_per_user_are_limited(start_api: StartApi, db: Db) -> None:
+    api = await start_api(max_active_jobs=2, jobs_per_minute=0)  # no worker: jobs stay PENDING
+    token = await api.register()
+    jobs = [await api.create_job(token) for _ in range(2)]
+
+    limited = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+    assert code(limited) == "RATE_LIMITED"
+    assert limited["errors"][0]["extensions"]["retryAfter"] > 0
+    assert await rows(db, "jobs") == 2
+
+    cancel = "mutation($id: ID!) { cancelJob(id: $id) { status } }"
+    await api.data(cancel, {"id": jobs[0]["id"]}, token)
+    await api.create_job(token)  # a finished job frees its slot...
+    retry = await post(
+        api, "mutation($id: ID!) { retryJob(id: $id) { id } }", {"id": jobs[0]["id"]}, token=token
+    )
+    assert code(retry) == "RATE_LIMITED"  # ...and a retry needs one, like a new job
+    await assert_serves_an_honest_client(api)
+
+
+async def test_an_oversized_body_gets_413_and_writes_nothing(start_api: StartApi, db: Db) -> None:
+    api = await start_api(max_body_bytes=20_000)
+    token = await api.register()
+    big = {**SAMPLE_INPUT, "cvText": "c" * 30_000}
+    headers = {"Authorization": f"Bearer {token}"}
+
+    declared = await api.http.post(
+        "/graphql", json={"query": CREATE, "variables": {"i": big}}, headers=headers
+    )
+
+    async def chunks() -> AsyncIterator[bytes]:
+        body = httpx.Request("POST", "/", json={"query": CREATE, "variables": {"i": big}}).read()
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    streamed = await api.http.post(
+        "/graphql", content=chunks(), headers={**headers, "Content-Type": "application/json"}
+    )
+
+    assert declared.status_code == streamed.status_code == 413
+    assert await rows(db, "jobs") == 0
+    await api.create_job(token)  # a normal body still passes
+    await assert_serves_an_honest_client(api)
+
+
+DEEP = "{ jobs { edges { node { usage { model } } } } }"  # depth 4 (the root field is 0)
+ALIASES = "{ a: me { id } b: me { id } c: me { id } d: me { id } }"
+# Old MaxAliasesLimiter counted the 2 aliases of F once; spread 4 times, they are 8.
+FRAGMENT_ALIASES = (
+    "query { ...G ...G } fragment G on Query { ...F ...F }"
+    " fragment F on Query { a: me { id } b: me { id } }"
+)
+CYCLE = "query { ...A } fragment A on Query { me { id } ...B } fragment B on Query { ...A }"
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        (DEEP, "exceeds maximum operation depth"),
+        (ALIASES, "aliases found"),
+        (FRAGMENT_ALIASES, "8 aliases found"),
+        ("{ me { " + "id " * 60 + "} }", "more than 50 tokens"),
+        (CYCLE, "Cannot spread fragment"),
+    ],
+    ids=["depth", "aliases", "aliases-inside-fragments", "tokens", "fragment-cycle"],
+)
+async def test_hostile_query_shapes_are_refused_before_anything_runs(
+    start_api: StartApi, document: str, says: str
+) -> None:
+    api = await start_api(max_query_depth=3, max_query_aliases=3, max_query_tokens=50)
+    token = await api.register()
+
+    result = await post(api, document, token=token)
+
+    assert code(result) == "BAD_USER_INPUT" and result.get("data") is None
+    assert says in " ".join(error["message"] for error in result["errors"])
+    one_spread = "query { ...F } fragment F on Query { a: me { id } b: me { id } }"
+    assert (await api.data(one_spread, token=token))["a"]["id"]
+    await assert_serves_an_honest_client(api)
+
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+async def test_graphiql_introspection_and_hints_are_off_outside_dev(start_api: StartApi) -> None:
+    api = await start_api()
+    token = await api.register()
+
+    page = await api.http.get("/graphql", headers={"Accept": "text/html"})
+    introspection = await post(api, INTROSPECTION, token=token)
+    typo = await post(api, "{ mee { id } }", token=token)
+    enum = await post(api, "{ jobs(status: COMPLETE) { totalCount } }", token=token)
+
+    assert page.status_code != 200 and "graphiql" not in page.text.lower()
+    assert code(introspection) == "BAD_USER_INPUT" and introspection["data"] is None
+    assert "introspection has been disabled" in introspection["errors"][0]["message"]
+    for refused in (typo, enum):
+        assert code(refused) == "BAD_USER_INPUT"
+        assert "Did you mean" not in refused["errors"][0]["message"], refused
+    assert (await api.data("{ __typename }"))["__typename"] == "Query"
+    async with api.socket(token) as socket:  # the same over a websocket
+        await socket.ack()
+        operation = await socket.subscribe("subscription { myJobz { id } }")
+        with pytest.raises(GraphQLErrors) as refused_live:
+            await socket.next_payload(operation, timeout=5)
+    assert refused_live.value.code == "BAD_USER_INPUT"
+    assert "Did you mean" not in str(refused_live.value.errors)
+    await assert_serves_an_honest_client(api)
+
+
+@pytest.mark.parametrize("overrides", [{"mode": "dev"}, {"graphiql": True}], ids=["dev", "enabled"])
+async def test_graphiql_introspection_and_hints_are_on_in_dev_or_when_enabled(
+    start_api: StartApi, overrides: dict[str, object]
+) -> None:
+    api = await start_api(**overrides)
+
+    page = await api.http.get("/graphql", headers={"Accept": "text/html"})
+    introspection = await api.data(INTROSPECTION)
+    typo = await post(api, "{ mee { id } }")
+
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert introspection["__schema"]["queryType"]["name"] == "Query"
+    assert "Did you mean 'me'?" in typo["errors"][0]["message"]
+
+
+async def test_unexpected_errors_are_masked_without_internals(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await api.register()
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError('relation "jobs" SELECT password_hash FROM users /srv/careerops/db.py')
+
+    monkeypatch.setattr(db.jobs, "list_jobs", broken)
+    result = await post(api, "{ jobs { totalCount } }", token=token)
+
+    assert result["errors"][0]["message"] == "Internal error."
+    assert result["errors"][0]["extensions"] == {"code": "INTERNAL"}
+    for secret in ("SELECT", "password_hash", "/srv", "Traceback", "RuntimeError"):
+        assert secret not in str(result)
+    assert (await api.data("{ me { id } }", token=token))["me"]["id"]

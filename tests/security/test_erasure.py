@@ -1,0 +1,179 @@
+"""Door 7, erasure: deleteJob, deleteAccount, and the retention purge leave nothing readable."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from db.connection import Db, utcnow
+from tests.client import JOB_EVENTS, PROTOCOLS, TRANSPORT_WS, Api, GraphQLErrors
+from tests.conftest import StartApi, StartWorker
+from tests.security.probes import (
+    LOGIN,
+    MY_JOBS,
+    assert_serves_an_honest_client,
+    code,
+    post,
+    rows,
+)
+from worker.writers.base import LetterRequest
+from worker.writers.offline import OfflineWriter
+
+PASSWORD = "correct horse 1"
+DELETE_ACCOUNT = "mutation($p: String!) { deleteAccount(password: $p) }"
+CV = "Marker CV text 7f3a: data engineer, Airflow, Kafka."
+READS = [
+    "{ me { id email } }",
+    "{ jobs { totalCount edges { node { id cvText } } } }",
+]
+
+
+SLOW = "Slow Corp"
+
+
+class SlowForOneCompany:
+    """Writes at once, except letters to ``SLOW``, which crawl (they stay PROCESSING)."""
+
+    def __init__(self) -> None:
+        self._offline = OfflineWriter()
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        async for chunk in self._offline.write(request):
+            if request.company_name == SLOW:
+                await asyncio.sleep(0.2)
+            yield chunk
+
+    async def close(self) -> None:
+        await self._offline.close()
+
+
+async def _running_job(api: Api, token: str) -> str:
+    job = await api.create_job(token, cvText=CV, companyName=SLOW)
+    await api.wait_for_status(token, job["id"], "PROCESSING")
+    return str(job["id"])
+
+
+async def test_delete_job_cancels_a_running_job_and_erases_its_texts(
+    start_api: StartApi, start_worker: StartWorker, db: Db
+) -> None:
+    api = await start_api()
+    await start_worker(SlowForOneCompany())
+    token = await api.register()
+    job_id = await _running_job(api, token)
+
+    async with api.socket(token) as socket:
+        await socket.ack()
+        stream = asyncio.create_task(socket.collect(JOB_EVENTS, {"id": job_id}))
+        await asyncio.sleep(0.3)
+        assert await api.data("mutation($id: ID!) { deleteJob(id: $id) }", {"id": job_id}, token)
+        events = await asyncio.wait_for(stream, 10)
+
+    assert events[-1]["status"] == "CANCELLED"  # the live stream ended, the worker was stopped
+    assert await rows(db, "jobs") == 0
+    assert await rows(db, "jobs", "cv_text LIKE :marker", marker="%7f3a%") == 0
+    assert await api.job(token, job_id) is None
+    again = await post(
+        api, "mutation($id: ID!) { deleteJob(id: $id) }", {"id": job_id}, token=token
+    )
+    assert code(again) == "NOT_FOUND"
+    with pytest.raises(GraphQLErrors) as gone:
+        await api.job_events(token, job_id)
+    assert gone.value.code == "NOT_FOUND"
+    await asyncio.sleep(0.5)  # the worker's last writes find no row to bring back
+    assert await rows(db, "jobs") == 0
+    await assert_serves_an_honest_client(api)
+
+
+async def test_delete_account_needs_the_password_and_is_throttled(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api(login_failures_per_email=2)
+    token = await api.register(password=PASSWORD)
+    await api.create_job(token)
+
+    for _ in range(2):
+        wrong = await post(api, DELETE_ACCOUNT, {"p": "not my password"}, token=token)
+        assert code(wrong) == "FORBIDDEN" and wrong["data"] is None
+    limited = await post(api, DELETE_ACCOUNT, {"p": PASSWORD}, token=token)
+
+    assert code(limited) == "RATE_LIMITED"
+    assert await rows(db, "users") == 1 and await rows(db, "jobs") == 1
+    assert (await api.data("{ me { id } }", token=token))["me"]["id"]
+    await assert_serves_an_honest_client(api)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_delete_account_erases_the_user_and_every_job_and_ends_their_sockets(
+    start_api: StartApi, start_worker: StartWorker, db: Db, protocol: str
+) -> None:
+    api = await start_api()
+    await start_worker(SlowForOneCompany())
+    email = f"leaving-{protocol}@example.com"
+    token = await api.register(email, PASSWORD)
+    finished = await api.create_job(token, cvText=CV, companyName="Finished Corp")
+    await api.wait_for_status(token, finished["id"], "COMPLETED")
+    running = await _running_job(api, token)
+    bystander = await api.register()
+    theirs = await api.create_job(bystander)
+
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        await socket.subscribe(MY_JOBS)
+        assert (await api.data(DELETE_ACCOUNT, {"p": PASSWORD}, token))["deleteAccount"] is True
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:  # the running job's CANCELLED may arrive first
+                message = await socket.receive(timeout=10)
+                assert message["type"] in ("next", "data"), message
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "Account deleted")
+
+    assert await rows(db, "users", "email = :email", email=email) == 0
+    assert await rows(db, "jobs", "cv_text LIKE :marker", marker="%7f3a%") == 0
+    for query in READS:
+        assert code(await post(api, query, token=token)) == "UNAUTHENTICATED"
+    for job_id in (finished["id"], running):
+        result = await post(
+            api, "query($id: ID!) { job(id: $id) { id } }", {"id": job_id}, token=token
+        )
+        assert code(result) == "UNAUTHENTICATED"
+    async with api.socket(token, TRANSPORT_WS) as refused:
+        with pytest.raises(ConnectionClosed):
+            await refused.receive(timeout=5)
+    assert code(await post(api, LOGIN, {"e": email, "p": PASSWORD})) == "UNAUTHENTICATED"
+    await asyncio.sleep(0.5)  # the cancelled attempt's last writes bring nothing back
+    assert await rows(db, "jobs", "cv_text LIKE :marker", marker="%7f3a%") == 0
+    assert await api.job(bystander, theirs["id"]) is not None
+
+    # The address is free for a new account, which sees nothing of the old one.
+    fresh = await api.register(email, PASSWORD)
+    assert (await api.data(READS[1], token=fresh))["jobs"]["totalCount"] == 0
+    await assert_serves_an_honest_client(api)
+
+
+async def test_finished_jobs_older_than_the_retention_are_purged(
+    start_api: StartApi, start_worker: StartWorker, db: Db
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    old, recent, waiting = [(await api.create_job(token))["id"] for _ in range(3)]
+    for job_id in (old, recent):
+        await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job_id}, token)
+    long_ago = db.time(utcnow() - timedelta(days=31))
+    for job_id in (old, waiting):
+        await db.execute(
+            "UPDATE jobs SET updated_at = :t, created_at = :t WHERE id = :id",
+            {"t": long_ago, "id": job_id},
+        )
+
+    await start_worker(retention_days=30, purge_interval_seconds=0.1, sweep_interval_seconds=60)
+    for _ in range(100):
+        if await rows(db, "jobs", "id = :id", id=old) == 0:
+            break
+        await asyncio.sleep(0.1)
+
+    assert await rows(db, "jobs", "id = :id", id=old) == 0
+    assert await api.job(token, old) is None
+    assert await api.job(token, recent) is not None  # finished, but within the retention
+    assert await api.job(token, waiting) is not None  # old, but not finished

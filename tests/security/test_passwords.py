@@ -1,0 +1,128 @@
+"""Door 4, passwords: length, normalised emails, one refusal for both cases, throttling."""
+
+import asyncio
+import statistics
+import time
+import uuid
+
+import pytest
+
+from db.connection import Db
+from tests.client import Api
+from tests.conftest import StartApi
+from tests.security.probes import (
+    LOGIN,
+    REGISTER,
+    assert_serves_an_honest_client,
+    code,
+    from_address,
+    post,
+    rows,
+)
+
+BAD_SIGN_UPS = [
+    ("short password", "ok@example.com", "seven77", "password"),
+    ("no at sign", "not-an-email", "correct horse 1", "email"),
+    ("no domain dot", "a@b", "correct horse 1", "email"),
+    ("spaces inside", "a b@example.com", "correct horse 1", "email"),
+    ("NUL", "a\x00b@example.com", "correct horse 1", "email"),
+    ("too long", "a" * 320 + "@example.com", "correct horse 1", "email"),
+]
+
+
+@pytest.mark.parametrize(("case", "email", "password", "field"), BAD_SIGN_UPS)
+async def test_weak_passwords_and_bad_emails_write_nothing(
+    api: Api, db: Db, case: str, email: str, password: str, field: str
+) -> None:
+    result = await post(api, REGISTER, {"e": email, "p": password})
+    assert result["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert await rows(db, "users") == 0
+    await assert_serves_an_honest_client(api)
+
+
+async def test_emails_are_normalised_so_one_address_is_one_account(api: Api, db: Db) -> None:
+    name = uuid.uuid4().hex[:8]
+    await api.register(f"  {name.upper()}@Example.COM\n", "correct horse 1")
+    again = await post(api, REGISTER, {"e": f"{name}@example.com", "p": "another password"})
+    assert code(again) == "CONFLICT"
+    token = await post(api, LOGIN, {"e": f" {name}@EXAMPLE.com", "p": "correct horse 1"})
+    assert token["data"]["login"]["token"]
+    assert await rows(db, "users") == 1
+
+
+async def _login_seconds(api: Api, email: str, tries: int = 7) -> float:
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        result = await post(api, LOGIN, {"e": email, "p": "wrong password"})
+        times.append(time.perf_counter() - started)
+        assert result["errors"][0]["message"] == "Invalid email or password."
+        assert code(result) == "UNAUTHENTICATED"
+    return statistics.median(times)
+
+
+async def test_a_wrong_password_and_an_unknown_email_look_and_take_alike(
+    start_api: StartApi,
+) -> None:
+    api = await start_api(login_failures_per_email=0, login_failures_per_address=0)
+    email = f"known-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(email, "correct horse 1")
+    await _login_seconds(api, "warm-up@example.com", tries=2)
+
+    known = await _login_seconds(api, email)
+    unknown = await _login_seconds(api, f"unknown-{uuid.uuid4().hex[:8]}@example.com")
+
+    # Both verify an Argon2 hash; without the dummy hash the unknown email answers ~100x faster.
+    assert 1 / 3 < known / unknown < 3, (known, unknown)
+    await assert_serves_an_honest_client(api)
+
+
+async def test_repeated_failures_for_one_email_are_rate_limited(start_api: StartApi) -> None:
+    api = await start_api(login_failures_per_email=3, login_failures_per_address=100)
+    victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(victim, "correct horse 1")
+
+    for attempt in range(3):  # spread over addresses: the per-email count still adds up
+        guess = {"e": victim, "p": f"guess {attempt}"}
+        refused = await post(api, LOGIN, guess, headers=from_address(f"198.51.100.{attempt}"))
+        assert code(refused) == "UNAUTHENTICATED"
+    limited = await post(
+        api, LOGIN, {"e": victim, "p": "correct horse 1"}, headers=from_address("198.51.100.9")
+    )
+
+    assert code(limited) == "RATE_LIMITED" and limited["data"] is None
+    assert 0 < limited["errors"][0]["extensions"]["retryAfter"] <= 900
+    await assert_serves_an_honest_client(api)
+
+
+async def test_repeated_failures_from_one_address_are_rate_limited(start_api: StartApi) -> None:
+    api = await start_api(login_failures_per_email=100, login_failures_per_address=3)
+    attacker = from_address("203.0.113.66")
+    for _ in range(3):
+        email = f"spray-{uuid.uuid4().hex[:8]}@example.com"
+        refused = await post(api, LOGIN, {"e": email, "p": "Summer2026!"}, headers=attacker)
+        assert code(refused) == "UNAUTHENTICATED"
+
+    for query, variables in (
+        (LOGIN, {"e": "another@example.com", "p": "Summer2026!"}),
+        (REGISTER, {"e": f"probe-{uuid.uuid4().hex[:8]}@example.com", "p": "Summer2026!"}),
+    ):
+        limited = await post(api, query, variables, headers=attacker)
+        assert code(limited) == "RATE_LIMITED" and limited["data"] is None
+        assert limited["errors"][0]["extensions"]["retryAfter"] > 0
+    # Another address is served as usual.
+    await assert_serves_an_honest_client(api)
+
+
+async def test_the_throttle_lifts_when_its_window_has_passed(start_api: StartApi) -> None:
+    api = await start_api(login_failures_per_email=1, login_failure_window_seconds=1.0)
+    email = f"patient-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(email, "correct horse 1")
+    assert code(await post(api, LOGIN, {"e": email, "p": "wrong password"})) == "UNAUTHENTICATED"
+    limited = await post(api, LOGIN, {"e": email, "p": "correct horse 1"})
+    assert code(limited) == "RATE_LIMITED"
+
+    await asyncio.sleep(limited["errors"][0]["extensions"]["retryAfter"])
+
+    allowed = await post(api, LOGIN, {"e": email, "p": "correct horse 1"})
+    assert allowed["data"]["login"]["token"]

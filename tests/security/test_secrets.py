@@ -1,0 +1,91 @@
+"""Door 1, the signing key: api and worker refuse a missing, short or well-known secret."""
+
+import subprocess
+from dataclasses import replace
+
+import pytest
+from starlette.datastructures import Secret
+
+from core.settings import DEV_JWT_SECRET, Settings, SettingsError
+from tests.processes import ROOT, command
+
+PRODUCTION = Settings(
+    database_url="sqlite:///./never-opened.db",
+    amqp_url="memory://",
+    jwt_secret=Secret("k" * 16 + "0123456789abcdef0123456789abcdef"),
+)
+#: newlines written as \\n, the way a one-line variable holds them
+ONE_LINE_PEM = "-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----"
+WEAK = {
+    "missing": (None, "CAREEROPS_JWT_SECRET is not set"),
+    "empty": (Secret(""), "CAREEROPS_JWT_SECRET is not set"),
+    "short": (Secret("0123456789abcdef0123456789abcde"), "too short"),
+    "dev secret": (Secret(DEV_JWT_SECRET), "well-known"),
+    "placeholder": (Secret("Your-Secret-Key-Change-In-Production"), "well-known"),
+}
+
+
+@pytest.mark.parametrize("case", WEAK)
+def test_a_weak_secret_is_refused_outside_dev(case: str) -> None:
+    secret, message = WEAK[case]
+    with pytest.raises(SettingsError, match=message):
+        replace(PRODUCTION, jwt_secret=secret).require()
+    if secret is not None and str(secret):
+        assert replace(PRODUCTION, jwt_secret=secret).for_dev().require().is_dev
+
+
+def test_a_long_random_secret_is_accepted() -> None:
+    assert PRODUCTION.require() is PRODUCTION
+
+
+def test_rs256_needs_a_public_key_and_no_secret() -> None:
+    rs256 = replace(PRODUCTION, jwt_algorithm="RS256", jwt_secret=None)
+    with pytest.raises(SettingsError, match="CAREEROPS_JWT_PUBLIC_KEY"):
+        rs256.require()
+    pem = "-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n"
+    assert replace(rs256, jwt_public_key=pem).require()
+    with pytest.raises(SettingsError, match="not supported"):
+        replace(PRODUCTION, jwt_algorithm="none").require()
+
+
+def test_the_settings_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "CAREEROPS_JWT_ALGORITHM": "rs256",
+            "CAREEROPS_JWT_PUBLIC_KEY": ONE_LINE_PEM,
+            "CAREEROPS_ALLOWED_ORIGINS": "https://app.example, http://localhost:5173/",
+            "CAREEROPS_GRAPHIQL": "true",
+            "CAREEROPS_MAX_ACTIVE_JOBS": "3",
+            "CAREEROPS_RETENTION_DAYS": "30",
+        }
+    )
+    assert settings.jwt_algorithm == "RS256"
+    assert settings.jwt_public_key is not None and "\nabc\n" in settings.jwt_public_key
+    assert settings.allowed_origins == ("https://app.example", "http://localhost:5173")
+    assert settings.graphiql_enabled and settings.introspection_enabled
+    assert (settings.max_active_jobs, settings.retention_days) == (3, 30.0)
+    with pytest.raises(SettingsError, match="CAREEROPS_ALLOWED_ORIGINS"):
+        Settings.from_env({"CAREEROPS_ALLOWED_ORIGINS": "app.example/path"})
+
+
+@pytest.mark.parametrize("process", ["api", "worker"])
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [("short-secret", "too short"), (DEV_JWT_SECRET, "well-known")],
+    ids=["short", "well-known"],
+)
+def test_api_and_worker_refuse_to_start_with_a_weak_secret(
+    process: str, secret: str, message: str
+) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "CAREEROPS_DATABASE_URL": "sqlite:///./never-opened.db",
+        "CAREEROPS_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
+        "CAREEROPS_JWT_SECRET": secret,
+    }
+    result = subprocess.run(
+        command(process), env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("careerops: CAREEROPS_JWT_SECRET") and message in result.stderr

@@ -1,0 +1,132 @@
+"""Door 2 and door 8: long-lived sockets, their limits, and strawberry's websocket advisories."""
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from core.auth import issue_token
+from core.settings import Settings
+from tests.client import JOB_EVENTS, LEGACY_WS, PROTOCOLS, TRANSPORT_WS, Api, GraphQLErrors, Socket
+from tests.conftest import StartApi
+from tests.security.probes import MY_JOBS, assert_serves_an_honest_client, user_id
+
+
+async def closed_with(socket: Socket, timeout: float = 10) -> tuple[int, str]:
+    """Read until the server closes; fails on any message it sends first."""
+    with pytest.raises(ConnectionClosed) as closed:
+        message = await socket.receive(timeout=timeout)
+        pytest.fail(f"expected the socket to close, got {message}")
+    assert closed.value.rcvd is not None, "closed without a close frame"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_socket_is_closed_with_4403_when_its_token_expires(
+    start_api: StartApi, settings: Settings, protocol: str
+) -> None:
+    api = await start_api()
+    subject = await user_id(api, await api.register())
+    lifetime = timedelta(seconds=settings.jwt_ttl_seconds)
+    short_lived = issue_token(
+        subject, settings, now=datetime.now(UTC) - lifetime + timedelta(seconds=2)
+    )
+
+    async with api.socket(short_lived, protocol) as socket:
+        await socket.ack()
+        await socket.subscribe(MY_JOBS)
+        started = time.monotonic()
+        code, reason = await closed_with(socket)
+
+    assert (code, reason) == (4403, "Token expired")
+    assert 0.5 < time.monotonic() - started < 8
+    await assert_serves_an_honest_client(api)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_connections_per_user_are_capped_and_released(
+    start_api: StartApi, protocol: str
+) -> None:
+    api = await start_api(max_connections_per_user=2)
+    token = await api.register()
+    async with api.socket(token, protocol) as first, api.socket(token, protocol) as second:
+        await first.ack()
+        await second.ack()
+        async with api.socket(token, protocol) as third:
+            if protocol == TRANSPORT_WS:
+                assert await closed_with(third) == (4403, "Too many open connections (at most 2).")
+            else:
+                refused = await third.receive(timeout=5)
+                assert refused["type"] == "connection_error"
+                assert refused["payload"]["message"] == "Too many open connections (at most 2)."
+        async with api.socket(await api.register(), protocol) as someone_else:
+            await someone_else.ack()
+    # Closed sockets no longer count.
+    async with api.socket(token, protocol) as again:
+        await again.ack()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_subscriptions_per_connection_are_capped(start_api: StartApi, protocol: str) -> None:
+    api = await start_api(max_subscriptions_per_connection=2)
+    token = await api.register()
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        first = await socket.subscribe(MY_JOBS)
+        second = await socket.subscribe(MY_JOBS)
+        third = await socket.subscribe(MY_JOBS)
+        with pytest.raises(GraphQLErrors) as refused:
+            await socket.next_payload(third, timeout=5)
+        assert "Subscription limit reached" in str(refused.value)
+
+        await socket.stop(first)
+        if protocol == LEGACY_WS:
+            assert (await socket.receive(timeout=5)) == {"type": "complete", "id": first}
+        fourth = await socket.subscribe(MY_JOBS)
+        job = await api.create_job(token)
+        seen = {}
+        for _ in range(2):
+            message = await socket.receive(timeout=10)
+            seen[message["id"]] = message["payload"]["data"]["myJobs"]["id"]
+        assert seen == {second: job["id"], fourth: job["id"]}
+
+
+@pytest.mark.parametrize(("protocol", "start"), [(LEGACY_WS, "start"), (TRANSPORT_WS, "subscribe")])
+async def test_an_operation_before_connection_init_closes_4401_and_runs_nothing(
+    api: Api, protocol: str, start: str
+) -> None:
+    """CVE-2026-35523: legacy graphql-ws ran ``start`` without ``connection_init`` (auth)."""
+    owner = await api.register()
+    job = await api.create_job(owner)
+    async with websockets.connect(api.ws_url, subprotocols=[protocol]) as raw:  # type: ignore[list-item]
+        operation = {"query": JOB_EVENTS, "variables": {"id": job["id"]}}
+        await raw.send(json.dumps({"id": "1", "type": start, "payload": operation}))
+        with pytest.raises(ConnectionClosed) as closed:
+            message = await asyncio.wait_for(raw.recv(), 5)
+            pytest.fail(f"the server answered before closing: {message!r}")
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    await assert_serves_an_honest_client(api)
+
+
+async def test_completed_legacy_subscriptions_release_their_slots(start_api: StartApi) -> None:
+    """GHSA-m952-2w3f-6r8h: finished legacy subscriptions kept their slot until ``stop``."""
+    api = await start_api(max_subscriptions_per_connection=2)
+    token = await api.register()
+    jobs = [(await api.create_job(token))["id"] for _ in range(2)]
+    for job_id in jobs:  # finished jobs: a SNAPSHOT, then the subscription completes
+        await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job_id}, token)
+
+    async with api.socket(token, LEGACY_WS) as socket:
+        await socket.ack()
+        for _round in range(3):
+            operations = {await socket.subscribe(JOB_EVENTS, {"id": job_id}) for job_id in jobs}
+            completed: set[str] = set()
+            while completed != operations:
+                message = await socket.receive(timeout=10)
+                assert message["type"] in ("data", "complete"), message
+                if message["type"] == "complete":
+                    completed.add(message["id"])
