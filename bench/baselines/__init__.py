@@ -1,0 +1,1 @@
+"""The baselines each scenario is compared with, in the same run."""

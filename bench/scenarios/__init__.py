@@ -1,0 +1,1 @@
+"""One module per scenario family; each returns rows for the results table."""
