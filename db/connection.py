@@ -43,12 +43,6 @@ _ASYNCPG_UNAVAILABLE = frozenset(
 )
 
 
-async def _keep_session(connection: object) -> None:
-    """asyncpg's pool resets every connection on release (one more round trip per query);
-    nothing here leaves session state behind (no LISTEN, advisory locks or SET), so skip it.
-    The bench measured 1.43x more job(id) queries per second without it (bench/experiments.md)."""
-
-
 class Db:
     """A connected database and the codecs that make both backends look alike."""
 
@@ -57,7 +51,7 @@ class Db:
         self.dialect = dialect_of(url)
         options: dict[str, Any]
         if self.dialect == "postgresql":
-            options = {"min_size": 1, "max_size": pool_size, "reset": _keep_session}
+            options = {"min_size": 1, "max_size": pool_size}
         else:
             # SQLite serialises writers; wait for the lock instead of failing at once.
             options = {"timeout": 30}
