@@ -21,34 +21,28 @@ async def job_events(
 ) -> AsyncIterator[JobEvent | Resync]:
     """Every event, a ``Resync`` after each reconnect (events may have been lost meanwhile)."""
     inbox: asyncio.Queue[JobEvent | Resync] = asyncio.Queue()
-    reconnected = asyncio.Event()
 
     def on_reconnect(*_: object) -> None:
-        reconnected.set()
+        inbox.put_nowait(RESYNC)
 
     connection.reconnect_callbacks.add(on_reconnect)
     try:
         while True:
-            reconnected.clear()
             channel = await _listen(connection, names, inbox)
-            # A robust channel restores itself after a reconnect, but not always its consumer:
-            # after any reconnect (or a channel that stays closed) open a fresh one instead.
-            renew = asyncio.ensure_future(reconnected.wait())
             broken = asyncio.create_task(wait_until_broken(channel, connection))
             try:
-                while not (renew.done() or broken.done()):
+                while not broken.done():
                     getter = asyncio.ensure_future(inbox.get())
-                    await asyncio.wait({getter, renew, broken}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({getter, broken}, return_when=asyncio.FIRST_COMPLETED)
                     if getter.done():
                         yield getter.result()
                     else:
                         getter.cancel()
             finally:
-                renew.cancel()
                 broken.cancel()
                 with contextlib.suppress(Exception):
                     await channel.close()
-            log.info("reopened the event channel after a reconnect")
+            log.warning("the event channel did not come back after a reconnect; reopened it")
             inbox.put_nowait(RESYNC)
     finally:
         connection.reconnect_callbacks.discard(on_reconnect)
