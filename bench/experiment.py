@@ -1,6 +1,6 @@
 """Before/after one proposed change, in the same run: ``python -m bench.experiment``.
 
-``--patches no_reset,parse_cache --scenario B1`` starts the service twice (as it is,
+``--patches uvloop,orjson --scenario B1`` starts the service twice (as it is,
 and with the bench patches of ``bench.patches``), alternates the same load between
 them and appends the medians to ``bench/experiments.md``.
 """

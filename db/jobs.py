@@ -6,12 +6,10 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from databases.interfaces import Record
-
 from core.events import EventType, JobEvent
 from core.jobs import JobKind, JobStatus, allowed_from
 from core.usage import Usage
-from db.connection import Db, read_optional_time, read_time, utcnow
+from db.connection import Db, Row, read_optional_time, read_time, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +41,7 @@ class JobRecord:
     usage: Usage | None = None
 
     @classmethod
-    def from_record(cls, record: Record) -> "JobRecord":
+    def from_record(cls, record: Row) -> "JobRecord":
         return cls(
             id=record["id"],
             user_id=record["user_id"],
@@ -116,7 +114,7 @@ class NewJob:
 USAGE_COLUMNS = tuple(field.name for field in fields(Usage))
 
 
-def _read_usage(record: Record) -> Usage | None:
+def _read_usage(record: Row) -> Usage | None:
     usage = Usage(**{column: record[column] for column in USAGE_COLUMNS})
     return None if usage.is_empty else usage
 

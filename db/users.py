@@ -4,9 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from databases.interfaces import Record
-
-from db.connection import Db, read_time, utcnow
+from db.connection import Db, Row, read_time, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +15,7 @@ class UserRecord:
     created_at: datetime
 
     @classmethod
-    def from_record(cls, record: Record) -> "UserRecord":
+    def from_record(cls, record: Row) -> "UserRecord":
         return cls(
             id=record["id"],
             email=record["email"],

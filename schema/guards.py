@@ -12,6 +12,7 @@ from strawberry.extensions import (
 )
 
 from core.settings import Settings
+from schema.caching import ParsedDocuments, ValidatedDocuments
 from schema.masking import MaskInternalErrors
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -30,4 +31,9 @@ def guards(settings: Settings) -> list[ExtensionFactory]:
     ]
     if not settings.introspection_enabled:
         factories.append(DisableIntrospection)
+    # Last: the rules above are in place by the time a cached validation is looked up.
+    factories += [
+        ParsedDocuments,
+        ValidatedDocuments,
+    ]
     return factories

@@ -1,11 +1,12 @@
 """B5: ``job(id)`` queries/s over HTTP with a token, beside a bare asyncpg JSON endpoint."""
 
+import asyncio
 import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import procs
+from bench import procs, profiling
 from bench.env import BenchEnv
 from bench.loadgen import AgentPool
 from bench.ops import JOB, auth_header, create_job, register
@@ -22,8 +23,6 @@ class PollAgent:
         self.init = init
 
     async def handle(self, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-        import asyncio
-
         host, port = self.init["host"], self.init["port"]
         method, path = self.init["method"], self.init["path"]
         body, headers = self.init["body"].encode(), self.init["headers"].encode()
@@ -111,6 +110,15 @@ async def run(env: BenchEnv, sizes: Sizes, results: Results, extra: dict[str, st
             for pool, _ in pools.values():  # warm up
                 await pool.call("run", {"connections": 2, "seconds": 0.5})
             rounds = await alternate({n: side(*p) for n, p in pools.items()}, sizes.rounds)
+            if sizes.profile:
+                print("B5: profiling the API under load", flush=True)
+                load = asyncio.create_task(pools["service"][0].call("run", {**arg, "seconds": 6}))
+                await asyncio.sleep(0.5)
+                folded = await profiling.record({"B5-api": api.pid}, 5)
+                await load
+                results.profiles.update(
+                    {name: profiling.summarize(path) for name, path in folded.items()}
+                )
         finally:
             for pool, _ in pools.values():
                 await pool.close()
