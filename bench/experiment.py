@@ -1,6 +1,6 @@
 """Before/after one proposed change, in the same run: ``python -m bench.experiment``.
 
-``--patches uvloop,orjson --scenario B1`` starts the service twice (as it is,
+``--patches orjson,no_access_log --scenario B1`` starts the service twice (as it is,
 and with the bench patches of ``bench.patches``), alternates the same load between
 them and appends the medians to ``bench/experiments.md``.
 """
@@ -98,8 +98,7 @@ async def experiment(patches: str, scenario: str, rounds: int, seconds: float) -
             for pool in pools:
                 await pool.close()
         finally:
-            for proc in (*before, *after):
-                procs.stop(proc)
+            procs.stop(*before, *after)
             await delete_topology(env.amqp_url, after_env.prefix)
     unit = "jobs/s" if scenario == "B1" else "queries/s"
     b, a = results["before"], results["after"]

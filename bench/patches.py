@@ -1,14 +1,14 @@
 """Bench-only monkeypatches: each one is a proposed service change, measured before it is made.
 
-``BENCH_PATCHES=orjson,uvloop`` (comma-separated) in a service process's environment
+``BENCH_PATCHES=orjson,no_access_log`` (comma-separated) in a service process's environment
 turns them on; ``bench.service_main`` applies them before the app or worker starts.
 
-- ``uvloop``: run the worker on uvloop (the API already is: uvicorn picks it when installed).
 - ``orjson``: encode and decode ``JobEvent`` with orjson.
 - ``no_access_log``: uvicorn without its per-request access log line.
 
 Patches that paid were moved into the service and removed from here (parse and
-validation caching, asyncpg without SQLAlchemy's compile or the pool's reset query):
+validation caching, asyncpg without SQLAlchemy's compile or the pool's reset query, uvloop
+in the worker):
 ``bench/experiments.md`` keeps their before and after.
 """
 
@@ -16,11 +16,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("uvloop", "orjson", "no_access_log")
-
-
-def enabled(name: str) -> bool:
-    return name in os.environ.get("BENCH_PATCHES", "").split(",")
+KNOWN = ("orjson", "no_access_log")
 
 
 def apply_patches() -> list[str]:

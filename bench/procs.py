@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,8 @@ class Proc:
     popen: subprocess.Popen[bytes]
     url: str | None = None
     log: Path = field(default_factory=Path)
+    #: Celery takes 4-10 s to shut down, SIGTERM or SIGQUIT; the bench keeps nothing of it
+    stop_signal: signal.Signals = signal.SIGTERM
 
     @property
     def pid(self) -> int:
@@ -93,14 +96,19 @@ class Proc:
         return ""
 
 
-def spawn(name: str, args: Sequence[str], env: Mapping[str, str]) -> Proc:
+def spawn(
+    name: str,
+    args: Sequence[str],
+    env: Mapping[str, str],
+    stop_signal: signal.Signals = signal.SIGTERM,
+) -> Proc:
     directory = log_dir()
     log = directory / f"{len(os.listdir(directory)):02d}-{name}.log"
     with open(log, "wb") as out:
         popen = subprocess.Popen(
             [sys.executable, *args], env=dict(env), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
         )
-    return Proc(name, popen, log=log)
+    return Proc(name, popen, log=log, stop_signal=stop_signal)
 
 
 async def wait_http(proc: Proc, url: str, timeout: float = 30) -> None:
@@ -130,11 +138,15 @@ async def wait_log(proc: Proc, marker: str, timeout: float = 30) -> None:
     raise TimeoutError(f"{proc.name} never printed {marker!r}:\n{proc.tail()}")
 
 
-def stop(proc: Proc, timeout: float = 10) -> None:
-    if proc.popen.poll() is None:
-        proc.popen.send_signal(signal.SIGTERM)
+def stop(*procs: Proc, timeout: float = 10) -> None:
+    """SIGTERM to all at once (each drains in parallel), SIGKILL to any still up after that."""
+    for proc in procs:
+        if proc.popen.poll() is None:
+            proc.popen.send_signal(proc.stop_signal)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
         try:
-            proc.popen.wait(timeout)
+            proc.popen.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.popen.kill()
             proc.popen.wait()
@@ -145,8 +157,7 @@ async def running(procs: Sequence[Proc]) -> AsyncIterator[Sequence[Proc]]:
     try:
         yield procs
     finally:
-        for proc in procs:
-            stop(proc)
+        stop(*procs)
 
 
 async def start_api(env: Mapping[str, str], name: str = "api") -> Proc:

@@ -10,7 +10,9 @@ import os
 import signal
 import sys
 
-from bench.patches import apply_patches, enabled
+import uvloop
+
+from bench.patches import apply_patches
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -36,12 +38,8 @@ def _worker(args: argparse.Namespace) -> int:
             print("bench worker ready", flush=True)
             await stop.wait()
 
-    if enabled("uvloop"):
-        import uvloop
-
-        uvloop.run(run())
-    else:
-        asyncio.run(run())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # as `careerops worker`
+        runner.run(run())
     return 0
 
 

@@ -123,8 +123,7 @@ async def run(env: BenchEnv, sizes: Sizes, results: Results, extra: dict[str, st
             for pool, _ in pools.values():
                 await pool.close()
     finally:
-        procs.stop(api)
-        procs.stop(bare)
+        procs.stop(api, bare)
     service, base = rounds["service"], rounds["bare asyncpg"]
     errors = sum(e["errors"] for e in service.extras)
     loadgen = max(e["loadgen_core"] for r in rounds.values() for e in r.extras)

@@ -128,8 +128,7 @@ async def run(env: BenchEnv, sizes: Sizes, results: Results, extra: dict[str, st
             infra_cpu = procs.total_cpu_ns(infra) - infra0
             loadgen = (pool.cpu_ns() - load0) / 1e9 / wall / sizes.agents
     finally:
-        for proc in (api, *workers):
-            procs.stop(proc)
+        procs.stop(api, *workers)
     ids = [job_id for reply in replies for job_id in reply["ids"]]
     lags = [lag for reply in replies for lag in reply["lags"]]
     rate, job_seconds = await _db_updates(env.database_url, ids)

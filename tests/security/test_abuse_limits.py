@@ -1,9 +1,11 @@
 """Door 5, abuse limits: jobs, body size, query shape, introspection, hints, masked errors."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+import strawberry.schema.schema
 
 import db.jobs
 from db.connection import Db
@@ -101,13 +103,36 @@ async def test_hostile_query_shapes_are_refused_before_anything_runs(
     api = await start_api(max_query_depth=3, max_query_aliases=3, max_query_tokens=50)
     token = await api.register()
 
-    result = await post(api, document, token=token)
+    for _ in range(2):  # the second answer comes from the parse and validation caches
+        result = await post(api, document, token=token)
 
-    assert code(result) == "BAD_USER_INPUT" and result.get("data") is None
-    assert says in " ".join(error["message"] for error in result["errors"])
+        assert code(result) == "BAD_USER_INPUT" and result.get("data") is None
+        assert says in " ".join(error["message"] for error in result["errors"])
     one_spread = "query { ...F } fragment F on Query { a: me { id } b: me { id } }"
     assert (await api.data(one_spread, token=token))["a"]["id"]
     await assert_serves_an_honest_client(api)
+
+
+async def test_each_document_is_validated_once_against_its_own_servers_limits(
+    start_api: StartApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validations: list[str] = []
+    validate = strawberry.schema.schema.validate_document
+
+    def counting(*args: Any) -> Any:
+        validations.append(args[1].loc.source.body)
+        return validate(*args)
+
+    monkeypatch.setattr("schema.caching.validate_document", counting)
+    strict, lenient = await start_api(max_query_depth=3), await start_api(max_query_depth=10)
+    token = await strict.register()
+
+    refused = [await post(strict, DEEP, token=token) for _ in range(3)]
+    answered = [await post(lenient, DEEP, token=token) for _ in range(3)]
+
+    assert [code(result) for result in refused] == ["BAD_USER_INPUT"] * 3
+    assert [result["data"] for result in answered] == [{"jobs": {"edges": []}}] * 3
+    assert validations.count(DEEP) == 2  # once per server, whatever the limits said
 
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
