@@ -36,6 +36,24 @@ TEST_SECRET = "test-secret-" + "x" * 40
 STACKS = ["embedded", "production"]
 
 
+#: tests that stop Postgres or RabbitMQ, or load every core, run with nothing beside them
+#: (``scripts/test`` runs the rest two at a time first, then these one by one)
+_ALONE = ("tests/faults/", "tests/ops/test_scale_out.py", "tests/test_bench_smoke.py")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(_ROOT).as_posix()
+        module = getattr(item, "module", None)
+        stops_services = module is not None and any(
+            getattr(value, "__module__", None) == "tests.faults.outages"
+            for value in vars(module).values()
+        )
+        if path.startswith(_ALONE) or stops_services:
+            item.add_marker(pytest.mark.alone)
+
+
 def database_url(name: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base}/{name}"

@@ -75,6 +75,11 @@ class Worker:
             log.info("dropping the message of job %s: no such job", job_id)
             return Outcome.ACK
         if job.status in TERMINAL:
+            if takeover:
+                # The worker before us may have died after committing this state and before
+                # announcing it; without the event its subscribers would wait forever. Those
+                # who saw it already skip it by its seq.
+                await self._publish(job)
             return Outcome.ACK
         with tracer.start_as_current_span("claim"):
             claimed = await self._claim(job_id, takeover=takeover)

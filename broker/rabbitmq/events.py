@@ -27,9 +27,13 @@ async def job_events(
 
     connection.reconnect_callbacks.add(on_reconnect)
     try:
+        reopened = False
         while True:
-            channel = await _listen(connection, names, inbox)
-            broken = asyncio.create_task(wait_until_broken(channel, connection))
+            channel, queue = await _listen(connection, names, inbox)
+            if reopened:
+                # Only now that the new queue is bound: a re-read from here on misses nothing.
+                inbox.put_nowait(RESYNC)
+            broken = asyncio.create_task(wait_until_broken(channel, connection, own_queue=queue))
             try:
                 while not broken.done():
                     getter = asyncio.ensure_future(inbox.get())
@@ -42,8 +46,8 @@ async def job_events(
                 broken.cancel()
                 with contextlib.suppress(Exception):
                     await channel.close()
-            log.warning("the event channel did not come back after a reconnect; reopened it")
-            inbox.put_nowait(RESYNC)
+            log.warning("the event consumer did not come back after a reconnect; reopening it")
+            reopened = True
     finally:
         connection.reconnect_callbacks.discard(on_reconnect)
 
@@ -52,15 +56,14 @@ async def _listen(
     connection: AbstractRobustConnection,
     names: Topology,
     inbox: "asyncio.Queue[JobEvent | Resync]",
-) -> AbstractChannel:
+) -> tuple[AbstractChannel, str]:
     channel = await connection.channel()
     exchange = await channel.declare_exchange(
         names.events, aio_pika.ExchangeType.FANOUT, durable=True
     )
     # A name of our own, so the robust channel re-declares the same queue after a reconnect.
-    queue = await channel.declare_queue(
-        f"{names.events}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
-    )
+    name = f"{names.events}.{uuid.uuid4().hex}"
+    queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
     await queue.bind(exchange)
 
     async def on_event(message: AbstractIncomingMessage) -> None:
@@ -70,4 +73,4 @@ async def _listen(
             log.warning("dropping a malformed event: %r", e)
 
     await queue.consume(on_event, no_ack=True)
-    return channel
+    return channel, name

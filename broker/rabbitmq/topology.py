@@ -10,19 +10,43 @@ from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnectio
 HEALTH_CHECK_SECONDS = 2.0
 
 
-async def wait_until_broken(channel: AbstractChannel, connection: AbstractRobustConnection) -> None:
-    """Return once the channel stays closed while its connection is up.
+async def wait_until_broken(
+    channel: AbstractChannel,
+    connection: AbstractRobustConnection,
+    *,
+    own_queue: str | None = None,
+) -> None:
+    """Return once the channel stays closed while its connection is up, or once
+    ``own_queue`` (a queue only this channel consumes) stays without a consumer.
 
     A robust channel re-opens itself after a reconnect; when that fails, the
-    consumer on it would be silently gone.
+    consumer on it would be silently gone. The channel can also come back open with
+    its consumer lost (seen after a broker restart): only the queue's consumer count
+    tells that apart.
     """
     suspicious = False
     while True:
         await asyncio.sleep(HEALTH_CHECK_SECONDS)
-        closed = channel.is_closed and connection.connected.is_set()
-        if closed and suspicious:
+        if not connection.connected.is_set():
+            suspicious = False  # the robust connection is still reconnecting
+            continue
+        broken = channel.is_closed or (
+            own_queue is not None and not await _has_consumer(channel, own_queue)
+        )
+        if broken and suspicious:
             return
-        suspicious = closed
+        suspicious = broken
+
+
+async def _has_consumer(channel: AbstractChannel, queue: str) -> bool:
+    try:
+        # On the underlying channel: a robust channel would re-declare a passive
+        # declaration after every reconnect.
+        underlay = await channel.get_underlay_channel()
+        declared = await underlay.queue_declare(queue, passive=True)
+    except Exception:  # gone, or the channel is mid-reconnect: asked again next time
+        return False
+    return bool(declared.consumer_count)
 
 
 class Topology:

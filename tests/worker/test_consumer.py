@@ -5,7 +5,8 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
-from broker.base import Broker, JobMessage
+from broker.base import Broker, Delivery, JobMessage, Outcome
+from core.events import EventType, JobEvent
 from core.jobs import JobKind
 from db.connection import Db
 from tests.client import Api
@@ -50,6 +51,41 @@ async def test_a_duplicate_message_for_a_finished_job_changes_nothing(
 
     again = await api.job(token, job["id"])
     assert again == done
+
+
+async def test_a_redelivered_message_of_a_finished_job_announces_its_final_state_again(
+    api: Api, broker: Broker, start_worker: StartWorker
+) -> None:
+    # A worker killed after committing COMPLETED but before publishing it leaves its
+    # message unacked; whoever gets it again must announce what the subscribers missed.
+    token = await api.register()
+    job = await api.create_job(token)
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+    worker = await start_worker()
+    announced: list[JobEvent] = []
+    heard = asyncio.Event()
+
+    async def listen() -> None:
+        async for event in broker.events():
+            if isinstance(event, JobEvent) and event.job_id == job["id"]:
+                announced.append(event)
+                heard.set()
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0.5)  # the listener's queue is bound
+    body = JobMessage(job["id"], JobKind.COVER_LETTER).to_json()
+
+    first_time = await worker.handle(Delivery(body))
+    await asyncio.sleep(0.5)
+    assert first_time is Outcome.ACK and announced == []
+    again = await worker.handle(Delivery(body, redelivered=True))
+    await asyncio.wait_for(heard.wait(), 10)
+    listener.cancel()
+
+    assert again is Outcome.ACK
+    [event] = announced
+    assert (event.type, event.status, event.seq) == (EventType.STATUS, "COMPLETED", done["seq"])
+    assert event.text == done["coverLetter"]
 
 
 class EmptyWriter:
