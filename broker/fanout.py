@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 
 from broker.base import RESYNC, Broker, Resync
@@ -16,36 +16,58 @@ Item = JobEvent | Resync
 
 
 class Subscription:
-    """A bounded inbox: on overflow the backlog collapses into one ``Resync``."""
+    """A bounded inbox for one reader: on overflow the backlog collapses into one ``Resync``.
+
+    Not an ``asyncio.Queue``: that is four deques and an event (about 3 KiB), and an API
+    process holds one inbox per open subscription, thousands of them mostly idle. Here an
+    idle inbox is two empty slots.
+    """
+
+    __slots__ = ("_items", "_maxsize", "_waiter", "overflows")
 
     def __init__(self, maxsize: int) -> None:
-        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=maxsize)
+        self._maxsize = maxsize
+        self._items: deque[Item] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         #: how often the backlog was dropped for a resync (the reader was too slow)
         self.overflows = 0
 
     def put(self, item: Item) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if self._items is None:
+            self._items = deque()
+        if len(self._items) >= self._maxsize:
             # A slow reader falls behind but never loses text: it re-reads the row.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(RESYNC)
+            self._items.clear()
+            item = RESYNC
             self.overflows += 1
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     @property
     def backlog(self) -> int:
-        return self._queue.qsize()
+        return len(self._items) if self._items is not None else 0
 
     async def get(self) -> Item:
-        return await self._queue.get()
+        # The item stays queued until taken here, so a reader cancelled while woken loses
+        # nothing.
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
 
     def __aiter__(self) -> AsyncIterator[Item]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Item]:
         while True:
-            yield await self._queue.get()
+            yield await self.get()
 
 
 class Hub:
@@ -56,15 +78,13 @@ class Hub:
         self._by_job: dict[str, set[Subscription]] = defaultdict(set)
         self._by_user: dict[str, set[Subscription]] = defaultdict(set)
 
-    @contextlib.asynccontextmanager
-    async def subscribe_job(self, job_id: str) -> AsyncIterator[Subscription]:
-        async with self._subscribe(self._by_job, job_id) as subscription:
-            yield subscription
+    # One context manager each, not one wrapping another: an open subscription keeps its
+    # generator frame for as long as it lasts.
+    def subscribe_job(self, job_id: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        return self._subscribe(self._by_job, job_id)
 
-    @contextlib.asynccontextmanager
-    async def subscribe_user(self, user_id: str) -> AsyncIterator[Subscription]:
-        async with self._subscribe(self._by_user, user_id) as subscription:
-            yield subscription
+    def subscribe_user(self, user_id: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        return self._subscribe(self._by_user, user_id)
 
     @contextlib.asynccontextmanager
     async def _subscribe(

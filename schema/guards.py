@@ -3,12 +3,14 @@
 from collections.abc import Callable
 from functools import partial
 
+from graphql import ASTValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
+    max_aliases,
+    query_depth_limiter,
 )
 
 from core.settings import Settings
@@ -23,10 +25,16 @@ def guards(settings: Settings) -> list[ExtensionFactory]:
 
     Factories, not instances: strawberry makes fresh extensions for every operation.
     """
+    # The rules QueryDepthLimiter and MaxAliasesLimiter would build: made here once, as
+    # those extensions make a new class per operation, which every open subscription
+    # kept alive (5 KiB each) and every request paid for.
+    limits: list[type[ASTValidationRule]] = [
+        query_depth_limiter.create_validator(settings.max_query_depth, should_ignore=None),
+        max_aliases.create_validator(settings.max_query_aliases),
+    ]
     factories: list[ExtensionFactory] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_query_aliases),
+        partial(AddValidationRules, limits),
         partial(MaskInternalErrors, hide_suggestions=not settings.introspection_enabled),
     ]
     if not settings.introspection_enabled:

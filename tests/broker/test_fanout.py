@@ -1,5 +1,7 @@
 """The hub dispatches by key, and a slow subscriber falls back to a snapshot."""
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from broker.base import Resync
@@ -31,7 +33,7 @@ async def test_events_reach_only_the_subscribers_of_their_job() -> None:
         hub.dispatch(event("b", 7))
         first_a = await a.get()
         assert isinstance(first_a, JobEvent) and (first_a.job_id, first_a.seq) == ("a", 1)
-        assert a._queue.empty(), "job a's subscriber got nothing of job b"
+        assert a.backlog == 0, "job a's subscriber got nothing of job b"
         first_b = await b.get()
         assert isinstance(first_b, JobEvent) and first_b.job_id == "b" and first_b.seq == 7
     assert hub.subscriber_count == 0
@@ -54,7 +56,7 @@ async def test_an_overflowing_inbox_collapses_into_one_resync() -> None:
     async with hub.subscribe_job("a") as inbox:
         for seq in range(1, 20):
             hub.dispatch(event("a", seq))
-        items = [await inbox.get() for _ in range(inbox._queue.qsize())]
+        items = [await inbox.get() for _ in range(inbox.backlog)]
     assert len(items) <= 4
     assert isinstance(items[0], Resync), "the dropped backlog is replaced by one resync"
     tail = [item.seq for item in items[1:] if isinstance(item, JobEvent)]
@@ -67,3 +69,19 @@ async def test_a_resync_reaches_every_subscriber() -> None:
         hub.dispatch(Resync())
         assert isinstance(await a.get(), Resync)
         assert isinstance(await u.get(), Resync)
+
+
+async def test_a_reader_cancelled_just_as_its_event_arrives_loses_nothing() -> None:
+    hub = Hub()
+    async with hub.subscribe_job("a") as inbox:
+        reader = asyncio.create_task(inbox.get())
+        await asyncio.sleep(0)  # the reader waits
+        hub.dispatch(event("a", 1))
+        reader.cancel()  # before it ran again to take the event
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+        taken = await asyncio.wait_for(inbox.get(), 1)
+
+    assert reader.cancelled()
+    assert isinstance(taken, JobEvent) and taken.seq == 1
