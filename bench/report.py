@@ -11,7 +11,8 @@ from bench.stats import percentile
 
 HOW_TO_RUN = (
     "`make bench` (or `.venv/bin/python -m bench`) runs every scenario; "
-    "`make bench-smoke` runs tiny sizes. See `bench/README.md`."
+    "`make bench-smoke` runs tiny sizes. See `bench/README.md`; `bench/changes.md` says "
+    "what was changed for speed, what each change bought and what limits the bars missed."
 )
 
 
