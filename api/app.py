@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from api.bodylimit import LimitRequestBody
 from api.graphql import graphql_view
 from api.health import health_routes
+from api.httponly import HttpOnly
 from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
 from api.static import web_routes
@@ -76,13 +77,14 @@ def create_app(
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(
-                CORSMiddleware,
+                HttpOnly,
+                middleware=CORSMiddleware,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
                 max_age=600,
             ),
-            Middleware(LimitRequestBody, max_bytes=settings.max_body_bytes),
+            Middleware(HttpOnly, middleware=LimitRequestBody, max_bytes=settings.max_body_bytes),
             Middleware(TrackWebSockets, registry=websockets),
         ],
         lifespan=lifespan,

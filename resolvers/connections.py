@@ -28,11 +28,12 @@ class Connection:
         self.websocket = websocket
         self._on_release = on_release
         delay = (expires_at - datetime.now(UTC)).total_seconds()
-        self._expiry = asyncio.create_task(self._close_after(delay), name="ws-token-expiry")
+        # A timer, not a sleeping task: thousands of idle sockets each hold one.
+        self._expiry = asyncio.get_running_loop().call_later(max(delay, 0.0), self._expire)
+        self._closing: asyncio.Task[None] | None = None
 
-    async def _close_after(self, delay: float) -> None:
-        await asyncio.sleep(max(delay, 0.0))
-        await self.close(TOKEN_EXPIRED)
+    def _expire(self) -> None:
+        self._closing = asyncio.create_task(self.close(TOKEN_EXPIRED), name="ws-token-expiry")
 
     async def close(self, reason: str) -> None:
         # The client may be gone already, or the socket closed by the protocol handler.

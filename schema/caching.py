@@ -1,14 +1,15 @@
-"""Parse and validate each distinct document once: clients send the same few over and over.
+"""Each distinct document parsed and validated once, under this deployment's limits.
 
 Parsing and validating (the depth, alias and token guards included) were two thirds of a
-polling query's CPU. strawberry's own ``ValidationCache`` never hits with those guards:
-``QueryDepthLimiter`` builds a fresh rule class per operation, and the rule classes are
-part of its cache key. A served schema's rules are fixed when it is built, so here the
-key is the schema and the document's text (a string hashes once; a document hashes by
-walking its whole tree).
+polling query's CPU. strawberry's own caches do not fit: its ``ValidationCache`` keys on
+the rule classes, and ``QueryDepthLimiter`` builds a new one per operation. Its limiter
+extensions also hold a hook open (``on_operation``) for as long as an operation runs,
+which for a subscription is as long as it stays open. Here the limits are one extension
+with parse and validate hooks only, and the cache key is the schema and the document's
+text (a string hashes once; a document hashes by walking its whole tree).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
@@ -19,40 +20,38 @@ from strawberry.schema.schema import validate_document
 CACHED_DOCUMENTS = 256
 
 
-@lru_cache(maxsize=CACHED_DOCUMENTS)
-def _parse(query: str, max_tokens: int | None) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)
+class CheckedDocuments(SchemaExtension):
+    """Refuses documents over ``max_tokens`` or breaking ``rules``; remembers the verdicts."""
 
-
-class ParsedDocuments(SchemaExtension):
-    """strawberry's ``ParserCache``, except that a document that fails to parse is left
-    to strawberry's own parse, so its syntax error is reported (and masked) like any other.
-    """
+    def __init__(self, *, max_tokens: int, rules: Sequence[type[ASTValidationRule]]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = tuple(rules)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        # Also for strawberry's own parse, which reports a document that fails here.
+        context.parse_options["max_tokens"] = self.max_tokens
         if context.query is not None:
             try:
-                context.graphql_document = _parse(
-                    context.query, context.parse_options.get("max_tokens")
-                )
+                context.graphql_document = _parse(context.query, self.max_tokens)
             except GraphQLError:
                 pass  # not cached: strawberry parses it again and reports the error
         yield
 
-
-class ValidatedDocuments(SchemaExtension):
-    """The validation errors (usually none) of a document this schema has seen before."""
-
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
+        context.validation_rules = (*context.validation_rules, *self.rules)
         document, query = context.graphql_document, context.query
         if document is not None and query is not None and context.pre_execution_errors is None:
-            rules = tuple(context.validation_rules)
             context.pre_execution_errors = list(
-                _validated(context.schema._schema, query, document, rules)
+                _validated(context.schema._schema, query, document, context.validation_rules)
             )
         yield
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
 
 
 def _validated(
@@ -61,6 +60,7 @@ def _validated(
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
 ) -> tuple[GraphQLError, ...]:
+    # A served schema's rules are fixed when it is built, so they need not be in the key.
     key = (schema, query)
     cached = _VALIDATED.get(key)
     if cached is None:
