@@ -16,8 +16,11 @@ async def job_event_stream(inbox: Subscription, load: LoadJob) -> AsyncIterator[
 
     ``inbox`` must already be registered, so nothing committed after the read is
     missed. A gap in ``seq`` or a ``Resync`` means events were lost: re-read the
-    row and send a fresh SNAPSHOT. Ends after a terminal status, or when the job
-    is gone.
+    row and send a fresh SNAPSHOT. Except when the event after the gap is a STATUS
+    with its text: it replaces the client's buffer as a SNAPSHOT would, and API.md
+    promises that a takeover starts with that STATUS (a worker killed between a
+    flush's commit and its publish leaves exactly this gap). Ends after a terminal
+    status, or when the job is gone.
     """
     record = await load()
     if record is None:
@@ -28,7 +31,10 @@ async def job_event_stream(inbox: Subscription, load: LoadJob) -> AsyncIterator[
         return
     while True:
         item = await inbox.get()
-        if isinstance(item, JobEvent) and item.seq == seen + 1:
+        if isinstance(item, JobEvent) and (
+            item.seq == seen + 1
+            or (item.seq > seen and item.type is EventType.STATUS and item.text is not None)
+        ):
             yield item
             seen = item.seq
             if item.is_terminal_status:

@@ -98,6 +98,24 @@ async def test_a_gap_sends_a_fresh_snapshot_from_the_row() -> None:
     ]
 
 
+async def test_a_status_after_a_gap_needs_no_re_read_it_carries_the_whole_text() -> None:
+    # The worker streaming seq 4 died after its commit, before its publish; the next
+    # worker's takeover starts from empty text, as a STATUS event (API.md).
+    takeover = JobEvent("j", "u", 5, EventType.STATUS, JobStatus.PROCESSING, 2, 0.0, NOW, text="")
+    rows = Rows(ROW)
+    inbox = inbox_with(takeover, delta(6, "Dear"), status(7, JobStatus.COMPLETED, "Dear"))
+
+    events = await collect(job_event_stream(inbox, rows))
+
+    assert events == [
+        ("SNAPSHOT", 3, "Dear"),
+        ("STATUS", 5, ""),
+        ("DELTA", 6, "Dear"),
+        ("STATUS", 7, "Dear"),
+    ]
+    assert rows.loads == 1, "only the first snapshot read the row"
+
+
 async def test_a_resync_re_reads_the_row_and_ends_on_a_terminal_one() -> None:
     done = dataclasses.replace(ROW, seq=9, status=JobStatus.COMPLETED, cover_letter="Dear all")
     events = await collect(job_event_stream(inbox_with(Resync()), Rows(ROW, done)))
