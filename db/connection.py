@@ -78,35 +78,28 @@ class Db:
         await self.database.disconnect()
 
     async def fetch_one(self, sql: str, values: Mapping[str, Any] | None = None) -> Row | None:
-        with _unavailable_as_error():
-            if self.dialect == "postgresql":
-                return await self._postgres("fetchrow", sql, values)  # type: ignore[no-any-return]
-            return await self.database.fetch_one(sql, dict(values or {}))
+        return await self._run("fetchrow", "fetch_one", sql, values)  # type: ignore[no-any-return]
 
     async def fetch_all(self, sql: str, values: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        with _unavailable_as_error():
-            if self.dialect == "postgresql":
-                return await self._postgres("fetch", sql, values)  # type: ignore[no-any-return]
-            return await self.database.fetch_all(sql, dict(values or {}))
+        return await self._run("fetch", "fetch_all", sql, values)  # type: ignore[no-any-return]
 
     async def fetch_val(self, sql: str, values: Mapping[str, Any] | None = None) -> Any:
-        with _unavailable_as_error():
-            if self.dialect == "postgresql":
-                return await self._postgres("fetchval", sql, values)
-            return await self.database.fetch_val(sql, dict(values or {}))
+        return await self._run("fetchval", "fetch_val", sql, values)
 
     async def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
-        with _unavailable_as_error():
-            if self.dialect == "postgresql":
-                await self._postgres("execute", sql, values)
-            else:
-                await self.database.execute(sql, dict(values or {}))
+        await self._run("execute", "execute", sql, values)
 
-    async def _postgres(self, method: str, sql: str, values: Mapping[str, Any] | None) -> Any:
-        text, names = positional(sql)
-        arguments = [(values or {})[name] for name in names]
-        async with self.database.connection() as connection:
-            return await getattr(connection.raw_connection, method)(text, *arguments)
+    async def _run(
+        self, asyncpg_method: str, databases_method: str, sql: str, values: Mapping[str, Any] | None
+    ) -> Any:
+        """On Postgres the asyncpg ``method`` with ``$n`` parameters; on SQLite ``databases``'."""
+        with _unavailable_as_error():
+            if self.dialect != "postgresql":
+                return await getattr(self.database, databases_method)(sql, dict(values or {}))
+            text, names = positional(sql)
+            arguments = [(values or {})[name] for name in names]
+            async with self.database.connection() as connection:
+                return await getattr(connection.raw_connection, asyncpg_method)(text, *arguments)
 
     def time(self, moment: datetime) -> Any:
         """A timestamp as this backend stores it (fixed-width text on SQLite, so it sorts)."""
