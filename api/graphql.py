@@ -1,14 +1,21 @@
 """Strawberry's ASGI view, with our context and websocket authentication."""
 
+import json
 from datetime import datetime
 from typing import Any, NoReturn
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
 from api.static import graphiql_page
 from core.auth import bearer_token
@@ -19,6 +26,7 @@ from resolvers.authentication import authenticate, token_from_connection_params
 from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
 from schema.build import build_schema
+from schema.sharing import SharedResults
 
 # Keys in a websocket's ASGI scope: its signed-in connection, and why it was refused.
 _CONNECTION = "careerops.connection"
@@ -27,8 +35,10 @@ _REFUSAL = "careerops.refusal"
 
 def graphql_view(settings: Settings) -> "GraphQLApp":
     """The /graphql endpoint with this deployment's limits, IDE and allowed origins."""
+    shared = SharedResults()
     return GraphQLApp(
-        build_schema(settings),
+        build_schema(settings, shared),
+        shared,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,
@@ -39,6 +49,12 @@ def graphql_view(settings: Settings) -> "GraphQLApp":
 
 
 class _WebSocketAdapter(ASGIWebSocketAdapter):
+    async def send_text(self, text: str) -> None:
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as e:
+            raise WebSocketDisconnected from e
+
     async def close(self, code: int, reason: str) -> None:
         # Strawberry closes a refused connection_init with 4403 "Forbidden": say why instead.
         if code == FORBIDDEN:
@@ -46,8 +62,30 @@ class _WebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, with a shared event result encoded once for all its sockets."""
+
+    async def send_message(self, message: Message) -> None:
+        if message["type"] == "next" and len(payload := message["payload"]) == 1:
+            assert isinstance(self.view, GraphQLApp) and isinstance(
+                self.websocket, _WebSocketAdapter
+            )
+            encoded = self.view.shared.encoded(payload.get("data"))
+            if encoded is not None:
+                op_id = json.dumps(message["id"])
+                frame = f'{{"id":{op_id},"type":"next","payload":{{"data":{encoded}}}}}'
+                await self.websocket.send_text(frame)
+                return
+        await super().send_message(message)
+
+
 class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = _WebSocketAdapter
+    graphql_transport_ws_handler_class = _TransportWSHandler
+
+    def __init__(self, schema: BaseSchema, shared: SharedResults, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.shared = shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

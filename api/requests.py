@@ -30,4 +30,5 @@ class RequestIdMiddleware:
             await send(message)
 
         with bound(request_id=request_id):
-            await self.app(scope, receive, send_with_id)
+            # A websocket has no response headers: its frames go out unwrapped.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)

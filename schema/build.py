@@ -19,6 +19,7 @@ from resolvers.subscriptions.job_events import job_events
 from resolvers.subscriptions.my_jobs import my_jobs
 from schema.guards import guards
 from schema.masking import MaskInternalErrors
+from schema.sharing import SharedResults, sharing_executor
 
 Query = create_type("Query", [me, job, jobs])
 Mutation = create_type(
@@ -32,13 +33,18 @@ schema = strawberry.Schema(
 )
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The served schema: the same types, with this deployment's limits on every operation."""
+def build_schema(settings: Settings, shared: SharedResults) -> strawberry.Schema:
+    """The served schema: the same types, with this deployment's limits on every operation.
+
+    Subscription events are executed once for all subscribers with the same document and
+    variables, through ``shared``.
+    """
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=guards(settings),
+        execution_context_class=sharing_executor(shared),
         # "Did you mean …" hints describe the schema, as introspection does.
         config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )

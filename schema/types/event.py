@@ -21,6 +21,8 @@ class JobEvent:
     )
     error: str | None
     at: datetime
+    #: what this event's results are shared by (``schema.sharing``); not in the schema
+    source_event: strawberry.Private[JobEventRecord | None] = None
 
     @classmethod
     def from_event(cls, event: JobEventRecord) -> "JobEvent":
@@ -35,4 +37,5 @@ class JobEvent:
             text=event.text,
             error=event.error,
             at=event.at,
+            source_event=event,
         )

@@ -106,3 +106,29 @@ async def test_two_subscriptions_on_one_socket_each_get_their_own_job(
     assert {e["jobId"] for e in events[second["id"]]} == {second["id"]}
     assert "First Co" in assemble(events[first["id"]])
     assert "Second Co" in assemble(events[second["id"]])
+
+
+async def test_subscribers_of_one_job_each_get_the_shape_they_asked_for(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    """Subscribers with the same document share one execution per event; others do not."""
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    narrow = "subscription($id: ID!) { jobEvents(jobId: $id) { seq kind: type delta } }"
+
+    async def follow(query: str) -> list[dict[str, object]]:
+        async with api.socket(token) as socket:
+            await socket.ack()
+            return await asyncio.wait_for(socket.collect(query, {"id": job["id"]}), 30)
+
+    following = [asyncio.create_task(follow(q)) for q in (JOB_EVENTS, JOB_EVENTS, narrow)]
+    await asyncio.sleep(0.3)
+    await start_worker(OfflineWriter(pace_ms=1))
+    first, second, narrowed = await asyncio.gather(*following)
+
+    assert first == second
+    assert first[-1]["status"] == "COMPLETED" and assemble(first)
+    assert narrowed == [
+        {"seq": event["seq"], "kind": event["type"], "delta": event["delta"]} for event in first
+    ]
