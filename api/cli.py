@@ -54,7 +54,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.server import Server
+    from api.server import Server, tune_gc
 
     settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     configure_logging(settings)
@@ -69,6 +69,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
+    tune_gc()
     Server(config, app.state.websockets).run()
     return 0
 

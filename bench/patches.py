@@ -5,6 +5,7 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 
 - ``orjson``: encode and decode ``JobEvent`` with orjson.
 - ``no_access_log``: uvicorn without its per-request access log line.
+- ``gc_report``: not a change but a probe: how long each full collection stopped the process.
 
 Patches that paid were moved into the service and removed from here (parse and
 validation caching, asyncpg without SQLAlchemy's compile or the pool's reset query, uvloop
@@ -16,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("orjson", "no_access_log")
+KNOWN = ("orjson", "no_access_log", "gc_report")
 
 
 def apply_patches() -> list[str]:
@@ -63,7 +64,40 @@ def _no_access_log() -> None:
     uvicorn.Config.__init__ = init  # type: ignore[method-assign]
 
 
+def _gc_report() -> None:
+    """Time spent in each generation's collections, printed to stderr at exit."""
+    import atexit
+    import gc
+    import sys
+    import time
+
+    spent = [0.0, 0.0, 0.0]
+    counts = [0, 0, 0]
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        generation = info["generation"]
+        elapsed = time.perf_counter() - started[0]
+        spent[generation] += elapsed
+        counts[generation] += 1
+        if generation == 2:
+            print(
+                f"gc gen2 {elapsed * 1000:.0f} ms, {len(gc.get_objects())} objects", file=sys.stderr
+            )
+
+    def report() -> None:
+        lines = ", ".join(f"gen{g}: {counts[g]} in {spent[g]:.2f} s" for g in range(3))
+        print(f"gc report: {lines}", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(callback)
+    atexit.register(report)
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
     "orjson": _orjson,
     "no_access_log": _no_access_log,
+    "gc_report": _gc_report,
 }

@@ -6,6 +6,7 @@ import json
 import platform
 import signal
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def _stop_on_sigterm() -> None:
 
 async def _run(args: argparse.Namespace, output: Path) -> Results:
     sizes = SMOKE if args.smoke else FULL
+    if args.rounds:
+        sizes = replace(sizes, rounds=args.rounds)
     results = Results(smoke=args.smoke)
     extra = {"BENCH_PATCHES": args.patches} if args.patches else {}
     only = set(args.only.split(",")) if args.only else set(SCENARIOS)
@@ -83,6 +86,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--patches", default="", help=f"bench patches: {','.join(KNOWN)}")
+    parser.add_argument("--rounds", type=int, default=None, help="A/B rounds (a quick look: 1)")
     parser.add_argument("--output", type=Path, default=None, help="results markdown file")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     parser.add_argument("--charts", action=argparse.BooleanOptionalAction, default=True)

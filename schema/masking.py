@@ -40,6 +40,13 @@ class MaskInternalErrors(MaskErrors):
             error.extensions = extensions
         return False
 
+    def _process_result(self, result: object) -> None:
+        # strawberry's own checks ``isinstance`` against a runtime Protocol, which walks
+        # the class's attributes: 5% of a subscription event's delivery, errors or not.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         public: AppError | None = None
         if isinstance(error.original_error, DatabaseUnavailable):

@@ -1,29 +1,26 @@
 """One execution and one encoding of a subscription event for all its subscribers.
 
 An event of a job watched by 5,000 sockets used to be executed 5,000 times through
-graphql-core and encoded 5,000 times: 85% of what a delivery cost. A result depends
-only on the event, the operation and its variables (the event types' fields read plain
-attributes, never the context), so subscribers with the same document and variables
-can share it, and the JSON of its data. Events are keyed by content: the hub hands
-every subscriber the same ``core.events.JobEvent``, and two equal events would give
-equal results anyway.
+graphql-core and encoded 5,000 times: more than half of what a delivery cost. A result
+depends only on the event, the operation and its variables (the event types' fields read
+plain attributes, never the context), so subscribers with the same document and
+variables can share it, and the JSON of its data. A root value opts in with a
+``source_event`` attribute, the ``core.events.JobEvent`` it was made from; events are
+keyed by content: the hub hands every subscriber the same one, and two equal events
+would give equal results anyway.
 """
 
 import json
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any, Protocol
+from typing import Any, cast
 
 from graphql import ExecutionResult
+from graphql.execution import Executor
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 #: (event, document) pairs remembered; one event's fan-out needs one entry per document
 SHARED_RESULTS = 256
-
-
-class SharedRoot(Protocol):
-    #: what the result of executing a document against this root depends on, or None
-    source_event: Hashable | None
 
 
 class SharedResults:
@@ -62,28 +59,57 @@ def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecuti
     """strawberry's executor, reusing results of events whose root offers a ``source_event``."""
 
     class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
-        def execute_operation(self, serially: bool | None = None) -> Any:
-            key = _key(self)
-            if key is None:
-                return super().execute_operation(serially)
+        #: set on a per-event copy whose result is to be remembered
+        share_key: Hashable | None = None
+        #: the document, operation and variables of a subscription; computed on first use
+        document_key: object = _UNKNOWN
+
+        def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+            source = getattr(payload, "source_event", None)
+            if source is None:
+                return super().build_per_event_executor(payload)
+            if self.document_key is _UNKNOWN:
+                self.document_key = _document_key(self)
+            if self.document_key is None:
+                return super().build_per_event_executor(payload)
+            key = (source, self.document_key)
             cached = shared.result(key)
             if cached is not None:
-                return cached
+                # No copy of the executor either: that was a tenth of a delivery.
+                return cast(Executor[Any], _Replay(cached))
+            executor = cast(SharingExecutor, super().build_per_event_executor(payload))
+            executor.share_key = key
+            return executor
+
+        def execute_operation(self, serially: bool | None = None) -> Any:
             result = super().execute_operation(serially)
             # Only a complete, synchronous, error-free result is shared: an error may name
             # the subscriber's own path or state.
-            if isinstance(result, ExecutionResult) and not result.errors:
-                shared.remember(key, result)
+            if self.share_key is not None and isinstance(result, ExecutionResult):
+                if not result.errors:
+                    shared.remember(self.share_key, result)
             return result
 
     return SharingExecutor
 
 
-def _key(executor: StrawberryGraphQLCoreExecutionContext) -> Hashable | None:
-    """The event, the document's text, the operation's name and the variables, or None."""
-    source = getattr(executor.root_value, "source_event", None)
+class _Replay:
+    """Stands in for a per-event executor whose result is already known."""
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.result
+
+
+_UNKNOWN = object()
+
+
+def _document_key(executor: Executor[Any]) -> Hashable | None:
+    """The document's text, the operation's name and the variables; None if not shareable."""
     operation = executor.operation
-    if source is None or operation.loc is None:
+    if operation.loc is None:
         return None
     name = operation.name.value if operation.name else None
     variables = tuple(sorted(executor.variable_values.coerced.items()))
@@ -91,4 +117,4 @@ def _key(executor: StrawberryGraphQLCoreExecutionContext) -> Hashable | None:
         hash(variables)
     except TypeError:  # an unhashable variable value (a list or an input object)
         return None
-    return (source, operation.loc.source.body, name, variables)
+    return (operation.loc.source.body, name, variables)
