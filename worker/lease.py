@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from db import jobs
 from db.connection import DatabaseUnavailable
+from worker.beside import run_beside
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
 from worker.stream import JobStream
@@ -26,9 +27,6 @@ async def _still_owned(stream: JobStream, deps: WorkerDeps) -> bool:
 @contextlib.asynccontextmanager
 async def keep_lease(stream: JobStream, deps: WorkerDeps) -> AsyncIterator[None]:
     """Run the body under the lease; if another attempt takes the job, stop it with ``Fenced``."""
-    body = asyncio.current_task()
-    assert body is not None
-    lost = asyncio.Event()
 
     async def keep() -> None:
         while True:
@@ -39,19 +37,7 @@ async def keep_lease(stream: JobStream, deps: WorkerDeps) -> AsyncIterator[None]
                 log.warning("job %s: lease not renewed: %s", stream.job.id, e)
                 continue
             if not owned:
-                lost.set()
-                body.cancel()
-                return
+                raise Fenced("the job was taken over or cancelled")
 
-    keeper = asyncio.create_task(keep(), name=f"lease-{stream.job.id}")
-    try:
+    async with run_beside(keep(), name=f"lease-{stream.job.id}"):
         yield
-    except asyncio.CancelledError:
-        if not lost.is_set():
-            raise
-        body.uncancel()
-        raise Fenced("the job was taken over or cancelled") from None
-    finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper

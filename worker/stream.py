@@ -1,7 +1,6 @@
 """Coalesced text flushes: one UPDATE and one DELTA event per ~100 ms or N characters."""
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,6 +9,7 @@ from core.events import EventType
 from core.usage import Usage
 from db import jobs
 from db.jobs import JobRecord
+from worker.beside import run_beside
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
 
@@ -24,6 +24,8 @@ class JobStream:
         self._buffer: list[str] = []
         self._buffered = 0
         self._last_flush = time.monotonic()
+        #: a pause's flush and a chunk's flush take turns, so seqs are published in order
+        self._flushing = asyncio.Lock()
         #: when the attempt started, for its duration
         self.started = time.monotonic()
         self._last_chunk = time.monotonic()
@@ -56,6 +58,10 @@ class JobStream:
             await self.flush()
 
     async def flush(self) -> None:
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         self._last_flush = time.monotonic()
         if not self._buffer:
             return
@@ -81,32 +87,28 @@ class JobStream:
         await self.deps.broker.publish_event(self.job.to_event(EventType.DELTA, delta=delta))
 
     async def pipe(self, chunks: AsyncIterator[str]) -> None:
-        """Write every chunk; a pause longer than the flush interval flushes what waits."""
+        """Write every chunk; text left waiting by a pause is flushed when the interval is up.
+
+        One watcher task per attempt notices pauses, instead of a task and a timeout around
+        every chunk: those were most of what a streamed token cost the worker.
+        """
         interval = self.deps.settings.flush_interval_ms / 1000
         iterator = aiter(chunks)
-        pending: asyncio.Task[str] | None = None
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(iterator))
-                done, _ = await asyncio.wait({pending}, timeout=interval if self._buffer else None)
-                if not done:
-                    await self.flush()
-                    continue
-                try:
-                    chunk = pending.result()
-                except StopAsyncIteration:
-                    pending = None
-                    break
-                pending = None
-                await self.write(chunk)
-        finally:
-            if pending is not None:
-                # The generator must be idle before aclose(), so let the cancel land first.
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await pending
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()
+        # Never cancelled between a flush's commit and its publish: that leaves a seq gap.
+        pauses = self._flush_after_pauses(interval)
+        async with run_beside(pauses, name="flush-after-pauses", stop_under=self._flushing):
+            try:
+                async for chunk in iterator:
+                    await self.write(chunk)
+            finally:
+                aclose = getattr(iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
         await self.flush()
+
+    async def _flush_after_pauses(self, interval: float) -> None:
+        while True:
+            wait = self._last_flush + interval - time.monotonic()
+            await asyncio.sleep(wait if wait > 0 else interval)
+            if self._buffer and time.monotonic() - self._last_flush >= interval:
+                await self.flush()

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from tests.client import assemble
 from tests.conftest import StartApi, StartWorker
+from tests.resolvers.test_cancel_and_retry_job import CANCEL
 from worker.writers.base import LetterRequest
 
 
@@ -82,3 +83,41 @@ async def test_text_waiting_through_a_pause_is_flushed_within_the_interval(
     assert writer.resumed_at == 0.0 or received_at < writer.resumed_at, (
         "the first words reached the client during the writer's pause"
     )
+
+
+class StallingWriter:
+    """One word, then a silence longer than any test waits."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        try:
+            yield "Dear"
+            await asyncio.sleep(60)
+            yield " team,"
+        finally:
+            self.closed.set()
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_job_cancelled_during_a_pause_stops_when_the_waiting_text_is_flushed(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    writer = StallingWriter()
+    # The lease is checked far too rarely to be what stops it.
+    await start_worker(writer, flush_interval_ms=1500, flush_chars=10_000, lease_seconds=600)
+    await api.wait_for_status(token, job["id"], "PROCESSING")
+
+    cancelled = (await api.data(CANCEL, {"id": job["id"]}, token))["cancelJob"]
+    await asyncio.wait_for(writer.closed.wait(), 10)
+
+    assert cancelled["status"] == "CANCELLED"
+    final = await api.job(token, job["id"])
+    assert final is not None and final["status"] == "CANCELLED"
+    assert final["partialText"] == "", "the flush found the job cancelled and wrote nothing"
