@@ -37,6 +37,10 @@ class SharedResults:
         return self._results.get(key)
 
     def remember(self, key: Hashable, result: ExecutionResult) -> None:
+        # An id() must leave ``_encoded`` with its result: a later dict may get the address.
+        replaced = self._results.pop(key, None)
+        if replaced is not None:
+            self._encoded.pop(id(replaced.data), None)
         self._results[key] = result
         if len(self._results) > self.size:
             _, evicted = self._results.popitem(last=False)

@@ -130,10 +130,9 @@ class RabbitBroker:
         if not self.publishing:
             raise BrokerUnavailable("the broker connection is down")
         try:
-            await asyncio.wait_for(
-                channel.default_exchange.publish(message, routing_key, mandatory=True),
-                self.publish_timeout,
-            )
+            # asyncio.timeout, not wait_for: in Python 3.11 wait_for makes a task per call.
+            async with asyncio.timeout(self.publish_timeout):
+                await channel.default_exchange.publish(message, routing_key, mandatory=True)
         except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
             raise BrokerUnavailable(f"publish to {routing_key} not confirmed: {e!r}") from e
 
@@ -236,10 +235,8 @@ class RabbitBroker:
             log.info("event %s/%s dropped: the broker connection is down", event.job_id, event.seq)
             return
         try:
-            await asyncio.wait_for(
-                exchange.publish(aio_pika.Message(event.to_json()), routing_key=""),
-                self.publish_timeout,
-            )
+            async with asyncio.timeout(self.publish_timeout):
+                await exchange.publish(aio_pika.Message(event.to_json()), routing_key="")
         except Exception as e:
             # An event lost here shows up as a seq gap, and subscribers re-read the row.
             BROKER_ERRORS.labels("publish_event").inc()

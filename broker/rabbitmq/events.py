@@ -20,7 +20,8 @@ async def job_events(
     connection: AbstractRobustConnection, names: Topology
 ) -> AsyncIterator[JobEvent | Resync]:
     """Every event, a ``Resync`` after each reconnect (events may have been lost meanwhile)."""
-    inbox: asyncio.Queue[JobEvent | Resync] = asyncio.Queue()
+    # None: the consumer is broken and must be reopened.
+    inbox: asyncio.Queue[JobEvent | Resync | None] = asyncio.Queue()
 
     def on_reconnect(*_: object) -> None:
         inbox.put_nowait(RESYNC)
@@ -34,14 +35,11 @@ async def job_events(
                 # Only now that the new queue is bound: a re-read from here on misses nothing.
                 inbox.put_nowait(RESYNC)
             broken = asyncio.create_task(wait_until_broken(channel, connection, own_queue=queue))
+            # Told through the inbox, not by waiting on both: that was a task per event.
+            broken.add_done_callback(lambda _: inbox.put_nowait(None))
             try:
-                while not broken.done():
-                    getter = asyncio.ensure_future(inbox.get())
-                    await asyncio.wait({getter, broken}, return_when=asyncio.FIRST_COMPLETED)
-                    if getter.done():
-                        yield getter.result()
-                    else:
-                        getter.cancel()
+                while (item := await inbox.get()) is not None:
+                    yield item
             finally:
                 broken.cancel()
                 with contextlib.suppress(Exception):
@@ -55,7 +53,7 @@ async def job_events(
 async def _listen(
     connection: AbstractRobustConnection,
     names: Topology,
-    inbox: "asyncio.Queue[JobEvent | Resync]",
+    inbox: "asyncio.Queue[JobEvent | Resync | None]",
 ) -> tuple[AbstractChannel, str]:
     channel = await connection.channel()
     exchange = await channel.declare_exchange(

@@ -116,3 +116,15 @@ def test_a_shared_result_is_encoded_once_and_others_not_at_all() -> None:
     assert shared.encoded(data) is shared.encoded(data)
     assert shared.encoded({"ticks": {"n": 1}}) is None, "an equal dict that is not shared"
     assert shared.result("key") is not None and shared.result("other") is None
+
+
+def test_a_replaced_result_takes_its_encoding_with_it() -> None:
+    shared = SharedResults()
+    first, second = {"n": 1}, {"n": 2}
+    shared.remember("key", ExecutionResult(data=first, errors=None))
+    assert shared.encoded(first) == '{"n":1}'
+
+    shared.remember("key", ExecutionResult(data=second, errors=None))
+
+    assert shared.encoded(first) is None, "its address may be reused by another dict"
+    assert shared.encoded(second) == '{"n":2}'
