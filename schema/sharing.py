@@ -19,6 +19,8 @@ from graphql import ExecutionResult
 from graphql.execution import Executor
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.plain import PlainPlan, plain_plan
+
 #: (event, document) pairs remembered; one event's fan-out needs one entry per document
 SHARED_RESULTS = 256
 
@@ -60,30 +62,40 @@ class SharedResults:
 
 
 def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """strawberry's executor, reusing results of events whose root offers a ``source_event``."""
+    """strawberry's executor, reusing results of events whose root offers a ``source_event``,
+    and building results of plain selections without graphql-core (``schema.plain``)."""
 
     class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
         #: set on a per-event copy whose result is to be remembered
         share_key: Hashable | None = None
         #: the document, operation and variables of a subscription; computed on first use
         document_key: object = _UNKNOWN
+        #: how to build a result without graphql-core, if the selection allows; ditto
+        plan: object = _UNKNOWN
 
         def build_per_event_executor(self, payload: Any) -> Executor[Any]:
-            source = getattr(payload, "source_event", None)
-            if source is None:
-                return super().build_per_event_executor(payload)
-            if self.document_key is _UNKNOWN:
-                self.document_key = _document_key(self)
-            if self.document_key is None:
-                return super().build_per_event_executor(payload)
-            key = (source, self.document_key)
-            cached = shared.result(key)
-            if cached is not None:
+            key = self._share_key(payload)
+            if key is not None and (remembered := shared.result(key)) is not None:
                 # No copy of the executor either: that was a tenth of a delivery.
-                return cast(Executor[Any], _Replay(cached))
+                return cast(Executor[Any], _Ready(remembered))
+            if self.plan is _UNKNOWN:
+                self.plan = plain_plan(self.schema, self.operation)
+            if isinstance(self.plan, PlainPlan) and (data := self.plan.data(payload)) is not None:
+                result = ExecutionResult(data=data, errors=None)
+                if key is not None:
+                    shared.remember(key, result)
+                return cast(Executor[Any], _Ready(result))
             executor = cast(SharingExecutor, super().build_per_event_executor(payload))
             executor.share_key = key
             return executor
+
+        def _share_key(self, payload: Any) -> Hashable | None:
+            source = getattr(payload, "source_event", None)
+            if source is None:
+                return None
+            if self.document_key is _UNKNOWN:
+                self.document_key = _document_key(self)
+            return None if self.document_key is None else (source, self.document_key)
 
         def execute_operation(self, serially: bool | None = None) -> Any:
             result = super().execute_operation(serially)
@@ -97,7 +109,7 @@ def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecuti
     return SharingExecutor
 
 
-class _Replay:
+class _Ready:
     """Stands in for a per-event executor whose result is already known."""
 
     def __init__(self, result: ExecutionResult) -> None:
