@@ -42,7 +42,20 @@ class JobEvent:
 
     @classmethod
     def from_json(cls, body: bytes) -> "JobEvent":
+        return cls._from_dict(json.loads(body))
+
+    @classmethod
+    def many_from_json(cls, body: bytes) -> list["JobEvent"]:
+        """One event (a JSON object), or a batch of them (a JSON array of such objects)."""
         data = json.loads(body)
+        return (
+            [cls._from_dict(item) for item in data]
+            if isinstance(data, list)
+            else [cls._from_dict(data)]
+        )
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> "JobEvent":
         data["type"] = EventType(data["type"])
         data["status"] = JobStatus(data["status"])
         data["at"] = datetime.fromisoformat(data["at"])

@@ -28,6 +28,7 @@ from broker.base import (
     Resync,
     finish_or_cancel,
 )
+from broker.rabbitmq.batching import Batches
 from broker.rabbitmq.events import job_events
 from broker.rabbitmq.queues import queue_depths, read_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
@@ -55,6 +56,7 @@ class RabbitBroker:
         self._consumer: AbstractRobustConnection | None = None
         self._confirm_channel: AbstractChannel | None = None
         self._event_exchange: AbstractExchange | None = None
+        self._event_batches = Batches(self._send_events)
         self._jobs_queue: AbstractQueue | None = None
         self._consumer_tag: ConsumerTag | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -230,17 +232,21 @@ class RabbitBroker:
         await finish_or_cancel(self._in_flight, grace)
 
     async def publish_event(self, event: JobEvent) -> None:
-        exchange = self._require(self._event_exchange)
+        self._require(self._event_exchange)
         if not self.publishing:
             log.info("event %s/%s dropped: the broker connection is down", event.job_id, event.seq)
             return
         try:
-            async with asyncio.timeout(self.publish_timeout):
-                await exchange.publish(aio_pika.Message(event.to_json()), routing_key="")
+            await self._event_batches.publish(event.to_json())
         except Exception as e:
             # An event lost here shows up as a seq gap, and subscribers re-read the row.
             BROKER_ERRORS.labels("publish_event").inc()
             log.warning("event %s/%s not published: %r", event.job_id, event.seq, e)
+
+    async def _send_events(self, body: bytes) -> None:
+        exchange = self._require(self._event_exchange)
+        async with asyncio.timeout(self.publish_timeout):
+            await exchange.publish(aio_pika.Message(body), routing_key="")
 
     def events(self) -> AsyncIterator[JobEvent | Resync]:
         return job_events(self._require(self._consumer), self.names)

@@ -66,9 +66,12 @@ async def _listen(
 
     async def on_event(message: AbstractIncomingMessage) -> None:
         try:
-            inbox.put_nowait(JobEvent.from_json(message.body))
+            events = JobEvent.many_from_json(message.body)
         except (ValueError, KeyError, TypeError) as e:
             log.warning("dropping a malformed event: %r", e)
+            return
+        for event in events:
+            inbox.put_nowait(event)
 
     await queue.consume(on_event, no_ack=True)
     return channel, name
