@@ -51,7 +51,9 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             database = db
             if database is None:
-                database = await stack.enter_async_context(Db(_required(settings.database_url)))
+                database = await stack.enter_async_context(
+                    Db(_required(settings.database_url), pool_size=settings.db_pool_size)
+                )
             bus = broker
             if bus is None:
                 bus = broker_from_settings(settings)

@@ -67,6 +67,9 @@ class Settings:
     first_token_timeout_seconds: float = 20.0
     max_attempts: int = 5
     worker_concurrency: int = 4
+    #: Postgres connections per process; a worker running many jobs at once wants more,
+    #: since each flush holds one for its UPDATE
+    db_pool_size: int = 10
     #: a flush (one UPDATE, one event) happens at least this often while text streams...
     flush_interval_ms: int = 100
     #: ...or as soon as this many characters are waiting
@@ -161,6 +164,7 @@ class Settings:
                 default=cls.first_token_timeout_seconds,
             ),
             max_attempts=config("CAREEROPS_MAX_ATTEMPTS", cast=int, default=cls.max_attempts),
+            db_pool_size=config("CAREEROPS_DB_POOL_SIZE", cast=int, default=cls.db_pool_size),
             worker_concurrency=config(
                 "CAREEROPS_WORKER_CONCURRENCY", cast=int, default=cls.worker_concurrency
             ),

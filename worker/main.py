@@ -34,7 +34,9 @@ async def worker_running(
     async with contextlib.AsyncExitStack() as stack:
         if db is None:
             assert settings.database_url is not None
-            db = await stack.enter_async_context(Db(settings.database_url))
+            db = await stack.enter_async_context(
+                Db(settings.database_url, pool_size=settings.db_pool_size)
+            )
         if broker is None:
             broker = broker_from_settings(settings)
             await broker.connect()
