@@ -44,7 +44,10 @@ class PlainPlan:
         """The result's ``data`` for this event, or None where graphql-core must decide."""
         fields: dict[str, Any] = {}
         for leaf in self.leaves:
-            value = leaf.resolve(root, None)
+            try:
+                value = leaf.resolve(root, None)
+            except Exception:
+                return None  # graphql-core reports it as a field error
             if value is None:
                 if leaf.non_null:
                     return None  # graphql-core reports it as an error

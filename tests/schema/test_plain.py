@@ -102,3 +102,10 @@ def test_a_null_where_the_schema_says_non_null_is_left_to_graphql_core(
 
     assert plan.data(broken) is None
     assert by_graphql_core(schema, query, broken).errors, "graphql-core reports the error itself"
+
+
+def test_a_root_that_cannot_be_read_is_left_to_graphql_core(schema: GraphQLSchema) -> None:
+    plan = plain_plan(schema, parse(PLAIN_DOCUMENTS[1]).definitions[0])  # type: ignore[arg-type]
+    assert plan is not None
+
+    assert plan.data(object()) is None
