@@ -5,6 +5,7 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 
 - ``orjson``: encode and decode ``JobEvent`` with orjson.
 - ``no_access_log``: uvicorn without its per-request access log line.
+- ``user_cache``: not a change but a probe: B5 without its per-request user read.
 - ``gc_report``: not a change but a probe: how long each full collection stopped the process.
 
 Patches that paid were moved into the service and removed from here (parse and
@@ -17,7 +18,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("orjson", "no_access_log", "gc_report")
+KNOWN = ("orjson", "no_access_log", "gc_report", "user_cache")
 
 
 def apply_patches() -> list[str]:
@@ -96,7 +97,23 @@ def _gc_report() -> None:
     atexit.register(report)
 
 
+def _user_cache() -> None:
+    """Not a proposal (a deleted account must be refused at once): what B5's user read costs."""
+    from db import users
+
+    original = users.get_user
+    cache: dict[str, Any] = {}
+
+    async def get_user(db: Any, user_id: str) -> Any:
+        if user_id not in cache:
+            cache[user_id] = await original(db, user_id)
+        return cache[user_id]
+
+    users.get_user = get_user  # type: ignore[assignment]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "user_cache": _user_cache,
     "orjson": _orjson,
     "no_access_log": _no_access_log,
     "gc_report": _gc_report,
