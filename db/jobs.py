@@ -186,6 +186,19 @@ async def get_job(db: Db, job_id: str, *, user_id: str | None = None) -> JobReco
     return None if record is None else JobRecord.from_record(record)
 
 
+async def get_job_of_user(db: Db, job_id: str, user_id: str) -> tuple[bool, JobRecord | None]:
+    """Whether the user exists, and their job ``job_id`` if they have it: one statement."""
+    record = await db.fetch_one(
+        "SELECT users.id AS owner_exists, jobs.* FROM users"
+        " LEFT JOIN jobs ON jobs.id = :id AND jobs.user_id = users.id"
+        " WHERE users.id = :user_id",
+        {"id": job_id, "user_id": user_id},
+    )
+    if record is None:
+        return False, None
+    return True, None if record["id"] is None else JobRecord.from_record(record)
+
+
 async def transition(
     db: Db,
     job_id: str,

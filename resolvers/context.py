@@ -10,9 +10,11 @@ from starlette.websockets import WebSocket
 
 from broker.base import Broker
 from broker.fanout import Hub
-from core.errors import AppError, Unauthenticated
+from core.auth import Claims
+from core.errors import AppError, ServiceUnavailable, Unauthenticated
 from core.settings import Settings
-from db.connection import Db
+from db import users
+from db.connection import DatabaseUnavailable, Db
 from db.users import UserRecord
 from resolvers.limits import Limits
 
@@ -28,14 +30,36 @@ class Context:
     request: Request | WebSocket
     response: Response | None = None
     user: UserRecord | None = None
+    #: a presented token's verified claims; the user is read when a field first needs it
+    claims: Claims | None = None
     #: why a presented token was refused, reported only if a field needs a user
     auth_error: AppError | None = None
     # Mutable on purpose: Strawberry sets it from the websocket's connection_init.
     connection_params: dict[str, Any] | None = field(default=None)
 
     def require_user(self) -> UserRecord:
+        """The caller, once ``IsAuthenticated`` (``signed_in_user``) has read it."""
         if self.user is None:
             raise self.auth_error or Unauthenticated()
+        return self.user
+
+    def require_claims(self) -> Claims:
+        """The verified token, or the reason there is none, before any read."""
+        if self.claims is None:
+            raise self.auth_error or Unauthenticated()
+        return self.claims
+
+    async def signed_in_user(self) -> UserRecord:
+        """The caller, read once per request; a deleted account is refused at once."""
+        if self.user is None:
+            claims = self.require_claims()
+            try:
+                user = await users.get_user(self.db, claims.user_id)
+            except DatabaseUnavailable as e:
+                raise ServiceUnavailable() from e
+            if user is None:
+                raise Unauthenticated("Invalid token.")
+            self.user = user
         return self.user
 
 

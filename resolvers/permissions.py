@@ -8,7 +8,8 @@ from resolvers.context import Info
 class IsAuthenticated(BasePermission):
     message = "Authentication required."
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        # Raises the precise reason (expired, invalid) with its code instead of a bare False.
-        info.context.require_user()
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        # Raises the precise reason (expired, invalid, deleted) with its code instead of a
+        # bare False.
+        await info.context.signed_in_user()
         return True

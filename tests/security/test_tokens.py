@@ -110,10 +110,18 @@ async def test_a_bad_token_is_unauthenticated_writes_nothing_and_opens_no_socket
     victim = await api.register()
     token = FORGERIES[forgery](await user_id(api, victim), victim, settings)
 
+    job = await api.create_job(victim)
     for query, variables in (("{ me { id email } }", {}), (CREATE, {"i": SAMPLE_INPUT})):
         result = await post(api, query, variables, token=token)
         assert code(result) == "UNAUTHENTICATED" and result.get("data") is None
-    assert await rows(db, "jobs") == 0
+    # job(id) reads the user with the job, not through IsAuthenticated: the same refusal
+    # (a nullable field, so its error leaves it null).
+    for job_id in (job["id"], "not-a-job-id"):
+        result = await post(
+            api, "query($id: ID!) { job(id: $id) { id } }", {"id": job_id}, token=token
+        )
+        assert code(result) == "UNAUTHENTICATED" and result["data"] == {"job": None}
+    assert await rows(db, "jobs") == 1, "only the victim's own job"
     async with api.socket(token, TRANSPORT_WS) as socket:
         with pytest.raises(ConnectionClosed) as closed:
             await socket.receive(timeout=5)
