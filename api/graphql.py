@@ -1,7 +1,6 @@
 """Strawberry's ASGI view, with our context and websocket authentication."""
 
 import json
-from datetime import datetime
 from typing import Any, NoReturn
 
 from starlette.requests import Request
@@ -19,10 +18,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Messag
 
 from api.static import graphiql_page
 from core.auth import bearer_token, decode_token
-from core.errors import ServiceUnavailable, Unauthenticated
+from core.errors import AppError, Unauthenticated
 from core.settings import Settings
-from db.connection import DatabaseUnavailable
-from resolvers.authentication import authenticate, token_from_connection_params
+from resolvers.authentication import token_from_connection_params
 from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
 from schema.build import build_schema
@@ -117,10 +115,7 @@ class GraphQLApp(GraphQL[Context, None]):
             if token is not None:
                 # Only the signature and expiry here: the user is read when a field needs
                 # it, and ``job(id)`` reads it with the job in one statement.
-                try:
-                    context.claims = decode_token(token, context.settings)
-                except Unauthenticated as e:
-                    context.auth_error = e
+                _verify(context, token)
         return context
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -131,15 +126,19 @@ class GraphQLApp(GraphQL[Context, None]):
         token = token_from_connection_params(context.connection_params)
         if token is None:
             _refuse(context, "Authentication required.")
-        expires_at = await _sign_in(context, token)
-        if context.user is None or expires_at is None:
-            _refuse(context, context.auth_error.message if context.auth_error else "Invalid token.")
+        context.user = None  # a second connection_init signs in afresh
+        _verify(context, token)
+        try:
+            user = await context.signed_in_user()
+        except AppError as e:
+            _refuse(context, e.message)
+        assert context.claims is not None
         scope = context.request.scope
         if (previous := scope.pop(_CONNECTION, None)) is not None:
             previous.release()  # a second connection_init (the legacy protocol allows it)
         connections = context.limits.connections
         assert isinstance(context.request, WebSocket)
-        connection = connections.open(context.user.id, context.request, expires_at)
+        connection = connections.open(user.id, context.request, context.claims.expires_at)
         if connection is None:
             _refuse(context, f"Too many open connections (at most {connections.per_user}).")
         scope[_CONNECTION] = connection
@@ -151,16 +150,9 @@ def _refuse(context: Context, message: str) -> NoReturn:
     raise ConnectionRejectionError({"message": message})
 
 
-async def _sign_in(context: Context, token: str) -> datetime | None:
-    """Sign the context in; returns when the token expires, or None (``auth_error`` says why)."""
+def _verify(context: Context, token: str) -> None:
+    """The token's claims on the context, or ``auth_error`` saying why there are none."""
     try:
-        signed_in = await authenticate(token, context.db, context.settings)
+        context.claims, context.auth_error = decode_token(token, context.settings), None
     except Unauthenticated as e:
-        context.auth_error = e
-    except DatabaseUnavailable as e:
-        context.auth_error = ServiceUnavailable()
-        context.auth_error.__cause__ = e
-    else:
-        context.user = signed_in.user
-        return signed_in.expires_at
-    return None
+        context.claims, context.auth_error = None, e

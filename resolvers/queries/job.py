@@ -13,10 +13,7 @@ from schema.types.job import Job
 @strawberry.field(description="null when absent or not the caller's")
 async def job(info: Info, id: strawberry.ID) -> Job | None:
     context = info.context
-    if context.user is not None:  # a websocket signed in at connection_init
-        user_id = context.user.id
-    else:
-        user_id = context.require_claims().user_id
+    user_id = context.require_claims().user_id
     if not is_job_id(id):
         await context.signed_in_user()
         return None
