@@ -36,30 +36,42 @@ class _Leaf:
 
 
 @dataclass(frozen=True, slots=True)
-class PlainPlan:
-    root_key: str
+class PlainFields:
+    """The plain leaves selected on an object, read and serialised in a loop."""
+
     leaves: tuple[_Leaf, ...]
 
-    def data(self, root: Any) -> dict[str, Any] | None:
-        """The result's ``data`` for this event, or None where graphql-core must decide."""
+    def values(self, source: Any) -> dict[str, Any] | None:
+        """The object's result, or None where graphql-core must decide."""
         fields: dict[str, Any] = {}
         for leaf in self.leaves:
             try:
-                value = leaf.resolve(root, None)
+                value = leaf.resolve(source, None)
+                if value is None:
+                    if leaf.non_null:
+                        return None  # graphql-core reports it as an error
+                    fields[leaf.key] = None
+                    continue
+                if isinstance(value, Exception):
+                    return None
+                serialized = leaf.serialize(value)
             except Exception:
                 return None  # graphql-core reports it as a field error
-            if value is None:
-                if leaf.non_null:
-                    return None  # graphql-core reports it as an error
-                fields[leaf.key] = None
-                continue
-            if isinstance(value, Exception):
-                return None
-            serialized = leaf.serialize(value)
             if serialized is None:
                 return None
             fields[leaf.key] = serialized
-        return {self.root_key: fields}
+        return fields
+
+
+@dataclass(frozen=True, slots=True)
+class PlainPlan:
+    root_key: str
+    fields: PlainFields
+
+    def data(self, root: Any) -> dict[str, Any] | None:
+        """The result's ``data`` for this event, or None where graphql-core must decide."""
+        values = self.fields.values(root)
+        return None if values is None else {self.root_key: values}
 
 
 def plain_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> PlainPlan | None:
@@ -72,7 +84,6 @@ def plain_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Pla
         or len(selections) != 1
         or not isinstance(selections[0], FieldNode)
         or selections[0].directives
-        or selections[0].selection_set is None
     ):
         return None
     root = selections[0]
@@ -82,17 +93,24 @@ def plain_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Pla
     parent = get_nullable_type(root_field.type)
     if not isinstance(parent, GraphQLObjectType):
         return None
-    assert root.selection_set is not None
+    fields = plain_fields(parent, root)
+    return None if fields is None else PlainPlan((root.alias or root.name).value, fields)
+
+
+def plain_fields(parent: GraphQLObjectType, node: FieldNode) -> PlainFields | None:
+    """The plan for ``node``'s selection on ``parent``, if it selects only plain leaves."""
+    if node.selection_set is None:
+        return None
     leaves = []
-    for node in root.selection_set.selections:
-        if not isinstance(node, FieldNode) or node.directives or node.selection_set:
+    for selection in node.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.directives or selection.selection_set:
             return None
-        field = parent.fields.get(node.name.value)
-        leaf = _leaf(node, field) if field is not None else None
+        field = parent.fields.get(selection.name.value)
+        leaf = _leaf(selection, field) if field is not None else None
         if leaf is None:
             return None
         leaves.append(leaf)
-    return PlainPlan((root.alias or root.name).value, tuple(leaves))
+    return PlainFields(tuple(leaves))
 
 
 def _leaf(node: FieldNode, field: GraphQLField) -> _Leaf | None:
@@ -109,3 +127,26 @@ def _leaf(node: FieldNode, field: GraphQLField) -> _Leaf | None:
         serialize=leaf_type.serialize,
         non_null=is_non_null_type(field.type),
     )
+
+
+class PlainSelections:
+    """The plans of the object selections met so far, so a repeated document is planned once.
+
+    Keyed by the field node, which is the same object every time its document comes
+    back from the parse cache; an entry holds its node, so the id stays its own.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._plans: dict[tuple[int, int], tuple[FieldNode, PlainFields | None]] = {}
+
+    def plan(self, parent: GraphQLObjectType, node: FieldNode) -> PlainFields | None:
+        key = (id(parent), id(node))
+        entry = self._plans.get(key)
+        if entry is not None and entry[0] is node:
+            return entry[1]
+        fields = plain_fields(parent, node)
+        if len(self._plans) >= self.size:
+            self._plans.pop(next(iter(self._plans)))  # the oldest: first in, first out
+        self._plans[key] = (node, fields)
+        return fields

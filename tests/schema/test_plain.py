@@ -1,21 +1,26 @@
 """Results built straight from the event equal graphql-core's, field for field."""
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from graphql import GraphQLSchema, parse
+import strawberry
+from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, OperationDefinitionNode, parse
 from graphql.execution import execute_subscription_event
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from core.events import EventType
 from core.events import JobEvent as CoreEvent
-from core.jobs import JobStatus
+from core.jobs import JobStatus, Tone
 from core.settings import Settings
 from schema.build import build_schema
-from schema.plain import plain_plan
-from schema.sharing import SharedResults
+from schema.plain import PlainSelections, plain_plan
+from schema.sharing import SharedResults, sharing_executor
 from schema.types.event import JobEvent
+from schema.types.job import Job
+from schema.types.usage import Usage
 
 AT = datetime(2026, 11, 29, 10, 31, 7, 123456, tzinfo=UTC)
 
@@ -109,3 +114,92 @@ def test_a_root_that_cannot_be_read_is_left_to_graphql_core(schema: GraphQLSchem
     assert plan is not None
 
     assert plan.data(object()) is None
+
+
+# Any object whose selection is plain fields is built by the plan too: a polling job(id).
+JOB = Job(
+    id=strawberry.ID("j1"),
+    status=JobStatus.COMPLETED,
+    tone=Tone.ENTHUSIASTIC,
+    job_description="Data engineer",
+    cv_text="Six years of pipelines",
+    company_name=None,
+    applicant_name="Jordan Lee",
+    cover_letter='Dear team, é ✓ \n"q"',
+    partial_text="Dear team",
+    progress=1.0,
+    error=None,
+    attempts=2,
+    seq=7,
+    created_at=AT,
+    updated_at=AT,
+    completed_at=AT,
+    usage=Usage(
+        model="m",
+        prompt_tokens=3,
+        completion_tokens=None,
+        time_to_first_token_ms=12,
+        duration_ms=None,
+        prompt_version="v1",
+    ),
+)
+
+
+@strawberry.type
+class JobsQuery:
+    @strawberry.field
+    def job(self) -> Job | None:
+        return JOB
+
+    @strawberry.field
+    def jobs(self) -> list[Job]:
+        return [JOB, replace(JOB, id=strawberry.ID("j2"), seq=None)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ job { id status tone companyName applicantName coverLetter partialText progress"
+        " error attempts seq createdAt completedAt } }",
+        "{ j: job { s: seq seq id } }",
+        "{ job { id usage { model promptTokens completionTokens durationMs } } }",
+        "{ job { __typename id } }",
+        "{ job { ...F } } fragment F on Job { id seq }",
+        "query($t: Boolean!) { job { id seq @include(if: $t) } }",
+        "{ jobs { id seq } }",  # the second job's null seq: graphql-core's error, not ours
+    ],
+)
+def test_objects_of_plain_fields_are_built_as_graphql_core_builds_them(query: str) -> None:
+    served = strawberry.Schema(JobsQuery, execution_context_class=sharing_executor(SharedResults()))
+    reference = strawberry.Schema(JobsQuery)
+
+    ours = served.execute_sync(query, variable_values={"t": False})
+    expected = reference.execute_sync(query, variable_values={"t": False})
+
+    assert ours.data == expected.data
+    assert json.dumps(ours.data) == json.dumps(expected.data), "same keys, same order"
+    assert [(e.message, e.path) for e in ours.errors or []] == [
+        (e.message, e.path) for e in expected.errors or []
+    ]
+
+
+def test_a_plain_selection_is_planned_once_per_document() -> None:
+    schema = build_schema(Settings(), SharedResults())._schema
+    job_type = schema.get_type("Job")
+    assert isinstance(job_type, GraphQLObjectType)
+    node, same_text_elsewhere = (root_field("{ job(id: 1) { id seq } }") for _ in range(2))
+    selections = PlainSelections()
+
+    first = selections.plan(job_type, node)
+
+    assert first is not None
+    assert selections.plan(job_type, node) is first
+    assert selections.plan(job_type, same_text_elsewhere) is not first, "keyed by node, not id"
+
+
+def root_field(query: str) -> FieldNode:
+    operation = parse(query).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    node = operation.selection_set.selections[0]
+    assert isinstance(node, FieldNode)
+    return node
