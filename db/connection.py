@@ -1,10 +1,12 @@
-"""One wrapper around ``databases`` so the rest of the code never sees a dialect.
+"""One database handle for both backends, so the rest of the code never sees a dialect.
 
-On Postgres the statements skip ``databases``' SQLAlchemy compile and go to the pooled
-asyncpg connection with ``$n`` parameters (translated once per SQL text), and the pool
-skips its reset query on release: no code keeps session state on a pooled connection
-(no LISTEN, no session-level lock or setting), so the reset was a round trip per query
-for nothing. ``bench/experiments.md`` has the before and after.
+On Postgres the statements go straight to an asyncpg pool with ``$n`` parameters
+(translated once per SQL text); ``databases`` (SQLAlchemy's compile, a task-local
+connection and a shielded acquire around every statement) cost a polling query as much
+as asyncpg itself, and is kept for SQLite only. The pool skips its reset query on
+release: no code keeps session state on a pooled connection (no LISTEN, no session-level
+lock or setting), so the reset was a round trip per query for nothing.
+``bench/experiments.md`` and ``bench/changes.md`` have the before and after.
 """
 
 import re
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
+import asyncpg
 from databases import Database
 
 from core.metrics import DB_ERRORS
@@ -63,19 +66,25 @@ class Db:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.dialect = dialect_of(url)
-        options: dict[str, Any]
-        if self.dialect == "postgresql":
-            options = {"min_size": 1, "max_size": pool_size, "reset": _keep_session}
-        else:
-            # SQLite serialises writers; wait for the lock instead of failing at once.
-            options = {"timeout": 30}
-        self.database = Database(url, **options)
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        # SQLite serialises writers; wait for the lock instead of failing at once.
+        self._sqlite = None if self.dialect == "postgresql" else Database(url, timeout=30)
 
     async def connect(self) -> None:
-        await self.database.connect()
+        if self._sqlite is not None:
+            await self._sqlite.connect()
+            return
+        self._pool = await asyncpg.create_pool(
+            _asyncpg_dsn(self.url), min_size=1, max_size=self.pool_size, reset=_keep_session
+        )
 
     async def disconnect(self) -> None:
-        await self.database.disconnect()
+        if self._sqlite is not None:
+            await self._sqlite.disconnect()
+        elif self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
 
     async def fetch_one(self, sql: str, values: Mapping[str, Any] | None = None) -> Row | None:
         return await self._run("fetchrow", "fetch_one", sql, values)  # type: ignore[no-any-return]
@@ -94,12 +103,13 @@ class Db:
     ) -> Any:
         """On Postgres the asyncpg ``method`` with ``$n`` parameters; on SQLite ``databases``'."""
         with _unavailable_as_error():
-            if self.dialect != "postgresql":
-                return await getattr(self.database, databases_method)(sql, dict(values or {}))
+            if self._sqlite is not None:
+                return await getattr(self._sqlite, databases_method)(sql, dict(values or {}))
+            if self._pool is None:
+                raise DatabaseUnavailable("database not connected")
             text, names = positional(sql)
             arguments = [(values or {})[name] for name in names]
-            async with self.database.connection() as connection:
-                return await getattr(connection.raw_connection, asyncpg_method)(text, *arguments)
+            return await getattr(self._pool, asyncpg_method)(text, *arguments)
 
     def time(self, moment: datetime) -> Any:
         """A timestamp as this backend stores it (fixed-width text on SQLite, so it sorts)."""
@@ -131,6 +141,12 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${names.index(name) + 1}"
 
     return _NAMED_PARAMETER.sub(number, sql), tuple(names)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    """``postgresql+asyncpg://…`` (SQLAlchemy's spelling) as libpq spells it."""
+    scheme, rest = url.split(":", 1)
+    return scheme.split("+", 1)[0] + ":" + rest
 
 
 async def _keep_session(connection: object) -> None:
