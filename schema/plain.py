@@ -11,6 +11,7 @@ graphql-core.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -25,12 +26,14 @@ from graphql import (
     get_nullable_type,
     is_non_null_type,
 )
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 
 @dataclass(frozen=True, slots=True)
 class _Leaf:
     key: str
-    resolve: Callable[..., Any]
+    read: Callable[[Any], Any]
     serialize: Callable[[Any], Any]
     non_null: bool
 
@@ -46,7 +49,7 @@ class PlainFields:
         fields: dict[str, Any] = {}
         for leaf in self.leaves:
             try:
-                value = leaf.resolve(source, None)
+                value = leaf.read(source)
                 if value is None:
                     if leaf.non_null:
                         return None  # graphql-core reports it as an error
@@ -120,13 +123,26 @@ def _leaf(node: FieldNode, field: GraphQLField) -> _Leaf | None:
     leaf_type = get_nullable_type(field.type)
     if not isinstance(leaf_type, (GraphQLScalarType, GraphQLEnumType)):
         return None
-    assert field.resolve is not None
     return _Leaf(
         key=(node.alias or node.name).value,
-        resolve=field.resolve,
+        read=_reader(field),
         serialize=leaf_type.serialize,
         non_null=is_non_null_type(field.type),
     )
+
+
+def _reader(field: GraphQLField) -> Callable[[Any], Any]:
+    """What strawberry's resolver does for the field, without its two calls in between."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        isinstance(definition, StrawberryField)
+        and definition.default_resolver is getattr
+        and definition.is_basic_field
+    ):
+        return attrgetter(definition.python_name)
+    resolve = field.resolve
+    assert resolve is not None
+    return lambda source: resolve(source, None)
 
 
 class PlainSelections:
