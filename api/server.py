@@ -5,6 +5,7 @@ import contextlib
 import gc
 import logging
 import socket
+from collections.abc import Awaitable
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,10 +42,13 @@ class TrackWebSockets:
         self.app = app
         self.registry = registry
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function: an HTTP request passes without a frame of this layer.
         if scope["type"] != "websocket":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._tracked(scope, receive, send)
+
+    async def _tracked(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = id(scope)
         registry = self.registry._open
 
