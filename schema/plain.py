@@ -1,12 +1,13 @@
-"""A subscription result built straight from its event when the document asks for plain fields.
+"""Results built without graphql-core's executor where the document asks for plain fields.
 
 ``subscription { jobEvents(jobId: $id) { seq type delta } }`` is what clients send: one
 root field and, under it, scalar and enum fields that strawberry reads off the event as
 attributes. graphql-core's executor spends about 100 µs on such a result, walking its
-generic machinery field by field; this plan does the same reads and the same
-serialisers (the schema's own) in a loop. Anything else (fragments, directives, nested
-objects, resolvers, ``__typename``, a null where the schema says non-null) is left to
-graphql-core.
+generic machinery field by field; a plan does the same reads and the same serialisers
+(the schema's own) in a loop. ``plain_plan`` builds a whole event's result;
+``PlainSelections`` builds any object's whose selection is plain fields, such as the job
+of a polling ``job(id)``. Anything else (fragments, directives, nested objects,
+resolvers, ``__typename``, a value the schema refuses) is left to graphql-core.
 """
 
 from collections.abc import Callable
