@@ -18,7 +18,7 @@ from resolvers.queries.me import me
 from resolvers.subscriptions.job_events import job_events
 from resolvers.subscriptions.my_jobs import my_jobs
 from schema.guards import guards
-from schema.masking import MaskInternalErrors
+from schema.masking import ErrorMasking, MaskedSchema
 from schema.sharing import SharedResults, sharing_executor
 
 Query = create_type("Query", [me, job, jobs])
@@ -28,18 +28,17 @@ Mutation = create_type(
 )
 Subscription = create_type("Subscription", [job_events, my_jobs])
 
-schema = strawberry.Schema(
-    query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskInternalErrors]
-)
+schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
 
 
 def build_schema(settings: Settings, shared: SharedResults) -> strawberry.Schema:
     """The served schema: the same types, with this deployment's limits on every operation.
 
     Subscription events are executed once for all subscribers with the same document and
-    variables, through ``shared``.
+    variables, through ``shared``; every result's errors are masked (``schema.masking``).
     """
-    return strawberry.Schema(
+    return MaskedSchema(
+        masking=ErrorMasking(hide_suggestions=not settings.introspection_enabled),
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -8,13 +8,12 @@ from strawberry.extensions import SchemaExtension, max_aliases, query_depth_limi
 
 from core.settings import Settings
 from schema.caching import CheckedDocuments
-from schema.masking import MaskInternalErrors
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
 
 def guards(settings: Settings) -> list[ExtensionFactory]:
-    """Depth, alias (fragments included) and token limits, introspection, error masking.
+    """Depth, alias (fragments included) and token limits, introspection.
 
     Factories, not instances: strawberry makes fresh extensions for every operation. The
     rules are the ones ``QueryDepthLimiter``, ``MaxAliasesLimiter`` and
@@ -28,5 +27,4 @@ def guards(settings: Settings) -> list[ExtensionFactory]:
         rules.append(NoSchemaIntrospectionCustomRule)
     return [
         partial(CheckedDocuments, max_tokens=settings.max_query_tokens, rules=rules),
-        partial(MaskInternalErrors, hide_suggestions=not settings.introspection_enabled),
     ]

@@ -9,7 +9,7 @@ import strawberry.schema.schema
 
 import db.jobs
 from db.connection import Db
-from tests.client import SAMPLE_INPUT, Api, GraphQLErrors
+from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, Api, GraphQLErrors
 from tests.conftest import StartApi
 from tests.security.probes import CREATE, assert_serves_an_honest_client, code, post, rows
 
@@ -195,3 +195,25 @@ async def test_unexpected_errors_are_masked_without_internals(
     for secret in ("SELECT", "password_hash", "/srv", "Traceback", "RuntimeError"):
         assert secret not in str(result)
     assert (await api.data("{ me { id } }", token=token))["me"]["id"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_unexpected_errors_in_a_subscription_are_masked_without_internals(
+    api: Api, monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    token = await api.register()
+    job_id = (await api.create_job(token))["id"]
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError('relation "jobs" SELECT password_hash FROM users /srv/careerops/db.py')
+
+    monkeypatch.setattr(db.jobs, "get_job", broken)  # the subscription's snapshot read
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        with pytest.raises(GraphQLErrors) as refused:
+            await socket.collect(JOB_EVENTS, {"id": job_id})
+
+    assert refused.value.errors[0]["message"] == "Internal error."
+    assert refused.value.errors[0]["extensions"] == {"code": "INTERNAL"}
+    for secret in ("SELECT", "password_hash", "/srv", "Traceback", "RuntimeError"):
+        assert secret not in str(refused.value.errors)
