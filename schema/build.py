@@ -18,7 +18,8 @@ from resolvers.queries.me import me
 from resolvers.subscriptions.job_events import job_events
 from resolvers.subscriptions.my_jobs import my_jobs
 from schema.guards import guards
-from schema.masking import ErrorMasking, MaskedSchema
+from schema.masking import ErrorMasking
+from schema.served import ServedSchema
 from schema.sharing import SharedResults, sharing_executor
 
 Query = create_type("Query", [me, job, jobs])
@@ -37,7 +38,7 @@ def build_schema(settings: Settings, shared: SharedResults) -> strawberry.Schema
     Subscription events are executed once for all subscribers with the same document and
     variables, through ``shared``; every result's errors are masked (``schema.masking``).
     """
-    return MaskedSchema(
+    return ServedSchema(
         masking=ErrorMasking(hide_suggestions=not settings.introspection_enabled),
         query=Query,
         mutation=Mutation,

@@ -1,22 +1,12 @@
 """Errors leave the service with a contract code and without internals.
 
-Every result leaves the served schema through ``MaskedSchema``: ``execute`` for HTTP
-queries and mutations, ``stream`` (and ``subscribe``, which calls it) for every
-subscription event on either websocket protocol and for HTTP streaming. This was a
-strawberry extension (``MaskErrors``); its hooks wrapped every subscription event in
-context managers for each subscriber, 13% of a fan-out's deliveries (B3 34,000 →
-39,000 deliveries/s without them), and every polling query in a few more.
+``schema.served.ServedSchema`` hands every result to ``ErrorMasking`` on its way out.
 strawberry logs the original errors (``Schema.process_errors``) before they get here.
 """
 
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
-from typing import Any
 
-import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionResult
 
 from core.errors import AppError, ServiceUnavailable
 from db.connection import DatabaseUnavailable
@@ -74,32 +64,3 @@ def _anonymised(error: GraphQLError) -> GraphQLError:
         original_error=None,
         extensions=public.extensions if public else {"code": "INTERNAL"},
     )
-
-
-class MaskedSchema(strawberry.Schema):
-    """strawberry's Schema, whose every result has its errors masked on the way out."""
-
-    def __init__(self, *args: Any, masking: ErrorMasking, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.masking = masking
-
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        result = await super().execute(*args, **kwargs)
-        self.masking.mask(result)
-        return result
-
-    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        result = super().execute_sync(*args, **kwargs)
-        self.masking.mask(result)
-        return result
-
-    async def stream(self, *args: Any, **kwargs: Any) -> Any:
-        return self._masked(await super().stream(*args, **kwargs))
-
-    async def _masked(self, results: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
-        # Closed with its consumer's operation, so strawberry's stream (and the
-        # resolver's subscription to the hub) is closed at once too.
-        async with aclosing(results):  # type: ignore[type-var]
-            async for result in results:
-                self.masking.mask(result)
-                yield result
