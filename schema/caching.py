@@ -23,6 +23,9 @@ CACHED_DOCUMENTS = 256
 class CheckedDocuments(SchemaExtension):
     """Refuses documents over ``max_tokens`` or breaking ``rules``; remembers the verdicts."""
 
+    #: its hooks only set the execution context and yield (``schema.served.SIMPLE_HOOKS``)
+    simple_hooks = True
+
     def __init__(self, *, max_tokens: int, rules: Sequence[type[ASTValidationRule]]) -> None:
         self.max_tokens = max_tokens
         self.rules = tuple(rules)
