@@ -70,34 +70,36 @@ class ServedSchema(strawberry.Schema):
 class LeanExtensionsRunner(SchemaExtensionsRunner):
     """strawberry's runner, minus the context managers of hooks no extension has."""
 
-    def _hooked(self, hook: str) -> bool:
+    def _hooked_by(self, hook: str) -> list[SchemaExtension]:
         default = getattr(SchemaExtension, hook)
-        return any(getattr(type(extension), hook) is not default for extension in self.extensions)
+        return [e for e in self.extensions if getattr(type(e), hook) is not default]
 
-    def operation(self) -> Any:
-        return super().operation() if self._hooked("on_operation") else _NOTHING
-
-    def parsing(self) -> Any:
-        return self._simple("on_parse") or super().parsing()
-
-    def validation(self) -> Any:
-        return self._simple("on_validate") or super().validation()
-
-    def _simple(self, hook: str) -> Any:
-        """Nothing to run, or only simple hooks: a lighter stage than strawberry's; else None."""
-        default = getattr(SchemaExtension, hook)
-        hooked = [e for e in self.extensions if getattr(type(e), hook) is not default]
+    def _stage(self, hook: str, strawberrys: Callable[[], Any]) -> Any:
+        """Nothing for a stage nobody hooks, simple hooks run plainly, else strawberry's."""
+        hooked = self._hooked_by(hook)
         if not hooked:
             return _NOTHING
         if all(getattr(type(e), SIMPLE_HOOKS, False) for e in hooked):
             return _SimpleHooks([getattr(e, hook) for e in hooked])
-        return None
+        return strawberrys()
+
+    def operation(self) -> Any:
+        return self._stage("on_operation", super().operation)
+
+    def parsing(self) -> Any:
+        return self._stage("on_parse", super().parsing)
+
+    def validation(self) -> Any:
+        return self._stage("on_validate", super().validation)
 
     def executing(self) -> Any:
-        return super().executing() if self._hooked("on_execute") else _NOTHING
+        return self._stage("on_execute", super().executing)
 
     def on_stream_result(self, result: Any) -> Any:
-        return super().on_stream_result(result) if self._hooked("on_stream_result") else _NOTHING
+        # Hooks of this stage take the result: strawberry's own manager, when there are any.
+        if not self._hooked_by("on_stream_result"):
+            return _NOTHING
+        return super().on_stream_result(result)
 
     async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
         data: dict[str, Any] = {}
