@@ -58,9 +58,14 @@ class Context:
             except DatabaseUnavailable as e:
                 raise ServiceUnavailable() from e
             if user is None:
-                raise Unauthenticated("Invalid token.")
+                raise self.account_gone()
             self.user = user
         return self.user
+
+    @staticmethod
+    def account_gone() -> Unauthenticated:
+        """A valid token whose account was deleted since: refused as a forged one would be."""
+        return Unauthenticated("Invalid token.")
 
 
 Info = strawberry.Info[Context, None]

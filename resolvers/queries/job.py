@@ -1,6 +1,5 @@
 import strawberry
 
-from core.errors import Unauthenticated
 from db import jobs
 from resolvers.context import Info
 from resolvers.ids import is_job_id
@@ -19,5 +18,5 @@ async def job(info: Info, id: strawberry.ID) -> Job | None:
         return None
     owner_exists, record = await jobs.get_job_of_user(context.db, id, user_id)
     if not owner_exists:
-        raise Unauthenticated("Invalid token.")
+        raise context.account_gone()
     return None if record is None else Job.from_record(record)
