@@ -21,9 +21,11 @@ class Sizes:
     #: B3: the steady rate (events/s to the fan-out job) and how long it lasts
     steady_rate: float
     steady_seconds: float
-    #: B3: events for the cost-per-event comparison and their rate
+    #: B3: events for the cost-per-event comparison, their rate, and the slices they are
+    #: sent in (each beside an idle slice as long)
     cost_events: int
     cost_rate: float
+    cost_slices: int
     #: B5: connections per agent, seconds per round
     polling_connections: int
     polling_seconds: float
@@ -46,8 +48,9 @@ FULL = Sizes(
     burst=3,
     steady_rate=1.0,
     steady_seconds=3,
-    cost_events=600,
+    cost_events=1200,
     cost_rate=300,
+    cost_slices=8,
     polling_connections=16,
     polling_seconds=4,
     stream_jobs=200,
@@ -70,6 +73,7 @@ SMOKE = Sizes(
     steady_seconds=1,
     cost_events=20,
     cost_rate=100,
+    cost_slices=2,
     polling_connections=2,
     polling_seconds=1,
     stream_jobs=4,
