@@ -116,6 +116,9 @@ class Hub:
     def subscriptions_of_job(self, job_id: str) -> frozenset[Subscription]:
         return frozenset(self._by_job.get(job_id, ()))
 
+    def subscriptions_of_user(self, user_id: str) -> frozenset[Subscription]:
+        return frozenset(self._by_user.get(user_id, ()))
+
     @property
     def subscriber_count(self) -> int:
         return sum(map(len, self._by_job.values())) + sum(map(len, self._by_user.values()))

@@ -186,6 +186,16 @@ async def get_job(db: Db, job_id: str, *, user_id: str | None = None) -> JobReco
     return None if record is None else JobRecord.from_record(record)
 
 
+async def jobs_changed_since(db: Db, user_id: str, since: datetime) -> list[JobRecord]:
+    """The user's jobs changed at or after ``since``, the oldest change first."""
+    rows = await db.fetch_all(
+        "SELECT * FROM jobs WHERE user_id = :user_id AND updated_at >= :since"
+        " ORDER BY updated_at, id",
+        {"user_id": user_id, "since": db.time(since)},
+    )
+    return [JobRecord.from_record(row) for row in rows]
+
+
 async def get_job_of_user(db: Db, job_id: str, user_id: str) -> tuple[bool, JobRecord | None]:
     """Whether the user exists, and their job ``job_id`` if they have it: one statement."""
     record = await db.fetch_one(

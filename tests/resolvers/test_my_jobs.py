@@ -1,0 +1,99 @@
+"""myJobs: every change of the caller's jobs reaches the subscriber, even past lost events."""
+
+import asyncio
+
+from broker.base import RESYNC
+from broker.fanout import Hub
+from core.events import EventType
+from db import jobs
+from db.connection import Db, utcnow
+from tests.client import Api, Json, Socket
+from tests.conftest import StartApi
+
+MY_JOBS = "subscription { myJobs { id status } }"
+
+
+async def _subscribed(api: Api, socket: Socket, user_id: str) -> str:
+    hub: Hub = api.app.state.hub
+    operation = await socket.subscribe(MY_JOBS)
+    for _ in range(500):
+        if hub.subscriptions_of_user(user_id):
+            return operation
+        await asyncio.sleep(0.01)
+    raise AssertionError("the subscription never registered with the hub")
+
+
+async def _pushed(socket: Socket, operation: str) -> Json:
+    payload = await socket.next_payload(operation, timeout=10)
+    assert payload is not None
+    job: Json = payload["data"]["myJobs"]
+    return job
+
+
+async def _complete_without_events(db: Db, job_id: str) -> None:
+    """What a worker leaves when its publishes are lost: only the row tells."""
+    now = db.time(utcnow())
+    await db.execute(
+        "UPDATE jobs SET status = 'COMPLETED', seq = seq + 1, cover_letter = 'Dear team,',"
+        " progress = 1, completed_at = :now, updated_at = :now WHERE id = :id",
+        {"now": now, "id": job_id},
+    )
+
+
+async def test_a_reader_that_fell_behind_gets_every_job_changed_meanwhile(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api(subscriber_queue_size=2)
+    hub: Hub = api.app.state.hub
+    token = await api.register()
+    async with api.socket(token) as socket:
+        await socket.ack()
+        first = await api.create_job(token)
+        record = await jobs.get_job(db, first["id"])
+        assert record is not None
+        operation = await _subscribed(api, socket, record.user_id)
+        second = await api.create_job(token)
+        assert await _pushed(socket, operation) == {"id": second["id"], "status": "PENDING"}
+
+        await _complete_without_events(db, first["id"])
+        await _complete_without_events(db, second["id"])
+        # More events at once than the inbox holds: the backlog is dropped for a resync.
+        stale = record.to_event(EventType.STATUS)
+        for _ in range(3):
+            hub.dispatch(stale)
+        (inbox,) = hub.subscriptions_of_user(record.user_id)
+        assert inbox.overflows == 1
+
+        pushed = [await _pushed(socket, operation) for _ in range(2)]
+        assert sorted(pushed, key=lambda job: job["id"]) == sorted(
+            [
+                {"id": first["id"], "status": "COMPLETED"},
+                {"id": second["id"], "status": "COMPLETED"},
+            ],
+            key=lambda job: job["id"],
+        )
+
+
+async def test_after_the_broker_came_back_the_reader_gets_what_changed_while_it_was_away(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api()
+    hub: Hub = api.app.state.hub
+    token = await api.register()
+    async with api.socket(token) as socket:
+        await socket.ack()
+        job = await api.create_job(token)
+        record = await jobs.get_job(db, job["id"])
+        assert record is not None
+        operation = await _subscribed(api, socket, record.user_id)
+
+        await _complete_without_events(db, job["id"])
+        hub.dispatch(RESYNC)  # what the relay sends every subscriber after a reconnect
+
+        assert await _pushed(socket, operation) == {"id": job["id"], "status": "COMPLETED"}
+        # Sent once: a later event of the same change adds nothing.
+        completed = await jobs.get_job(db, job["id"])
+        assert completed is not None
+        hub.dispatch(completed.to_event(EventType.STATUS))
+        another = await api.create_job(token)
+        assert await _pushed(socket, operation) == {"id": another["id"], "status": "PENDING"}
