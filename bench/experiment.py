@@ -19,7 +19,7 @@ from bench import procs
 from bench.env import BenchEnv, bench_env, delete_topology
 from bench.loadgen import AgentPool
 from bench.ops import JOB, auth_header, create_job, register
-from bench.stats import Rounds, alternate
+from bench.stats import Rounds, alternate, percentile
 
 OUTPUT = Path(__file__).parent / "experiments.md"
 
@@ -27,7 +27,7 @@ OUTPUT = Path(__file__).parent / "experiments.md"
 async def _stack(env: BenchEnv, patches: str, scenario: str) -> list[procs.Proc]:
     process_env = env.process_env(BENCH_PATCHES=patches)
     workers = []
-    if scenario == "B1":
+    if scenario in ("B1", "B2"):
         workers = [
             procs.spawn(
                 f"x-worker{i}-{patches or 'before'}",
@@ -46,7 +46,7 @@ async def _pool(scenario: str, api: procs.Proc, agents: int) -> AgentPool:
     assert api.url is not None
     address = urlsplit(api.url)
     token = await register(api.url)
-    if scenario == "B1":
+    if scenario in ("B1", "B2"):
         inits = [{"host": address.hostname, "port": address.port, "token": token}] * agents
         pool = AgentPool("bench.scenarios.clients.ServiceClient", inits)
         await pool.call("setup")
@@ -63,11 +63,20 @@ async def _pool(scenario: str, api: procs.Proc, agents: int) -> AgentPool:
     return AgentPool("bench.scenarios.polling.PollAgent", [init] * agents)
 
 
-def _side(scenario: str, pool: AgentPool, stack: list[procs.Proc], seconds: float) -> Any:
+def _side(
+    scenario: str, pool: AgentPool, stack: list[procs.Proc], seconds: float, rate: float
+) -> Any:
     pids = [proc.pid for proc in stack]
 
     async def run() -> tuple[float, dict[str, Any]]:
         cpu0 = procs.total_cpu_ns(pids)
+        if scenario == "B2":
+            # An open loop: the value is the first-event p99 (lower is better), as in B2.
+            replies = await pool.call("open", {"rate": rate / len(pool.pids), "seconds": seconds})
+            first = [v for reply in replies for v in reply["first_ms"]]
+            total = len(first)
+            cpu_ms = (procs.total_cpu_ns(pids) - cpu0) / 1e6 / max(total, 1)
+            return percentile(first, 99), {"cpu_ms": cpu_ms, "p50": percentile(first, 50)}
         if scenario == "B1":
             replies = await pool.call("closed", {"slots": 16, "seconds": seconds})
             done = sum(reply["completed"] for reply in replies)
@@ -80,7 +89,7 @@ def _side(scenario: str, pool: AgentPool, stack: list[procs.Proc], seconds: floa
     return run
 
 
-async def experiment(patches: str, scenario: str, rounds: int, seconds: float) -> str:
+async def experiment(patches: str, scenario: str, rounds: int, seconds: float, rate: float) -> str:
     procs.raise_fd_limit()
     async with bench_env() as env:
         # Each stack gets queues of its own, or the workers would take each other's jobs.
@@ -89,8 +98,8 @@ async def experiment(patches: str, scenario: str, rounds: int, seconds: float) -
         try:
             pools = [await _pool(scenario, stack[0], 2) for stack in (before, after)]
             sides = {
-                "before": _side(scenario, pools[0], before, seconds),
-                "after": _side(scenario, pools[1], after, seconds),
+                "before": _side(scenario, pools[0], before, seconds, rate),
+                "after": _side(scenario, pools[1], after, seconds, rate),
             }
             for side in sides.values():
                 await side()  # warm-up round, not counted
@@ -100,7 +109,9 @@ async def experiment(patches: str, scenario: str, rounds: int, seconds: float) -
         finally:
             procs.stop(*before, *after)
             await delete_topology(env.amqp_url, after_env.prefix)
-    unit = "jobs/s" if scenario == "B1" else "queries/s"
+    unit = {"B1": "jobs/s", "B2": f"ms first-event p99 at {rate:g} jobs/s"}.get(
+        scenario, "queries/s"
+    )
     b, a = results["before"], results["after"]
     return (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {scenario} | {patches} | "
@@ -113,12 +124,15 @@ async def experiment(patches: str, scenario: str, rounds: int, seconds: float) -
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.experiment", description=__doc__)
     parser.add_argument("--patches", required=True)
-    parser.add_argument("--scenario", choices=("B1", "B5"), default="B5")
+    parser.add_argument("--scenario", choices=("B1", "B2", "B5"), default="B5")
+    parser.add_argument("--rate", type=float, default=60, help="B2: jobs/s to each stack")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4)
     args = parser.parse_args()
     started = time.monotonic()
-    line = asyncio.run(experiment(args.patches, args.scenario, args.rounds, args.seconds))
+    line = asyncio.run(
+        experiment(args.patches, args.scenario, args.rounds, args.seconds, args.rate)
+    )
     if not OUTPUT.exists():
         OUTPUT.write_text(
             "# Bench-only patches, before and after (same run, alternated)\n\n"

@@ -7,6 +7,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``no_access_log``: uvicorn without its per-request access log line.
 - ``user_cache``: not a change but a probe: B5 without its per-request user read.
 - ``gc_report``: not a change but a probe: how long each full collection stopped the process.
+- ``worker_gc``: the worker's collector tuned as the API's is (``api.server.tune_gc``), once
+  the worker is up.
 
 Patches that paid were moved into the service and removed from here (parse and
 validation caching, asyncpg without SQLAlchemy's compile or the pool's reset query, uvloop
@@ -18,7 +20,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("orjson", "no_access_log", "gc_report", "user_cache")
+KNOWN = ("orjson", "no_access_log", "gc_report", "user_cache", "worker_gc")
 
 
 def apply_patches() -> list[str]:
@@ -112,7 +114,26 @@ def _user_cache() -> None:
     users.get_user = get_user  # type: ignore[assignment]
 
 
+def _worker_gc() -> None:
+    import contextlib
+    from collections.abc import AsyncIterator
+
+    from api.server import tune_gc
+    from worker import main
+
+    original = main.worker_running
+
+    @contextlib.asynccontextmanager
+    async def worker_running(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with original(*args, **kwargs) as worker:
+            tune_gc()
+            yield worker
+
+    main.worker_running = worker_running  # type: ignore[assignment]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "worker_gc": _worker_gc,
     "user_cache": _user_cache,
     "orjson": _orjson,
     "no_access_log": _no_access_log,
