@@ -98,6 +98,15 @@ class FanoutAgent:
         await self._many([(i, self.idle_jobs[i]) for i in range(start, start + count)], self._open)
         return len(self.sockets)
 
+    async def disconnect(self, count: int) -> int:
+        """Close the last ``count`` sockets opened (their subscriptions end with them)."""
+        keep = len(self.sockets) - count
+        closing, self.sockets = self.sockets[keep:], self.sockets[:keep]
+        for socket in closing:
+            socket.socket.close()
+        await asyncio.sleep(0.1)
+        return len(self.sockets)
+
     async def fan_out(self, job_id: str, count: int) -> int:
         jobs = [(i, job_id) for i in range(self.fanned, count)]
         await self._many(jobs, lambda index, job: self._subscribe(index, "2", job))
@@ -110,6 +119,8 @@ class FanoutAgent:
     async def handle(self, command: str, arg: Any) -> Any:
         if command == "connect":
             return await self.connect(arg)
+        if command == "disconnect":
+            return await self.disconnect(arg)
         if command == "fan_out":
             return await self.fan_out(arg["job"], arg["count"])
         if command == "probe":
