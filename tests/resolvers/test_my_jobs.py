@@ -1,12 +1,16 @@
 """myJobs: every change of the caller's jobs reaches the subscriber, even past lost events."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import NamedTuple
 
 from broker.base import RESYNC
 from broker.fanout import Hub
 from core.events import EventType
 from db import jobs
 from db.connection import Db, utcnow
+from db.jobs import JobRecord
 from tests.client import Api, Json, Socket
 from tests.conftest import StartApi
 
@@ -40,34 +44,48 @@ async def _complete_without_events(db: Db, job_id: str) -> None:
     )
 
 
+class Watcher(NamedTuple):
+    """A new user with one PENDING job, and their myJobs subscription."""
+
+    token: str
+    socket: Socket
+    operation: str
+    first_job: JobRecord
+
+
+@asynccontextmanager
+async def _watcher(api: Api, db: Db) -> AsyncIterator[Watcher]:
+    token = await api.register()
+    async with api.socket(token) as socket:
+        await socket.ack()
+        job = await api.create_job(token)
+        record = await jobs.get_job(db, job["id"])
+        assert record is not None
+        yield Watcher(token, socket, await _subscribed(api, socket, record.user_id), record)
+
+
 async def test_a_reader_that_fell_behind_gets_every_job_changed_meanwhile(
     start_api: StartApi, db: Db
 ) -> None:
     api = await start_api(subscriber_queue_size=2)
     hub: Hub = api.app.state.hub
-    token = await api.register()
-    async with api.socket(token) as socket:
-        await socket.ack()
-        first = await api.create_job(token)
-        record = await jobs.get_job(db, first["id"])
-        assert record is not None
-        operation = await _subscribed(api, socket, record.user_id)
+    async with _watcher(api, db) as (token, socket, operation, first):
         second = await api.create_job(token)
         assert await _pushed(socket, operation) == {"id": second["id"], "status": "PENDING"}
 
-        await _complete_without_events(db, first["id"])
+        await _complete_without_events(db, first.id)
         await _complete_without_events(db, second["id"])
         # More events at once than the inbox holds: the backlog is dropped for a resync.
-        stale = record.to_event(EventType.STATUS)
+        stale = first.to_event(EventType.STATUS)
         for _ in range(3):
             hub.dispatch(stale)
-        (inbox,) = hub.subscriptions_of_user(record.user_id)
+        (inbox,) = hub.subscriptions_of_user(first.user_id)
         assert inbox.overflows == 1
 
         pushed = [await _pushed(socket, operation) for _ in range(2)]
         assert sorted(pushed, key=lambda job: job["id"]) == sorted(
             [
-                {"id": first["id"], "status": "COMPLETED"},
+                {"id": first.id, "status": "COMPLETED"},
                 {"id": second["id"], "status": "COMPLETED"},
             ],
             key=lambda job: job["id"],
@@ -79,20 +97,13 @@ async def test_after_the_broker_came_back_the_reader_gets_what_changed_while_it_
 ) -> None:
     api = await start_api()
     hub: Hub = api.app.state.hub
-    token = await api.register()
-    async with api.socket(token) as socket:
-        await socket.ack()
-        job = await api.create_job(token)
-        record = await jobs.get_job(db, job["id"])
-        assert record is not None
-        operation = await _subscribed(api, socket, record.user_id)
-
-        await _complete_without_events(db, job["id"])
+    async with _watcher(api, db) as (token, socket, operation, job):
+        await _complete_without_events(db, job.id)
         hub.dispatch(RESYNC)  # what the relay sends every subscriber after a reconnect
 
-        assert await _pushed(socket, operation) == {"id": job["id"], "status": "COMPLETED"}
+        assert await _pushed(socket, operation) == {"id": job.id, "status": "COMPLETED"}
         # Sent once: a later event of the same change adds nothing.
-        completed = await jobs.get_job(db, job["id"])
+        completed = await jobs.get_job(db, job.id)
         assert completed is not None
         hub.dispatch(completed.to_event(EventType.STATUS))
         another = await api.create_job(token)
