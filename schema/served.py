@@ -20,7 +20,9 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 
 from schema.masking import ErrorMasking
@@ -41,6 +43,12 @@ class ServedSchema(strawberry.Schema):
         self.masking = masking
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # Only a plain HTTP request lands here (every stream goes through ``stream``): a
+        # subscription would run as a query and fail inside with an internal error. It is
+        # refused as strawberry refuses a mutation over GET: 400, "subscriptions are not
+        # allowed when using POST".
+        allowed = kwargs.get("allowed_operation_types") or DEFAULT_ALLOWED_OPERATION_TYPES
+        kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
         result = await super().execute(*args, **kwargs)
         self.masking.mask(result)
         return result
