@@ -1,8 +1,8 @@
 """The served Schema: errors masked on the way out, and no machinery for hooks nobody has.
 
 Every result leaves through ``ServedSchema``: ``execute`` for HTTP queries and mutations,
-``stream`` (and ``subscribe``, which calls it) for every subscription event on either
-websocket protocol and for HTTP streaming. Masking was a strawberry extension
+``stream`` (and ``subscribe``, which calls it) for every operation on either websocket
+protocol (HTTP streaming of subscriptions is not enabled). Masking was a strawberry extension
 (``MaskErrors``), and strawberry wraps each of an extension's hooks in context managers
 built afresh for every operation and, for ``on_stream_result``, for every event of every
 subscriber: without it a fan-out went from 29,000-31,000 to 34,000-37,000 deliveries/s.

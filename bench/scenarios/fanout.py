@@ -121,8 +121,9 @@ async def _cost_per_event(fixture: Fixture, pool: AgentPool, server: Proc, job: 
     """
     sizes = fixture.sizes
     per_slice = sizes.cost_events // sizes.cost_slices
-    busy_ns = idle_ns = 0
-    busy_s = idle_s = 0.0
+    # CPU-ns and seconds spent, by whether the slice carried events
+    cpu = {False: 0, True: 0}
+    seconds = {False: 0.0, True: 0.0}
     for index in range(sizes.cost_slices):
         for loaded in (False, True) if index % 2 == 0 else (True, False):
             cpu0, started = procs.cpu_ns(server.pid), time.monotonic()
@@ -130,13 +131,10 @@ async def _cost_per_event(fixture: Fixture, pool: AgentPool, server: Proc, job: 
                 await _probe_events(fixture, pool, job, per_slice)
             else:
                 await asyncio.sleep(per_slice / sizes.cost_rate)
-            spent, elapsed = procs.cpu_ns(server.pid) - cpu0, time.monotonic() - started
-            if loaded:
-                busy_ns, busy_s = busy_ns + spent, busy_s + elapsed
-            else:
-                idle_ns, idle_s = idle_ns + spent, idle_s + elapsed
-    events = per_slice * sizes.cost_slices
-    return (busy_ns - idle_ns * busy_s / idle_s) / 1000 / events
+            cpu[loaded] += procs.cpu_ns(server.pid) - cpu0
+            seconds[loaded] += time.monotonic() - started
+    idle_per_s = cpu[False] / seconds[False]
+    return (cpu[True] - idle_per_s * seconds[True]) / 1000 / (per_slice * sizes.cost_slices)
 
 
 async def _probe_events(fixture: Fixture, pool: AgentPool, job: str, count: int) -> None:
