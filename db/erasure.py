@@ -4,13 +4,12 @@ from datetime import datetime
 
 from core.jobs import TERMINAL
 from db.connection import Db
-from db.quotas import ACTIVE
+from db.quotas import ACTIVE_PREDICATE
 
 
 async def active_job_ids(db: Db, user_id: str) -> list[str]:
     records = await db.fetch_all(
-        "SELECT id FROM jobs WHERE user_id = :user_id AND status IN (:pending, :processing)",
-        {"user_id": user_id, "pending": ACTIVE[0], "processing": ACTIVE[1]},
+        f"SELECT id FROM jobs WHERE user_id = :user_id AND {ACTIVE_PREDICATE}", {"user_id": user_id}
     )
     return [record["id"] for record in records]
 
