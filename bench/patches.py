@@ -9,6 +9,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``gc_report``: not a change but a probe: how long each full collection stopped the process.
 - ``worker_gc``: the worker's collector tuned as the API's is (``api.server.tune_gc``), once
   the worker is up.
+- ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
+  force_custom_plan``) instead of reusing each connection's generic plan.
 
 Patches that paid were moved into the service and removed from here (parse and
 validation caching, asyncpg without SQLAlchemy's compile or the pool's reset query, uvloop
@@ -20,7 +22,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("orjson", "no_access_log", "gc_report", "user_cache", "worker_gc")
+KNOWN = ("orjson", "no_access_log", "gc_report", "user_cache", "worker_gc", "custom_plans")
 
 
 def apply_patches() -> list[str]:
@@ -132,7 +134,21 @@ def _worker_gc() -> None:
     main.worker_running = worker_running  # type: ignore[assignment]
 
 
+def _custom_plans() -> None:
+    """Plans that can never go stale, at the price of planning every statement."""
+    import asyncpg
+
+    original = asyncpg.create_pool
+
+    def create_pool(*args: Any, **kwargs: Any) -> Any:
+        kwargs["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+        return original(*args, **kwargs)
+
+    asyncpg.create_pool = create_pool
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "custom_plans": _custom_plans,
     "worker_gc": _worker_gc,
     "user_cache": _user_cache,
     "orjson": _orjson,
