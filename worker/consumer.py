@@ -70,25 +70,26 @@ class Worker:
             return Outcome.REQUEUE
 
     async def _run(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
+        # The claim comes first: a job that can run needs no other statement, and only a
+        # message that cannot be claimed reads the row to learn why.
+        with tracer.start_as_current_span("claim"):
+            claimed = await self._claim(job_id, takeover=takeover)
+        if claimed is not None:
+            with bound(user_id=claimed.user_id, attempt=claimed.attempts):
+                log.info("attempt %d started", claimed.attempts)
+                return await self._attempt(claimed, handler)
         job = await jobs.get_job(self.deps.db, job_id)
         if job is None:
             log.info("dropping the message of job %s: no such job", job_id)
-            return Outcome.ACK
-        if job.status in TERMINAL:
+        elif job.status in TERMINAL:
             if takeover:
                 # The worker before us may have died after committing this state and before
                 # announcing it; without the event its subscribers would wait forever. Those
                 # who saw it already skip it by its seq.
                 await self._publish(job)
-            return Outcome.ACK
-        with tracer.start_as_current_span("claim"):
-            claimed = await self._claim(job_id, takeover=takeover)
-        if claimed is None:
-            await self._wake_later(job_id)
-            return Outcome.ACK
-        with bound(user_id=claimed.user_id, attempt=claimed.attempts):
-            log.info("attempt %d started", claimed.attempts)
-            return await self._attempt(claimed, handler)
+        else:
+            await self._wake_later(job)
+        return Outcome.ACK
 
     async def _attempt(self, claimed: JobRecord, handler: Handler) -> Outcome:
         await self._publish(claimed)
@@ -129,11 +130,8 @@ class Worker:
             condition=f"{_DUE} OR {processing}",
         )
 
-    async def _wake_later(self, job_id: str) -> None:
+    async def _wake_later(self, job: JobRecord) -> None:
         """The job is not ours to run now: ask for a wake-up when it may be."""
-        job = await jobs.get_job(self.deps.db, job_id)
-        if job is None or job.status in TERMINAL:
-            return
         wake_at = job.available_at if job.status is JobStatus.PENDING else job.lease_until
         if wake_at is None:
             return

@@ -4,11 +4,13 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from broker.base import Broker, Delivery, JobMessage, Outcome
 from core.events import EventType, JobEvent
 from core.jobs import JobKind
-from db.connection import Db
+from db import jobs
+from db.connection import Db, utcnow
 from tests.client import Api
 from tests.conftest import StartApi, StartWorker
 from worker.outcomes import Retry
@@ -86,6 +88,31 @@ async def test_a_redelivered_message_of_a_finished_job_announces_its_final_state
     [event] = announced
     assert (event.type, event.status, event.seq) == (EventType.STATUS, "COMPLETED", done["seq"])
     assert event.text == done["coverLetter"]
+
+
+async def test_a_message_that_comes_before_its_job_is_due_wakes_the_job_when_it_is(
+    start_api: StartApi, start_worker: StartWorker, db: Db
+) -> None:
+    # A retry's message can arrive early (a sweep, a duplicate): the worker must not run the
+    # job yet, nor drop it, but ask to be woken when the job is due.
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    due_at = utcnow() + timedelta(seconds=2)
+    await db.execute(
+        "UPDATE jobs SET available_at = :due_at WHERE id = :id",
+        {"due_at": db.time(due_at), "id": job["id"]},
+    )
+
+    await start_worker()
+    await asyncio.sleep(1)
+    waiting = await api.job(token, job["id"])
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    assert (waiting["status"], waiting["attempts"]) == ("PENDING", 0)
+    assert done["attempts"] == 1
+    record = await jobs.get_job(db, job["id"])
+    assert record is not None and record.updated_at >= due_at
 
 
 class EmptyWriter:
