@@ -109,6 +109,7 @@ async def test_a_message_that_comes_before_its_job_is_due_wakes_the_job_when_it_
     waiting = await api.job(token, job["id"])
     done = await api.wait_for_status(token, job["id"], "COMPLETED")
 
+    assert waiting is not None
     assert (waiting["status"], waiting["attempts"]) == ("PENDING", 0)
     assert done["attempts"] == 1
     record = await jobs.get_job(db, job["id"])
