@@ -2,9 +2,16 @@ from datetime import datetime
 
 import strawberry
 
+from core.events import JobEvent
 from core.jobs import JobStatus, Tone
 from db.jobs import JobRecord
 from schema.types.usage import Usage
+
+#: The fields of a Job that every event of the job carries (GraphQL names): a selection of
+#: only these can be answered from the event alone, with ``Job.from_event``.
+FIELDS_IN_EVENTS = frozenset(
+    {"__typename", "id", "status", "seq", "progress", "attempts", "error", "updatedAt"}
+)
 
 
 @strawberry.type
@@ -49,6 +56,33 @@ class Job:
             updated_at=record.updated_at,
             completed_at=record.completed_at,
             usage=None if record.usage is None else Usage.from_usage(record.usage),
+        )
+
+    @classmethod
+    def from_event(cls, event: JobEvent) -> "Job":
+        """The job as of ``event``, for a selection of ``FIELDS_IN_EVENTS`` only.
+
+        The event does not carry the other fields; they are left empty (null, and so an
+        error for the non-null ones), never guessed.
+        """
+        return cls(
+            id=strawberry.ID(event.job_id),
+            status=event.status,
+            seq=event.seq,
+            progress=event.progress,
+            attempts=event.attempt,
+            error=event.error,
+            updated_at=event.at,
+            tone=None,  # type: ignore[arg-type]
+            job_description=None,  # type: ignore[arg-type]
+            cv_text=None,  # type: ignore[arg-type]
+            company_name=None,
+            applicant_name=None,
+            cover_letter=None,
+            partial_text=None,  # type: ignore[arg-type]
+            created_at=None,  # type: ignore[arg-type]
+            completed_at=None,
+            usage=None,
         )
 
 

@@ -8,23 +8,27 @@ from typing import NamedTuple
 from broker.base import RESYNC
 from broker.fanout import Hub
 from core.events import EventType
-from db import jobs
+from db import jobs, users
 from db.connection import Db, utcnow
 from db.jobs import JobRecord
-from tests.client import Api, Json, Socket
+from tests.client import SAMPLE_INPUT, Api, Json, Socket
 from tests.conftest import StartApi
 
 MY_JOBS = "subscription { myJobs { id status } }"
 
 
-async def _subscribed(api: Api, socket: Socket, user_id: str) -> str:
-    hub: Hub = api.app.state.hub
-    operation = await socket.subscribe(MY_JOBS)
+async def _registered(hub: Hub, user_id: str, *, count: int = 1) -> None:
     for _ in range(500):
-        if hub.subscriptions_of_user(user_id):
-            return operation
+        if len(hub.subscriptions_of_user(user_id)) >= count:
+            return
         await asyncio.sleep(0.01)
-    raise AssertionError("the subscription never registered with the hub")
+    raise AssertionError("the subscriptions never registered with the hub")
+
+
+async def _subscribed(api: Api, socket: Socket, user_id: str) -> str:
+    operation = await socket.subscribe(MY_JOBS)
+    await _registered(api.app.state.hub, user_id)
+    return operation
 
 
 async def _pushed(socket: Socket, operation: str) -> Json:
@@ -108,3 +112,46 @@ async def test_after_the_broker_came_back_the_reader_gets_what_changed_while_it_
         hub.dispatch(completed.to_event(EventType.STATUS))
         another = await api.create_job(token)
         assert await _pushed(socket, operation) == {"id": another["id"], "status": "PENDING"}
+
+
+EVENT_FIELDS = "id status seq progress attempts error updatedAt"
+
+
+async def _pushes_until_completed(socket: Socket, operation: str) -> list[Json]:
+    pushes = [await _pushed(socket, operation)]
+    while pushes[-1]["status"] != "COMPLETED":
+        pushes.append(await _pushed(socket, operation))
+    return pushes
+
+
+async def test_a_subscriber_of_what_events_carry_gets_each_status_as_the_row_had_it(
+    api: Api, db: Db
+) -> None:
+    # Only fields every event carries: answered from the events, with no read of the row.
+    email = "light-reader@example.com"
+    token = await api.register(email)
+    user = await users.get_user_by_email(db, email)
+    assert user is not None
+    hub: Hub = api.app.state.hub
+    async with api.socket(token) as light, api.socket(token) as full:
+        await light.ack()
+        await full.ack()
+        light_operation = await light.subscribe(f"subscription {{ myJobs {{ {EVENT_FIELDS} }} }}")
+        full_operation = await full.subscribe(
+            "subscription { myJobs { id status seq jobDescription } }"
+        )
+        await _registered(hub, user.id, count=2)
+        job = await api.create_job(token)
+        light_pushes = await _pushes_until_completed(light, light_operation)
+        full_pushes = await _pushes_until_completed(full, full_operation)
+    final = await api.data(
+        f"query ($id: ID!) {{ job(id: $id) {{ {EVENT_FIELDS} }} }}", {"id": job["id"]}, token
+    )
+
+    assert [push["status"] for push in light_pushes] == ["PENDING", "PROCESSING", "COMPLETED"]
+    pending, processing, completed = light_pushes
+    assert (pending["seq"], pending["attempts"]) == (job["seq"], 0)
+    assert (processing["seq"], processing["attempts"], processing["error"]) == (1, 1, None)
+    assert processing["progress"] == 0 and processing["updatedAt"] < completed["updatedAt"]
+    assert light_pushes[-1] == final["job"]
+    assert full_pushes[-1]["jobDescription"] == SAMPLE_INPUT["jobDescription"]
