@@ -6,9 +6,12 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``orjson``: encode and decode ``JobEvent`` with orjson.
 - ``no_access_log``: uvicorn without its per-request access log line.
 - ``user_cache``: not a change but a probe: B5 without its per-request user read.
-- ``gc_report``: not a change but a probe: how long each full collection stopped the process.
+- ``gc_report``: not a change but a probe: how long each full collection, and any
+  collection over 5 ms, stopped the process.
 - ``worker_gc``: the worker's collector tuned as the API's is (``api.server.tune_gc``), once
   the worker is up.
+- ``gc_garbage``: not a change but a probe: every 5 s, what the cyclic collector found
+  unreachable (objects of reference cycles, which reference counting cannot free), by type.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -22,7 +25,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("orjson", "no_access_log", "gc_report", "user_cache", "worker_gc", "custom_plans")
+KNOWN = (
+    "orjson",
+    "no_access_log",
+    "gc_report",
+    "user_cache",
+    "worker_gc",
+    "custom_plans",
+    "gc_garbage",
+)
 
 
 def apply_patches() -> list[str]:
@@ -88,9 +99,11 @@ def _gc_report() -> None:
         elapsed = time.perf_counter() - started[0]
         spent[generation] += elapsed
         counts[generation] += 1
-        if generation == 2:
+        if generation == 2 or elapsed > 0.005:
             print(
-                f"gc gen2 {elapsed * 1000:.0f} ms, {len(gc.get_objects())} objects", file=sys.stderr
+                f"gc gen{generation} {elapsed * 1000:.0f} ms at {time.monotonic():.2f},"
+                f" {len(gc.get_objects(generation))} objects left in it",
+                file=sys.stderr,
             )
 
     def report() -> None:
@@ -147,7 +160,29 @@ def _custom_plans() -> None:
     asyncpg.create_pool = create_pool
 
 
+def _gc_garbage() -> None:
+    """Reference cycles made per request or event show here as thousands of objects."""
+    import collections
+    import gc
+    import sys
+    import threading
+    import time
+
+    gc.set_debug(gc.DEBUG_SAVEALL)
+
+    def dump() -> None:
+        while True:
+            time.sleep(5)
+            counts = collections.Counter(type(o).__qualname__ for o in gc.garbage)
+            total = len(gc.garbage)
+            gc.garbage.clear()
+            print(f"garbage {total}: {counts.most_common(25)}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=dump, daemon=True).start()
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "gc_garbage": _gc_garbage,
     "custom_plans": _custom_plans,
     "worker_gc": _worker_gc,
     "user_cache": _user_cache,
