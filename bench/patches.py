@@ -173,6 +173,7 @@ def _gc_garbage() -> None:
     def dump() -> None:
         while True:
             time.sleep(5)
+            gc.collect()  # from another thread: it waits for the GIL, like any collection
             counts = collections.Counter(type(o).__qualname__ for o in gc.garbage)
             total = len(gc.garbage)
             gc.garbage.clear()
