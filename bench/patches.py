@@ -12,6 +12,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   the worker is up.
 - ``gc_garbage``: not a change but a probe: every 5 s, what the cyclic collector found
   unreachable (objects of reference cycles, which reference counting cannot free), by type.
+- ``marks_later``: publish marks written in the background, one UPDATE per batch
+  (PostgreSQL only), instead of ``createCoverLetter`` waiting for its own.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -33,6 +35,7 @@ KNOWN = (
     "worker_gc",
     "custom_plans",
     "gc_garbage",
+    "marks_later",
 )
 
 
@@ -182,7 +185,43 @@ def _gc_garbage() -> None:
     threading.Thread(target=dump, daemon=True).start()
 
 
+def _marks_later() -> None:
+    """Publish marks written in the background, one UPDATE per batch (PostgreSQL only)."""
+    import asyncio
+
+    from broker import outbox
+    from broker.base import BrokerUnavailable, JobMessage
+
+    pending: list[str] = []
+    flusher: list[Any] = [None]
+
+    async def flush(db: Any) -> None:
+        while pending:
+            ids = pending[:]
+            pending.clear()
+            await db.execute(
+                "UPDATE jobs SET published_at = now() WHERE id = ANY(:ids)", {"ids": ids}
+            )
+        flusher[0] = None
+
+    async def enqueue(db: Any, broker: Any, job: Any, *, delay: float = 0.0) -> bool:
+        try:
+            await broker.publish_job(JobMessage(job.id, job.kind), delay=delay, headers={})
+        except BrokerUnavailable:
+            return False
+        pending.append(job.id)
+        if flusher[0] is None:
+            flusher[0] = asyncio.get_running_loop().create_task(flush(db))
+        return True
+
+    outbox.enqueue = enqueue  # type: ignore[assignment]
+    import resolvers.mutations.create_cover_letter as create
+
+    create.enqueue = enqueue  # type: ignore[attr-defined]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "marks_later": _marks_later,
     "gc_garbage": _gc_garbage,
     "custom_plans": _custom_plans,
     "worker_gc": _worker_gc,
