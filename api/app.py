@@ -14,6 +14,7 @@ from api.bodylimit import LimitRequestBody
 from api.graphql import graphql_view
 from api.health import health_routes
 from api.httponly import HttpOnly
+from api.quiet_jobs import run_quiet_job_checks
 from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
 from api.static import web_routes
@@ -61,6 +62,11 @@ def create_app(
                 stack.push_async_callback(bus.disconnect)
             relay = asyncio.create_task(hub.run(bus), name="event-relay")
             stack.push_async_callback(_cancel, relay)
+            checks = asyncio.create_task(
+                run_quiet_job_checks(hub, database, settings.quiet_job_check_seconds),
+                name="quiet-job-checks",
+            )
+            stack.push_async_callback(_cancel, checks)
             if embedded_worker:
                 await _start_embedded_worker(stack, settings, database, bus, writer)
             yield State(db=database, broker=bus, hub=hub, settings=settings, limits=limits)

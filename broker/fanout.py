@@ -3,8 +3,10 @@
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from broker.base import RESYNC, Broker, Resync
 from core.events import EventType, JobEvent
@@ -70,6 +72,20 @@ class Subscription:
             yield await self.get()
 
 
+@dataclass(slots=True)
+class Watch:
+    """What this process knows of a job it has subscribers for."""
+
+    #: monotonic time of its last event, or of its last check (``api.quiet_jobs``)
+    heard: float
+    #: the highest seq its subscribers were sent or read (None until the first snapshot)
+    seq: int | None = None
+
+    def saw(self, seq: int) -> None:
+        if self.seq is None or seq > self.seq:
+            self.seq = seq
+
+
 class Hub:
     """Dispatches each event to the subscribers of its job and of its user, and nobody else."""
 
@@ -77,6 +93,7 @@ class Hub:
         self.queue_size = queue_size
         self._by_job: dict[str, set[Subscription]] = defaultdict(set)
         self._by_user: dict[str, set[Subscription]] = defaultdict(set)
+        self._watches: dict[str, Watch] = {}
 
     # One context manager each, not one wrapping another: an open subscription keeps its
     # generator frame for as long as it lasts.
@@ -92,6 +109,8 @@ class Hub:
     ) -> AsyncIterator[Subscription]:
         subscription = Subscription(self.queue_size)
         index[key].add(subscription)
+        if index is self._by_job and key not in self._watches:
+            self._watches[key] = Watch(heard=time.monotonic())
         try:
             yield subscription
         finally:
@@ -100,6 +119,26 @@ class Hub:
                 subscribers.discard(subscription)
                 if not subscribers:
                     del index[key]
+                    if index is self._by_job:
+                        self._watches.pop(key, None)
+
+    def read(self, job_id: str, seq: int) -> None:
+        """A subscriber of the job read its row at ``seq`` (a snapshot)."""
+        watch = self._watches.get(job_id)
+        if watch is not None:
+            watch.saw(seq)
+
+    def quiet_jobs(self, quiet_for: float) -> dict[str, Watch]:
+        """The watched jobs without an event (or a check) for ``quiet_for`` seconds."""
+        now = time.monotonic()
+        return {
+            job: watch for job, watch in self._watches.items() if now - watch.heard >= quiet_for
+        }
+
+    def resync_job(self, job_id: str) -> None:
+        """Tell the job's subscribers to read its row again: events of it were lost."""
+        for subscription in self._by_job.get(job_id, ()):
+            subscription.put(RESYNC)
 
     def dispatch(self, item: Item) -> None:
         if isinstance(item, Resync):
@@ -109,6 +148,10 @@ class Hub:
             return
         for subscription in self._by_job.get(item.job_id, ()):
             subscription.put(item)
+        watch = self._watches.get(item.job_id)
+        if watch is not None:
+            watch.heard = time.monotonic()
+            watch.saw(item.seq)
         if item.type is EventType.STATUS:
             for subscription in self._by_user.get(item.user_id, ()):
                 subscription.put(item)

@@ -90,6 +90,9 @@ class Settings:
     retry_max_seconds: float = 300.0
     #: per-subscriber buffer; an overflow collapses the backlog into one SNAPSHOT
     subscriber_queue_size: int = 256
+    #: a watched job this long without an event has its row checked for a change whose
+    #: event was lost (a jobEvents subscriber would otherwise wait for it forever)
+    quiet_job_check_seconds: float = 30.0
     #: the length a letter is expected to have, for the progress estimate
     expected_letter_chars: int = 2400
     host: str = "127.0.0.1"
@@ -171,6 +174,9 @@ class Settings:
                 "CAREEROPS_WORKER_CONCURRENCY", cast=int, default=cls.worker_concurrency
             ),
             lease_seconds=config("CAREEROPS_LEASE_SECONDS", cast=float, default=cls.lease_seconds),
+            quiet_job_check_seconds=config(
+                "CAREEROPS_QUIET_JOB_CHECK_SECONDS", cast=float, default=cls.quiet_job_check_seconds
+            ),
             sweep_interval_seconds=config(
                 "CAREEROPS_SWEEP_INTERVAL_SECONDS", cast=float, default=cls.sweep_interval_seconds
             ),

@@ -186,6 +186,16 @@ async def get_job(db: Db, job_id: str, *, user_id: str | None = None) -> JobReco
     return None if record is None else JobRecord.from_record(record)
 
 
+async def seqs_of(db: Db, job_ids: Sequence[str]) -> dict[str, int]:
+    """The current ``seq`` of each of these jobs that still exists."""
+    names = {f"id{index}": job_id for index, job_id in enumerate(job_ids)}
+    if not names:
+        return {}
+    placeholders = ", ".join(f":{name}" for name in names)
+    rows = await db.fetch_all(f"SELECT id, seq FROM jobs WHERE id IN ({placeholders})", names)
+    return {row["id"]: int(row["seq"]) for row in rows}
+
+
 async def jobs_changed_since(db: Db, user_id: str, since: datetime) -> list[JobRecord]:
     """The user's jobs changed at or after ``since``, the oldest change first."""
     rows = await db.fetch_all(

@@ -21,12 +21,17 @@ async def job_events(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobEve
     if not is_job_id(job_id):
         raise NotFound("Job not found.")
 
+    hub = info.context.hub
+
     async def load() -> JobRecord | None:
-        return await jobs.get_job(info.context.db, job_id, user_id=user.id)
+        record = await jobs.get_job(info.context.db, job_id, user_id=user.id)
+        if record is not None:
+            hub.read(job_id, record.seq)
+        return record
 
     if await load() is None:
         raise NotFound("Job not found.")
     # Registered before the snapshot is read, so no commit in between goes unseen.
-    async with info.context.hub.subscribe_job(job_id) as inbox:
+    async with hub.subscribe_job(job_id) as inbox:
         async for event in job_event_stream(inbox, load):
             yield JobEvent.from_event(event)

@@ -9,10 +9,11 @@ from broker.base import RESYNC
 from broker.fanout import Hub
 from core.events import EventType
 from db import jobs, users
-from db.connection import Db, utcnow
+from db.connection import Db
 from db.jobs import JobRecord
 from tests.client import SAMPLE_INPUT, Api, Json, Socket
 from tests.conftest import StartApi
+from tests.rows import complete_without_events
 
 MY_JOBS = "subscription { myJobs { id status } }"
 
@@ -36,16 +37,6 @@ async def _pushed(socket: Socket, operation: str) -> Json:
     assert payload is not None
     job: Json = payload["data"]["myJobs"]
     return job
-
-
-async def _complete_without_events(db: Db, job_id: str) -> None:
-    """What a worker leaves when its publishes are lost: only the row tells."""
-    now = db.time(utcnow())
-    await db.execute(
-        "UPDATE jobs SET status = 'COMPLETED', seq = seq + 1, cover_letter = 'Dear team,',"
-        " progress = 1, completed_at = :now, updated_at = :now WHERE id = :id",
-        {"now": now, "id": job_id},
-    )
 
 
 class Watcher(NamedTuple):
@@ -77,8 +68,8 @@ async def test_a_reader_that_fell_behind_gets_every_job_changed_meanwhile(
         second = await api.create_job(token)
         assert await _pushed(socket, operation) == {"id": second["id"], "status": "PENDING"}
 
-        await _complete_without_events(db, first.id)
-        await _complete_without_events(db, second["id"])
+        await complete_without_events(db, first.id)
+        await complete_without_events(db, second["id"])
         # More events at once than the inbox holds: the backlog is dropped for a resync.
         stale = first.to_event(EventType.STATUS)
         for _ in range(3):
@@ -102,7 +93,7 @@ async def test_after_the_broker_came_back_the_reader_gets_what_changed_while_it_
     api = await start_api()
     hub: Hub = api.app.state.hub
     async with _watcher(api, db) as (token, socket, operation, job):
-        await _complete_without_events(db, job.id)
+        await complete_without_events(db, job.id)
         hub.dispatch(RESYNC)  # what the relay sends every subscriber after a reconnect
 
         assert await _pushed(socket, operation) == {"id": job.id, "status": "COMPLETED"}
