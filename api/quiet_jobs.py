@@ -1,9 +1,10 @@
-"""Subscribers of a job whose events were lost: found from the job's row, and resynced.
+"""Subscribers whose events were lost: found from the rows of the jobs they follow.
 
 The hub resyncs every subscriber when its own broker connection comes back, but an event
 can also be lost on the way from a worker (a worker's connection that broke just as it
 published, after its job's message was acked). Nothing else would ever arrive for such a
-job, and its jobEvents subscribers would wait forever for the end the row already shows.
+job: its jobEvents subscribers would wait forever for the end the row already shows, and
+its owner's myJobs would never show it finished.
 """
 
 import asyncio
@@ -21,22 +22,29 @@ CHUNK = 500
 
 
 async def check_quiet_jobs(hub: Hub, db: Db, quiet_for: float) -> int:
-    """Resync the subscribers of every job quiet for ``quiet_for`` seconds whose row moved
-    past what they were sent (or that is gone); returns how many jobs that was."""
-    quiet = hub.quiet_jobs(quiet_for)
-    job_ids = list(quiet)
-    resynced = 0
+    """Resync the subscribers of every key (a job, a user) quiet for ``quiet_for`` seconds
+    with a followed job whose row moved past what they were sent, or that is gone; returns
+    how many keys that was."""
+    quiet = hub.quiet_watches(quiet_for)
+    job_ids = sorted({job_id for watch in quiet for job_id in watch.seqs})
+    rows: dict[str, int] = {}
     for start in range(0, len(job_ids), CHUNK):
-        chunk = job_ids[start : start + CHUNK]
-        seqs = await jobs.seqs_of(db, chunk)
-        for job_id in chunk:
-            watch, seq = quiet[job_id], seqs.get(job_id)
-            watch.heard = time.monotonic()
-            if seq is None or (watch.seq is not None and seq > watch.seq):
-                hub.resync_job(job_id)
-                resynced += 1
+        rows.update(await jobs.seqs_of(db, job_ids[start : start + CHUNK]))
+    resynced = 0
+    for watch in quiet:
+        watch.heard = time.monotonic()
+        moved = [job_id for job_id, seq in watch.seqs.items() if rows.get(job_id, -1) != seq]
+        if not moved:
+            continue
+        watch.resync()
+        resynced += 1
+        for job_id in moved:
+            if job_id in rows:
+                watch.saw(job_id, rows[job_id])
+            else:
+                del watch.seqs[job_id]
     if resynced:
-        log.warning("%d watched job(s) changed without an event reaching us: resynced", resynced)
+        log.warning("%d watch(es) changed without an event reaching us: resynced", resynced)
     return resynced
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from broker.base import RESYNC, Broker, Resync
 from core.events import EventType, JobEvent
@@ -74,16 +74,23 @@ class Subscription:
 
 @dataclass(slots=True)
 class Watch:
-    """What this process knows of a job it has subscribers for."""
+    """What this process knows of the jobs one key's subscribers follow (a job, or a user's
+    unfinished jobs), to tell a quiet key from one whose events were lost."""
 
-    #: monotonic time of its last event, or of its last check (``api.quiet_jobs``)
+    subscribers: set[Subscription]
+    #: monotonic time of the key's last event, or of its last check (``api.quiet_jobs``)
     heard: float
-    #: the highest seq its subscribers were sent or read (None until the first snapshot)
-    seq: int | None = None
+    #: job id -> the highest seq its subscribers were sent or read
+    seqs: dict[str, int] = field(default_factory=dict)
 
-    def saw(self, seq: int) -> None:
-        if self.seq is None or seq > self.seq:
-            self.seq = seq
+    def saw(self, job_id: str, seq: int) -> None:
+        if seq > self.seqs.get(job_id, -1):
+            self.seqs[job_id] = seq
+
+    def resync(self) -> None:
+        """Tell the subscribers to read their rows again: events were lost."""
+        for subscription in self.subscribers:
+            subscription.put(RESYNC)
 
 
 class Hub:
@@ -93,52 +100,49 @@ class Hub:
         self.queue_size = queue_size
         self._by_job: dict[str, set[Subscription]] = defaultdict(set)
         self._by_user: dict[str, set[Subscription]] = defaultdict(set)
-        self._watches: dict[str, Watch] = {}
+        self._job_watches: dict[str, Watch] = {}
+        self._user_watches: dict[str, Watch] = {}
 
     # One context manager each, not one wrapping another: an open subscription keeps its
     # generator frame for as long as it lasts.
     def subscribe_job(self, job_id: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
-        return self._subscribe(self._by_job, job_id)
+        return self._subscribe(self._by_job, self._job_watches, job_id)
 
     def subscribe_user(self, user_id: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
-        return self._subscribe(self._by_user, user_id)
+        return self._subscribe(self._by_user, self._user_watches, user_id)
 
     @contextlib.asynccontextmanager
     async def _subscribe(
-        self, index: dict[str, set[Subscription]], key: str
+        self, index: dict[str, set[Subscription]], watches: dict[str, Watch], key: str
     ) -> AsyncIterator[Subscription]:
         subscription = Subscription(self.queue_size)
-        index[key].add(subscription)
-        if index is self._by_job and key not in self._watches:
-            self._watches[key] = Watch(heard=time.monotonic())
+        subscribers = index[key]
+        subscribers.add(subscription)
+        if key not in watches:
+            watches[key] = Watch(subscribers, heard=time.monotonic())
         try:
             yield subscription
         finally:
-            subscribers = index.get(key)
-            if subscribers is not None:
-                subscribers.discard(subscription)
-                if not subscribers:
-                    del index[key]
-                    if index is self._by_job:
-                        self._watches.pop(key, None)
+            subscribers.discard(subscription)
+            if not subscribers and index.get(key) is subscribers:
+                del index[key]
+                watches.pop(key, None)
 
     def read(self, job_id: str, seq: int) -> None:
         """A subscriber of the job read its row at ``seq`` (a snapshot)."""
-        watch = self._watches.get(job_id)
+        watch = self._job_watches.get(job_id)
         if watch is not None:
-            watch.saw(seq)
+            watch.saw(job_id, seq)
 
-    def quiet_jobs(self, quiet_for: float) -> dict[str, Watch]:
-        """The watched jobs without an event (or a check) for ``quiet_for`` seconds."""
+    def quiet_watches(self, quiet_for: float) -> list[Watch]:
+        """The watches without an event (or a check) for ``quiet_for`` seconds."""
         now = time.monotonic()
-        return {
-            job: watch for job, watch in self._watches.items() if now - watch.heard >= quiet_for
-        }
-
-    def resync_job(self, job_id: str) -> None:
-        """Tell the job's subscribers to read its row again: events of it were lost."""
-        for subscription in self._by_job.get(job_id, ()):
-            subscription.put(RESYNC)
+        return [
+            watch
+            for watches in (self._job_watches, self._user_watches)
+            for watch in watches.values()
+            if now - watch.heard >= quiet_for
+        ]
 
     def dispatch(self, item: Item) -> None:
         if isinstance(item, Resync):
@@ -148,13 +152,20 @@ class Hub:
             return
         for subscription in self._by_job.get(item.job_id, ()):
             subscription.put(item)
-        watch = self._watches.get(item.job_id)
+        watch = self._job_watches.get(item.job_id)
         if watch is not None:
             watch.heard = time.monotonic()
-            watch.saw(item.seq)
+            watch.saw(item.job_id, item.seq)
         if item.type is EventType.STATUS:
             for subscription in self._by_user.get(item.user_id, ()):
                 subscription.put(item)
+            watch = self._user_watches.get(item.user_id)
+            if watch is not None:
+                watch.heard = time.monotonic()
+                if item.is_terminal_status:
+                    watch.seqs.pop(item.job_id, None)  # nothing more of it to lose
+                else:
+                    watch.saw(item.job_id, item.seq)
 
     def subscriptions_of_job(self, job_id: str) -> frozenset[Subscription]:
         return frozenset(self._by_job.get(job_id, ()))

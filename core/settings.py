@@ -90,8 +90,8 @@ class Settings:
     retry_max_seconds: float = 300.0
     #: per-subscriber buffer; an overflow collapses the backlog into one SNAPSHOT
     subscriber_queue_size: int = 256
-    #: a watched job this long without an event has its row checked for a change whose
-    #: event was lost (a jobEvents subscriber would otherwise wait for it forever)
+    #: a subscription this long without an event has the rows of the jobs it follows
+    #: checked for a change whose event was lost (it would otherwise wait forever)
     quiet_job_check_seconds: float = 30.0
     #: the length a letter is expected to have, for the progress estimate
     expected_letter_chars: int = 2400

@@ -1,4 +1,7 @@
-"""A job that finished while its events were lost still ends its jobEvents subscription."""
+"""A job that finished while its events were lost still reaches its jobEvents and myJobs
+subscribers: the API checks the rows of quiet subscriptions."""
+
+import asyncio
 
 import pytest
 
@@ -43,3 +46,32 @@ async def test_a_quiet_job_finished_without_events_reaches_its_subscriber(
     )
     assert final["seq"] == snapshot["seq"] + 1  # type: ignore[operator]
     assert end is None, "the subscription completes after the terminal snapshot"
+
+
+async def test_a_job_finished_without_events_reaches_its_owners_my_jobs(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api(quiet_job_check_seconds=QUIET)
+    token = await api.register()
+    async with api.socket(token) as socket:
+        await socket.ack()
+        operation = await socket.subscribe("subscription { myJobs { id status seq } }")
+        await asyncio.sleep(0.3)  # registered with the hub
+        job = await api.create_job(token)
+        pending = await socket.next_payload(operation, timeout=10)
+        assert pending is not None
+        assert pending["data"]["myJobs"] == {
+            "id": job["id"],
+            "status": "PENDING",
+            "seq": job["seq"],
+        }
+
+        await complete_without_events(db, job["id"])
+        finished = await socket.next_payload(operation, timeout=QUIET * 10)
+
+    assert finished is not None
+    assert finished["data"]["myJobs"] == {
+        "id": job["id"],
+        "status": "COMPLETED",
+        "seq": job["seq"] + 1,
+    }
