@@ -7,13 +7,13 @@ job: its jobEvents subscribers would wait forever for the end the row already sh
 its owner's myJobs would never show it finished.
 """
 
-import asyncio
 import logging
 import time
 
 from broker.fanout import Hub
 from db import jobs
-from db.connection import DatabaseUnavailable, Db
+from db.connection import Db
+from db.rounds import every
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +49,9 @@ async def check_quiet_jobs(hub: Hub, db: Db, quiet_for: float) -> int:
 
 
 async def run_quiet_job_checks(hub: Hub, db: Db, quiet_for: float) -> None:
-    while True:
-        await asyncio.sleep(quiet_for)
-        try:
-            await check_quiet_jobs(hub, db, quiet_for)
-        except DatabaseUnavailable as e:
-            log.warning("quiet-job check: %s", e)
-        except Exception:
-            log.exception("quiet-job check failed")
+    await every(
+        quiet_for,
+        lambda: check_quiet_jobs(hub, db, quiet_for),
+        name="quiet-subscription check",
+        wait_first=True,
+    )

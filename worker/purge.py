@@ -1,12 +1,12 @@
 """Retention: finished jobs (their CVs and letters) are deleted once they are old enough."""
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from core.settings import Settings
 from db import erasure
-from db.connection import DatabaseUnavailable, Db, utcnow
+from db.connection import Db, utcnow
+from db.rounds import every
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,4 @@ async def purge_once(db: Db, settings: Settings) -> int:
 
 async def run_purger(db: Db, settings: Settings) -> None:
     """Purge every ``purge_interval_seconds``; every worker may run it, deletes are idempotent."""
-    while True:
-        try:
-            await purge_once(db, settings)
-        except DatabaseUnavailable as e:
-            log.warning("purge: %s", e)
-        except Exception:
-            log.exception("purge failed")
-        await asyncio.sleep(settings.purge_interval_seconds)
+    await every(settings.purge_interval_seconds, lambda: purge_once(db, settings), name="purge")

@@ -1,6 +1,5 @@
 """The outbox sweep: publish what the table says should be queued but may not be."""
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -8,7 +7,8 @@ from broker.base import Broker
 from broker.outbox import enqueue
 from core.settings import Settings
 from db import jobs
-from db.connection import DatabaseUnavailable, Db, utcnow
+from db.connection import Db, utcnow
+from db.rounds import every
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,6 @@ async def sweep_once(db: Db, broker: Broker, settings: Settings) -> int:
 
 
 async def run_sweeper(db: Db, broker: Broker, settings: Settings) -> None:
-    while True:
-        try:
-            await sweep_once(db, broker, settings)
-        except DatabaseUnavailable as e:
-            log.warning("sweep: %s", e)
-        except Exception:
-            log.exception("sweep failed")
-        await asyncio.sleep(settings.sweep_interval_seconds)
+    await every(
+        settings.sweep_interval_seconds, lambda: sweep_once(db, broker, settings), name="sweep"
+    )
