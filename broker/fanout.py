@@ -87,6 +87,13 @@ class Watch:
         if seq > self.seqs.get(job_id, -1):
             self.seqs[job_id] = seq
 
+    def heard_of(self, event: JobEvent) -> None:
+        self.heard = time.monotonic()
+        if event.is_terminal_status:
+            self.seqs.pop(event.job_id, None)  # nothing more of it to lose
+        else:
+            self.saw(event.job_id, event.seq)
+
     def resync(self) -> None:
         """Tell the subscribers to read their rows again: events were lost."""
         for subscription in self.subscribers:
@@ -152,20 +159,14 @@ class Hub:
             return
         for subscription in self._by_job.get(item.job_id, ()):
             subscription.put(item)
-        watch = self._job_watches.get(item.job_id)
-        if watch is not None:
-            watch.heard = time.monotonic()
-            watch.saw(item.job_id, item.seq)
         if item.type is EventType.STATUS:
             for subscription in self._by_user.get(item.user_id, ()):
                 subscription.put(item)
-            watch = self._user_watches.get(item.user_id)
+        # Every event counts for both watches, DELTAs too: the row's seq moves with them,
+        # and only a change that sent no event at all should look lost.
+        for watch in (self._job_watches.get(item.job_id), self._user_watches.get(item.user_id)):
             if watch is not None:
-                watch.heard = time.monotonic()
-                if item.is_terminal_status:
-                    watch.seqs.pop(item.job_id, None)  # nothing more of it to lose
-                else:
-                    watch.saw(item.job_id, item.seq)
+                watch.heard_of(item)
 
     def subscriptions_of_job(self, job_id: str) -> frozenset[Subscription]:
         return frozenset(self._by_job.get(job_id, ()))

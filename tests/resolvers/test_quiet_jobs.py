@@ -2,13 +2,15 @@
 subscribers: the API checks the rows of quiet subscriptions."""
 
 import asyncio
+import time
 
 import pytest
 
 from db.connection import Db
 from tests.client import JOB_EVENTS, Socket
-from tests.conftest import StartApi
+from tests.conftest import StartApi, StartWorker
 from tests.rows import complete_without_events
+from worker.writers.offline import OfflineWriter
 
 #: seconds without an event before a watched job's row is checked
 QUIET = 0.5
@@ -75,3 +77,29 @@ async def test_a_job_finished_without_events_reaches_its_owners_my_jobs(
         "status": "COMPLETED",
         "seq": job["seq"] + 1,
     }
+
+
+async def test_a_job_streaming_longer_than_the_check_interval_is_not_taken_for_lost(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api(quiet_job_check_seconds=QUIET)
+    await start_worker(OfflineWriter(pace_ms=60))  # seconds of DELTAs, no status change
+    token = await api.register()
+    async with api.socket(token) as socket:
+        await socket.ack()
+        operation = await socket.subscribe("subscription { myJobs { id status } }")
+        await asyncio.sleep(0.3)  # registered with the hub
+        job = await api.create_job(token)
+        statuses: list[str] = []
+        arrived: list[float] = []
+        while not statuses or statuses[-1] != "COMPLETED":
+            payload = await socket.next_payload(operation, timeout=30)
+            assert payload is not None
+            statuses.append(payload["data"]["myJobs"]["status"])
+            arrived.append(time.monotonic())
+        # A check of the quiet user now and then would push PROCESSING again.
+        with pytest.raises(TimeoutError):
+            await socket.next_payload(operation, timeout=QUIET * 3)
+
+    assert statuses == ["PENDING", "PROCESSING", "COMPLETED"], job["id"]
+    assert arrived[-1] - arrived[1] > 3 * QUIET, "the job streamed through several checks"
