@@ -4,6 +4,7 @@ from datetime import datetime
 
 from core.jobs import TERMINAL
 from db.connection import Db
+from db.jobs import status_in
 from db.quotas import ACTIVE_PREDICATE
 
 
@@ -30,13 +31,12 @@ async def delete_user_and_jobs(db: Db, user_id: str) -> bool:
 
 async def purge_finished_jobs(db: Db, *, older_than: datetime, batch: int = 500) -> int:
     """Delete COMPLETED, FAILED and CANCELLED jobs last changed before ``older_than``."""
-    statuses = ", ".join(f"'{status.value}'" for status in sorted(TERMINAL))
     purged = 0
     while True:
         # Batches keep each statement (and its lock) short on a large table.
         records = await db.fetch_all(
             "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
-            f" WHERE status IN ({statuses}) AND updated_at < :older_than LIMIT :batch)"
+            f" WHERE {status_in(TERMINAL)} AND updated_at < :older_than LIMIT :batch)"
             " RETURNING id",
             {"older_than": db.time(older_than), "batch": batch},
         )

@@ -2,15 +2,11 @@
 
 from core.jobs import ACTIVE
 from db.connection import Db
-from db.jobs import JobRecord
+from db.jobs import JobRecord, status_in
 
-#: The condition of the partial index ``jobs_user_active`` (migration 0003). The count
-#: below spells it the same way, with literals, because the planner uses a partial index
-#: only when it can prove the query's condition implies the index's, which it cannot do
-#: for a prepared statement's parameters.
-ACTIVE_PREDICATE = "status IN ({})".format(
-    ", ".join(f"'{status.value}'" for status in sorted(ACTIVE))
-)
+#: The condition of the partial index ``jobs_user_active`` (migration 0003), spelt the
+#: same way by the queries that are to use it.
+ACTIVE_PREDICATE = status_in(ACTIVE)
 #: The user's PENDING and PROCESSING jobs, read through ``jobs_user_active``: as cheap
 #: for a user with ten thousand finished letters as for a new one.
 COUNT_ACTIVE_JOBS = f"SELECT COUNT(*) FROM jobs WHERE user_id = :user_id AND {ACTIVE_PREDICATE}"
