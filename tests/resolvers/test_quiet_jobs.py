@@ -3,11 +3,14 @@ subscribers: the API checks the rows of quiet subscriptions."""
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
+from broker.fanout import Hub
 from db.connection import Db
-from tests.client import JOB_EVENTS, Socket
+from tests.client import JOB_EVENTS, Api, Socket
 from tests.conftest import StartApi, StartWorker
 from tests.rows import complete_without_events
 from worker.writers.offline import OfflineWriter
@@ -50,15 +53,29 @@ async def test_a_quiet_job_finished_without_events_reaches_its_subscriber(
     assert end is None, "the subscription completes after the terminal snapshot"
 
 
+@asynccontextmanager
+async def _my_jobs(api: Api, token: str, fields: str) -> AsyncIterator[tuple[Socket, str]]:
+    """A socket with a myJobs subscription of ``fields``, registered with the hub."""
+    hub: Hub = api.app.state.hub
+    async with api.socket(token) as socket:
+        await socket.ack()
+        before = hub.subscriber_count
+        operation = await socket.subscribe(f"subscription {{ myJobs {{ {fields} }} }}")
+        for _ in range(500):
+            if hub.subscriber_count > before:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the subscription never registered with the hub")
+        yield socket, operation
+
+
 async def test_a_job_finished_without_events_reaches_its_owners_my_jobs(
     start_api: StartApi, db: Db
 ) -> None:
     api = await start_api(quiet_job_check_seconds=QUIET)
     token = await api.register()
-    async with api.socket(token) as socket:
-        await socket.ack()
-        operation = await socket.subscribe("subscription { myJobs { id status seq } }")
-        await asyncio.sleep(0.3)  # registered with the hub
+    async with _my_jobs(api, token, "id status seq") as (socket, operation):
         job = await api.create_job(token)
         pending = await socket.next_payload(operation, timeout=10)
         assert pending is not None
@@ -85,10 +102,7 @@ async def test_a_job_streaming_longer_than_the_check_interval_is_not_taken_for_l
     api = await start_api(quiet_job_check_seconds=QUIET)
     await start_worker(OfflineWriter(pace_ms=60))  # seconds of DELTAs, no status change
     token = await api.register()
-    async with api.socket(token) as socket:
-        await socket.ack()
-        operation = await socket.subscribe("subscription { myJobs { id status } }")
-        await asyncio.sleep(0.3)  # registered with the hub
+    async with _my_jobs(api, token, "id status") as (socket, operation):
         job = await api.create_job(token)
         statuses: list[str] = []
         arrived: list[float] = []
