@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 #: RFC 6455 "going away": the client should reconnect, to another instance if there is one
 GOING_AWAY = 1001
 
+#: where a websocket's scope keeps the ``send`` this middleware was given: the server's own,
+#: as no middleware outside it wraps a websocket's sends (``api.graphql`` writes frames there)
+SERVER_SEND = "careerops.server_send"
+
 
 class WebSocketRegistry:
     """The open websockets, so a shutdown can close them with 1001."""
@@ -51,6 +55,7 @@ class TrackWebSockets:
     async def _tracked(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = id(scope)
         registry = self.registry._open
+        scope[SERVER_SEND] = send
 
         async def tracked_send(message: Message) -> None:
             if message["type"] == "websocket.accept":

@@ -78,9 +78,20 @@ class ServedSchema(strawberry.Schema):
 class LeanExtensionsRunner(SchemaExtensionsRunner):
     """strawberry's runner, minus the context managers of hooks no extension has."""
 
+    def __init__(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> None:
+        super().__init__(execution_context=execution_context, extensions=extensions)
+        self._hooks: dict[str, list[SchemaExtension]] = {}
+
     def _hooked_by(self, hook: str) -> list[SchemaExtension]:
-        default = getattr(SchemaExtension, hook)
-        return [e for e in self.extensions if getattr(type(e), hook) is not default]
+        # Asked again for every event of a subscription: answered once per operation.
+        hooked = self._hooks.get(hook)
+        if hooked is None:
+            default = getattr(SchemaExtension, hook)
+            hooked = [e for e in self.extensions if getattr(type(e), hook) is not default]
+            self._hooks[hook] = hooked
+        return hooked
 
     def _stage(self, hook: str, strawberrys: Callable[[], Any]) -> Any:
         """Nothing for a stage nobody hooks, simple hooks run plainly, else strawberry's."""
@@ -111,10 +122,8 @@ class LeanExtensionsRunner(SchemaExtensionsRunner):
 
     async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        default = SchemaExtension.get_results
-        for extension in self.extensions:
-            if type(extension).get_results is not default:
-                data.update(await await_maybe(extension.get_results()))
+        for extension in self._hooked_by("get_results"):
+            data.update(await await_maybe(extension.get_results()))
         data.update(ctx.extensions_results)
         return data
 

@@ -26,7 +26,12 @@ class JobEvent:
 
     @classmethod
     def from_event(cls, event: JobEventRecord) -> "JobEvent":
-        return cls(
+        # Every subscriber of a job converts the same event in turn (the hub hands them all
+        # the one object): one conversion serves them all. Nothing writes to the result.
+        last = _last_converted[0]
+        if last is not None and last.source_event is event:
+            return last
+        converted = _last_converted[0] = cls(
             job_id=strawberry.ID(event.job_id),
             seq=event.seq,
             type=event.type,
@@ -39,3 +44,8 @@ class JobEvent:
             at=event.at,
             source_event=event,
         )
+        return converted
+
+
+#: the last event converted, with its source (one slot: a fan-out converts events in turn)
+_last_converted: list[JobEvent | None] = [None]

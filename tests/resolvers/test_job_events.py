@@ -4,8 +4,10 @@ import asyncio
 
 import pytest
 
+from broker.fanout import Hub
 from tests.client import JOB_EVENTS, PROTOCOLS, Api, assemble
 from tests.conftest import StartApi, StartWorker
+from tests.waiting import until
 from worker.writers.offline import OfflineWriter
 
 
@@ -132,3 +134,32 @@ async def test_subscribers_of_one_job_each_get_the_shape_they_asked_for(
     assert narrowed == [
         {"seq": event["seq"], "kind": event["type"], "delta": event["delta"]} for event in first
     ]
+
+
+async def test_a_subscriber_that_vanishes_mid_stream_is_dropped_and_the_others_stream_on(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    hub: Hub = api.app.state.hub
+    token = await api.register()
+    job = await api.create_job(token)
+    await start_worker(OfflineWriter(pace_ms=15))
+    await api.wait_for_status(token, job["id"], "PROCESSING")
+    async with api.socket(token) as vanishing:
+        await vanishing.ack()
+        operation = await vanishing.subscribe(JOB_EVENTS, {"id": job["id"]})
+        assert (await vanishing.next_payload(operation)) is not None  # its SNAPSHOT
+        staying = asyncio.create_task(api.job_events(token, job["id"]))
+        await until(lambda: len(hub.subscriptions_of_job(job["id"])) == 2)
+        assert (await vanishing.next_payload(operation)) is not None  # a live event
+        # No close frame: the connection just ends, with events still being sent to it.
+        vanishing.connection.transport.abort()
+        await until(lambda: len(hub.subscriptions_of_job(job["id"])) == 1)
+
+    events = await staying
+
+    assert events[-1]["status"] == "COMPLETED"
+    assert_gapless(events)
+    final = await api.job(token, job["id"])
+    assert final is not None and assemble(events) == final["coverLetter"]
+    await until(lambda: not hub.subscriptions_of_job(job["id"]))
