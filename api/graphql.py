@@ -1,12 +1,14 @@
 """Strawberry's ASGI view, with our context and websocket authentication."""
 
 import json
+import logging
 from typing import Any, NoReturn
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnected as SendAfterClose
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncBaseHTTPView
@@ -16,6 +18,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from api.server import SERVER_SEND
 from api.static import graphiql_page
@@ -27,6 +31,12 @@ from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
 from schema.build import build_schema
 from schema.sharing import SharedResults
+
+log = logging.getLogger(__name__)
+
+#: what a send to a client that is gone raises: strawberry's error for a lost connection,
+#: and Starlette's for any send after that (the socket is closed by then)
+_GONE = (WebSocketDisconnected, SendAfterClose)
 
 # Keys in a websocket's ASGI scope: its signed-in connection, and why it was refused.
 _CONNECTION = "careerops.connection"
@@ -102,10 +112,39 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return
         await super().send_message(message)
 
+    async def handle_task_exception(self, error: Exception) -> None:
+        # A client gone while an event was on its way is not the server's error: strawberry
+        # logged each with a traceback, a fan-out's worth when a network drops its clients.
+        if isinstance(error, _GONE):
+            _log_lost()
+            return
+        await super().handle_task_exception(error)
+
+
+class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """graphql-ws, ending an operation whose client is gone as its result goes out."""
+
+    async def send_message(self, message: OperationMessage) -> None:
+        try:
+            await super().send_message(message)
+        except _GONE:
+            _log_lost()
+            # strawberry's loop would leave the stream open, and with it the hub's
+            # subscription, until the cyclic collector found the failed task. Closed here,
+            # between two results, the stream ends and the loop with it.
+            stream = self.subscriptions.get(str(message.get("id")))
+            if message["type"] == "data" and stream is not None:
+                await stream.aclose()
+
+
+def _log_lost() -> None:
+    log.info("a subscriber's connection was lost as a message went out")
+
 
 class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = _WebSocketAdapter
     graphql_transport_ws_handler_class = _TransportWSHandler
+    graphql_ws_handler_class = _LegacyWSHandler
 
     def __init__(self, schema: BaseSchema, shared: SharedResults, **options: Any) -> None:
         super().__init__(schema, **options)
