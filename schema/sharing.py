@@ -22,7 +22,7 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.plain import PlainPlan, PlainSelections, plain_plan
+from schema.plain import PlainPlan, PlainSelections
 
 #: (event, document) pairs remembered; one event's fan-out needs one entry per document
 SHARED_RESULTS = 256
@@ -91,7 +91,7 @@ def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecuti
                 # No copy of the executor either: that was a tenth of a delivery.
                 return cast(Executor[Any], _Ready(remembered))
             if self.plan is _UNKNOWN:
-                self.plan = plain_plan(self.schema, self.operation)
+                self.plan = selections.root_plan(self.schema, self.operation)
             if isinstance(self.plan, PlainPlan) and (data := self.plan.data(payload)) is not None:
                 result = ExecutionResult(data=data, errors=None)
                 if key is not None:

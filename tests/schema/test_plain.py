@@ -197,6 +197,25 @@ def test_a_plain_selection_is_planned_once_per_document() -> None:
     assert selections.plan(job_type, same_text_elsewhere) is not first, "keyed by node, not id"
 
 
+def test_every_subscriber_of_one_document_shares_its_plan() -> None:
+    schema = build_schema(Settings(), SharedResults())._schema
+    operation, same_text_elsewhere = (operation_of(PLAIN_DOCUMENTS[1]) for _ in range(2))
+    selections = PlainSelections()
+
+    first = selections.root_plan(schema, operation)
+
+    assert first is not None
+    assert selections.root_plan(schema, operation) is first
+    assert selections.root_plan(schema, same_text_elsewhere) is not first, "keyed by node"
+    assert selections.root_plan(schema, operation_of("subscription { x: __typename }")) is None
+
+
+def operation_of(query: str) -> OperationDefinitionNode:
+    operation = parse(query).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return operation
+
+
 def root_field(query: str) -> FieldNode:
     operation = parse(query).definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
