@@ -14,6 +14,13 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   unreachable (objects of reference cycles, which reference counting cannot free), by type.
 - ``marks_later``: publish marks written in the background, one UPDATE per batch
   (PostgreSQL only), instead of ``createCoverLetter`` waiting for its own.
+- ``memory_report``: not a change but a probe: ``SIGUSR1`` once marks a tracemalloc
+  snapshot, again writes what was allocated since, by line, to ``$BENCH_MEMORY_REPORT``
+  (B4's question: what an idle subscription holds).
+- ``timeline``: not a change but a probe: each process prints ``TL <monotonic s> <step>``
+  to stderr as a job passes its steps (request, user read, quota, insert, publishes,
+  the worker's claim, each dispatch); the clock is the machine's, so one job's steps
+  line up across processes (the B2 breakdown in ``changes.md``).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -36,6 +43,8 @@ KNOWN = (
     "custom_plans",
     "gc_garbage",
     "marks_later",
+    "memory_report",
+    "timeline",
 )
 
 
@@ -220,7 +229,86 @@ def _marks_later() -> None:
     create.enqueue = enqueue  # type: ignore[attr-defined]
 
 
+def _memory_report() -> None:
+    import signal
+    import tracemalloc
+    from pathlib import Path
+
+    tracemalloc.start(8)
+    marked: list[tracemalloc.Snapshot] = []
+
+    def report(signum: int, frame: object) -> None:
+        snapshot = tracemalloc.take_snapshot()
+        if not marked:
+            marked.append(snapshot)
+            return
+        before = marked.pop()
+        growth = snapshot.compare_to(before, "traceback")
+        lines = [f"total growth {sum(s.size_diff for s in growth) / 1024:.0f} KiB", "by file:"]
+        for stat in snapshot.compare_to(before, "filename")[:40]:
+            lines.append(f"{stat.size_diff / 1024:9.1f} KiB {stat.count_diff:7d} {stat.traceback}")
+        lines.append("by traceback:")
+        for stat in growth[:60]:
+            lines.append(f"{stat.size_diff / 1024:9.1f} KiB {stat.count_diff:7d} objects")
+            lines.extend(f"      {line}" for line in stat.traceback.format()[-8:])
+        Path(os.environ["BENCH_MEMORY_REPORT"]).write_text("\n".join(lines) + "\n")
+
+    signal.signal(signal.SIGUSR1, report)
+
+
+def _timeline() -> None:
+    """Prints ``TL <monotonic s> <step>`` to stderr as a job passes each step."""
+    import sys
+    import time
+
+    from broker.fanout import Hub
+    from broker.rabbitmq import RabbitBroker
+    from db import jobs
+    from resolvers.mutations import create_cover_letter as mutation
+    from worker.consumer import Worker
+
+    def mark(step: str) -> None:
+        print(f"TL {time.monotonic():.6f} {step}", file=sys.stderr, flush=True)
+
+    def timed(owner: Any, name: str, step: str) -> None:
+        original = getattr(owner, name)
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            mark(step + ">")
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                mark(step + "<")
+
+        setattr(owner, name, wrapper)
+
+    from api.graphql import GraphQLApp
+    from api.requests import RequestIdMiddleware
+    from resolvers.context import Context
+
+    timed(RequestIdMiddleware, "__call__", "request")
+    timed(GraphQLApp, "get_context", "context")
+    timed(GraphQLApp, "execute_operation", "execute")
+    timed(mutation, "take_job_quota", "quota")
+    timed(Context, "signed_in_user", "user")
+    timed(jobs, "insert_job", "insert")
+    timed(RabbitBroker, "publish_job", "publish_job")
+    timed(RabbitBroker, "publish_event", "publish_event")
+    timed(jobs, "mark_published", "mark")
+    timed(Worker, "handle", "worker")
+    timed(Worker, "_claim", "claim")
+    dispatch = Hub.dispatch
+
+    def dispatched(self: Hub, item: Any) -> None:
+        mark(f"dispatch {getattr(item, 'status', '')}")
+        dispatch(self, item)
+
+    Hub.dispatch = dispatched  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "timeline": _timeline,
+    "memory_report": _memory_report,
     "marks_later": _marks_later,
     "gc_garbage": _gc_garbage,
     "custom_plans": _custom_plans,
