@@ -21,6 +21,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   to stderr as a job passes its steps (request, user read, quota, insert, publishes,
   the worker's claim, each dispatch); the clock is the machine's, so one job's steps
   line up across processes (the B2 breakdown in ``changes.md``).
+- ``cors_on_origin``: Starlette's CORS middleware only on requests that carry an
+  ``Origin`` (it wraps every response's ``send`` to add ``Vary: Origin`` otherwise).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -45,6 +47,7 @@ KNOWN = (
     "marks_later",
     "memory_report",
     "timeline",
+    "cors_on_origin",
 )
 
 
@@ -306,7 +309,22 @@ def _timeline() -> None:
     Hub.dispatch = dispatched  # type: ignore[method-assign]
 
 
+def _cors_on_origin() -> None:
+    from starlette.middleware.cors import CORSMiddleware
+
+    original = CORSMiddleware.__call__
+
+    async def call(self: CORSMiddleware, scope: Any, receive: Any, send: Any) -> None:
+        if not any(name == b"origin" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        await original(self, scope, receive, send)
+
+    CORSMiddleware.__call__ = call  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "cors_on_origin": _cors_on_origin,
     "timeline": _timeline,
     "memory_report": _memory_report,
     "marks_later": _marks_later,
