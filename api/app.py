@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from api.bodylimit import LimitRequestBody
+from api.deleted_accounts import run_deleted_account_checks
 from api.graphql import graphql_view
 from api.health import health_routes
 from api.httponly import HttpOnly
@@ -67,6 +68,13 @@ def create_app(
                 name="quiet-job-checks",
             )
             stack.push_async_callback(_cancel, checks)
+            accounts = asyncio.create_task(
+                run_deleted_account_checks(
+                    limits.connections, database, settings.account_check_seconds
+                ),
+                name="deleted-account checks",
+            )
+            stack.push_async_callback(_cancel, accounts)
             if embedded_worker:
                 await _start_embedded_worker(stack, settings, database, bus, writer)
             yield State(db=database, broker=bus, hub=hub, settings=settings, limits=limits)

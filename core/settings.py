@@ -93,6 +93,8 @@ class Settings:
     #: a subscription this long without an event has the rows of the jobs it follows
     #: checked for a change whose event was lost (it would otherwise wait forever)
     quiet_job_check_seconds: float = 30.0
+    #: how often each API process closes the sockets of accounts deleted elsewhere
+    account_check_seconds: float = 30.0
     #: the length a letter is expected to have, for the progress estimate
     expected_letter_chars: int = 2400
     host: str = "127.0.0.1"
@@ -176,6 +178,9 @@ class Settings:
             lease_seconds=config("CAREEROPS_LEASE_SECONDS", cast=float, default=cls.lease_seconds),
             quiet_job_check_seconds=config(
                 "CAREEROPS_QUIET_JOB_CHECK_SECONDS", cast=float, default=cls.quiet_job_check_seconds
+            ),
+            account_check_seconds=config(
+                "CAREEROPS_ACCOUNT_CHECK_SECONDS", cast=float, default=cls.account_check_seconds
             ),
             sweep_interval_seconds=config(
                 "CAREEROPS_SWEEP_INTERVAL_SECONDS", cast=float, default=cls.sweep_interval_seconds

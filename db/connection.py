@@ -143,6 +143,12 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
     return _NAMED_PARAMETER.sub(number, sql), tuple(names)
 
 
+def in_list(values: Sequence[object], name: str = "v") -> tuple[str, dict[str, object]]:
+    """``:v0, :v1, …`` for an ``IN (…)`` of these values, and the parameters it names."""
+    parameters = {f"{name}{index}": value for index, value in enumerate(values)}
+    return ", ".join(f":{key}" for key in parameters), parameters
+
+
 def _asyncpg_dsn(url: str) -> str:
     """``postgresql+asyncpg://…`` (SQLAlchemy's spelling) as libpq spells it."""
     scheme, rest = url.split(":", 1)

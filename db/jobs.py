@@ -9,7 +9,7 @@ from typing import Any
 from core.events import EventType, JobEvent
 from core.jobs import JobKind, JobStatus, allowed_from
 from core.usage import Usage
-from db.connection import Db, Row, read_optional_time, read_time, utcnow
+from db.connection import Db, Row, in_list, read_optional_time, read_time, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +194,10 @@ async def get_job(db: Db, job_id: str, *, user_id: str | None = None) -> JobReco
 
 async def seqs_of(db: Db, job_ids: Sequence[str]) -> dict[str, int]:
     """The current ``seq`` of each of these jobs that still exists."""
-    names = {f"id{index}": job_id for index, job_id in enumerate(job_ids)}
-    if not names:
+    if not job_ids:
         return {}
-    placeholders = ", ".join(f":{name}" for name in names)
-    rows = await db.fetch_all(f"SELECT id, seq FROM jobs WHERE id IN ({placeholders})", names)
+    placeholders, values = in_list(job_ids)
+    rows = await db.fetch_all(f"SELECT id, seq FROM jobs WHERE id IN ({placeholders})", values)
     return {row["id"]: int(row["seq"]) for row in rows}
 
 

@@ -1,10 +1,11 @@
 """The users repository."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.connection import Db, Row, read_time, utcnow
+from db.connection import Db, Row, in_list, read_time, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,15 @@ async def insert_user(db: Db, *, email: str, password_hash: str) -> UserRecord |
 async def get_user(db: Db, user_id: str) -> UserRecord | None:
     record = await db.fetch_one("SELECT * FROM users WHERE id = :id", {"id": user_id})
     return None if record is None else UserRecord.from_record(record)
+
+
+async def existing_ids(db: Db, user_ids: Sequence[str]) -> set[str]:
+    """Which of these users still exist."""
+    if not user_ids:
+        return set()
+    placeholders, values = in_list(user_ids)
+    rows = await db.fetch_all(f"SELECT id FROM users WHERE id IN ({placeholders})", values)
+    return {row["id"] for row in rows}
 
 
 async def get_user_by_email(db: Db, email: str) -> UserRecord | None:

@@ -69,6 +69,10 @@ class Connections:
             if not mine:
                 del self._by_user[connection.user_id]
 
+    def user_ids(self) -> list[str]:
+        """The users with a socket open here."""
+        return list(self._by_user)
+
     def count(self, user_id: str) -> int:
         return len(self._by_user.get(user_id, ()))
 
