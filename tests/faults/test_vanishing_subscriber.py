@@ -1,14 +1,12 @@
 """A subscriber whose connection is lost as an event goes out to it is dropped, quietly."""
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from broker.fanout import Hub
-from core.events import EventType, JobEvent
-from core.jobs import JobStatus
+from tests.broker.test_fanout import event
 from tests.client import JOB_EVENTS, PROTOCOLS, Api, Socket
 from tests.conftest import StartApi
 from tests.waiting import until
@@ -34,7 +32,7 @@ async def test_a_connection_lost_as_an_event_goes_out_drops_only_its_subscriber(
         # server learns of the loss before its subscription task sends, but its reader
         # has not yet seen it, so the send itself finds the connection gone.
         server_side.transport.abort()
-        hub.dispatch(_delta(job["id"], user_id, seq=1))
+        hub.dispatch(event(job["id"], seq=1, user_id=user_id))
 
         received = await staying.next_payload(operations[1])
         assert received is not None and received["data"]["jobEvents"]["seq"] == 1
@@ -51,17 +49,3 @@ def _server_protocol_of(api: Api, socket: Socket) -> Any:
         if send.__self__.transport.get_extra_info("peername") == socket.connection.local_address
     ]
     return protocol
-
-
-def _delta(job_id: str, user_id: str, seq: int) -> JobEvent:
-    return JobEvent(
-        job_id=job_id,
-        user_id=user_id,
-        seq=seq,
-        type=EventType.DELTA,
-        status=JobStatus.PROCESSING,
-        attempt=1,
-        progress=0.1,
-        at=datetime.now(UTC),
-        delta="Dear",
-    )
