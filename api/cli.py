@@ -65,6 +65,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
         port=settings.port,
         log_config=None,  # uvicorn's loggers go through ours (JSON in production)
         log_level=settings.log_level.lower(),
+        access_log=settings.access_log_enabled,
         ws="websockets-sansio",
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

@@ -87,11 +87,16 @@ class ApiProcess:
 
 
 @contextlib.asynccontextmanager
-async def api_process(env: Mapping[str, str], *extra_args: str) -> AsyncIterator[ApiProcess]:
+async def api_process(
+    env: Mapping[str, str], *extra_args: str, log: Path | None = None
+) -> AsyncIterator[ApiProcess]:
+    """``careerops api`` on a free port; its log (stderr) to ``log`` if given."""
     port = free_port()
-    process = subprocess.Popen(
-        command("api", "--port", str(port), *extra_args), env=dict(env), cwd=ROOT
-    )
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log.open("wb")) if log is not None else None
+        process = subprocess.Popen(
+            command("api", "--port", str(port), *extra_args), env=dict(env), cwd=ROOT, stderr=stderr
+        )
     try:
         base_url = f"http://127.0.0.1:{port}"
         await wait_healthy(base_url, process)

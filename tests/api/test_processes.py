@@ -1,6 +1,7 @@
 """Real processes: two APIs and a worker share Postgres and RabbitMQ; the CLI's contracts."""
 
 import asyncio
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -43,6 +44,29 @@ async def test_a_subscription_on_one_api_sees_every_event_of_a_job_created_on_an
     assert [e["seq"] for e in events] == list(range(events[0]["seq"], events[-1]["seq"] + 1))
     assert events[-1]["status"] == "COMPLETED"
     assert final is not None and assemble(events) == final["coverLetter"]
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+@pytest.mark.parametrize(("asked", "logged"), [(None, False), ("true", True)])
+async def test_production_logs_a_line_per_request_only_when_asked_to(
+    settings: Settings, db: object, tmp_path: Path, asked: str | None, logged: bool
+) -> None:
+    env = environment(settings, **({"CAREEROPS_ACCESS_LOG": asked} if asked else {}))
+    log = tmp_path / "api.log"
+    async with api_process(env, log=log) as api:
+        client = Api(api.url)
+        await client.register()
+        await client.close()
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(line["logger"].startswith("uvicorn") for line in lines), "the log was captured"
+    requests = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert bool(requests) is logged
+    if logged:
+        assert any(
+            '"POST /graphql HTTP/1.1" 200' in line["message"] and line.get("request_id")
+            for line in requests
+        )
 
 
 @pytest.mark.parametrize(
