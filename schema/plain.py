@@ -161,26 +161,23 @@ class PlainSelections:
 
     def plan(self, parent: GraphQLObjectType, node: FieldNode) -> PlainFields | None:
         """The plan of ``node``'s selection on ``parent`` (see ``plain_fields``)."""
-        fields: PlainFields | None = self._remembered(
-            id(parent), node, lambda: plain_fields(parent, node)
-        )
+        fields: PlainFields | None = self._remembered(plain_fields, parent, node)
         return fields
 
     def root_plan(
         self, schema: GraphQLSchema, operation: OperationDefinitionNode
     ) -> PlainPlan | None:
         """The plan of a subscription's whole result (see ``plain_plan``)."""
-        plan: PlainPlan | None = self._remembered(
-            id(schema), operation, lambda: plain_plan(schema, operation)
-        )
+        plan: PlainPlan | None = self._remembered(plain_plan, schema, operation)
         return plan
 
-    def _remembered(self, scope: int, node: object, build: Callable[[], Any]) -> Any:
-        key = (scope, id(node))
+    def _remembered(self, build: Callable[[Any, Any], Any], owner: object, node: object) -> Any:
+        """``build(owner, node)``, once per pair: a polling query's objects ask per request."""
+        key = (id(owner), id(node))
         entry = self._plans.get(key)
         if entry is not None and entry[0] is node:
             return entry[1]
-        built = build()
+        built = build(owner, node)
         if len(self._plans) >= self.size:
             self._plans.pop(next(iter(self._plans)))  # the oldest: first in, first out
         self._plans[key] = (node, built)
