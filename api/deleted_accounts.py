@@ -15,16 +15,11 @@ from resolvers.connections import ACCOUNT_DELETED, Connections
 
 log = logging.getLogger(__name__)
 
-#: users per statement
-CHUNK = 500
-
 
 async def close_sockets_of_deleted_accounts(connections: Connections, db: Db) -> int:
     """Close every socket here whose user no longer exists; returns how many users."""
     user_ids = connections.user_ids()
-    existing: set[str] = set()
-    for start in range(0, len(user_ids), CHUNK):
-        existing |= await users.existing_ids(db, user_ids[start : start + CHUNK])
+    existing = await users.existing_ids(db, user_ids)
     gone = [user_id for user_id in user_ids if user_id not in existing]
     for user_id in gone:
         await connections.close_user(user_id, ACCOUNT_DELETED)

@@ -17,9 +17,6 @@ from db.rounds import every
 
 log = logging.getLogger(__name__)
 
-#: jobs per statement
-CHUNK = 500
-
 
 async def check_quiet_jobs(hub: Hub, db: Db, quiet_for: float) -> int:
     """Resync the subscribers of every key (a job, a user) quiet for ``quiet_for`` seconds
@@ -27,9 +24,7 @@ async def check_quiet_jobs(hub: Hub, db: Db, quiet_for: float) -> int:
     how many keys that was."""
     quiet = hub.quiet_watches(quiet_for)
     job_ids = sorted({job_id for watch in quiet for job_id in watch.seqs})
-    rows: dict[str, int] = {}
-    for start in range(0, len(job_ids), CHUNK):
-        rows.update(await jobs.seqs_of(db, job_ids[start : start + CHUNK]))
+    rows = await jobs.seqs_of(db, job_ids)
     resynced = 0
     for watch in quiet:
         watch.heard = time.monotonic()

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import asyncpg
 from databases import Database
@@ -22,6 +22,7 @@ from databases import Database
 from core.metrics import DB_ERRORS
 
 Dialect = Literal["postgresql", "sqlite"]
+T = TypeVar("T")
 _SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
@@ -141,6 +142,16 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${names.index(name) + 1}"
 
     return _NAMED_PARAMETER.sub(number, sql), tuple(names)
+
+
+#: values in one ``IN (…)`` at most: a statement's parameters are bounded
+IN_LIST_MAX = 500
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``IN_LIST_MAX``, one statement's worth each."""
+    for start in range(0, len(values), IN_LIST_MAX):
+        yield values[start : start + IN_LIST_MAX]
 
 
 def in_list(values: Sequence[object], name: str = "v") -> tuple[str, dict[str, object]]:

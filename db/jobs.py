@@ -9,7 +9,7 @@ from typing import Any
 from core.events import EventType, JobEvent
 from core.jobs import JobKind, JobStatus, allowed_from
 from core.usage import Usage
-from db.connection import Db, Row, in_list, read_optional_time, read_time, utcnow
+from db.connection import Db, Row, in_chunks, in_list, read_optional_time, read_time, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +193,13 @@ async def get_job(db: Db, job_id: str, *, user_id: str | None = None) -> JobReco
 
 
 async def seqs_of(db: Db, job_ids: Sequence[str]) -> dict[str, int]:
-    """The current ``seq`` of each of these jobs that still exists."""
-    if not job_ids:
-        return {}
-    placeholders, values = in_list(job_ids)
-    rows = await db.fetch_all(f"SELECT id, seq FROM jobs WHERE id IN ({placeholders})", values)
-    return {row["id"]: int(row["seq"]) for row in rows}
+    """The current ``seq`` of each of these jobs that still exists (a statement per 500)."""
+    seqs: dict[str, int] = {}
+    for chunk in in_chunks(job_ids):
+        placeholders, values = in_list(chunk)
+        rows = await db.fetch_all(f"SELECT id, seq FROM jobs WHERE id IN ({placeholders})", values)
+        seqs.update((row["id"], int(row["seq"])) for row in rows)
+    return seqs
 
 
 async def jobs_changed_since(db: Db, user_id: str, since: datetime) -> list[JobRecord]:

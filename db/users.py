@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.connection import Db, Row, in_list, read_time, utcnow
+from db.connection import Db, Row, in_chunks, in_list, read_time, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +48,13 @@ async def get_user(db: Db, user_id: str) -> UserRecord | None:
 
 
 async def existing_ids(db: Db, user_ids: Sequence[str]) -> set[str]:
-    """Which of these users still exist."""
-    if not user_ids:
-        return set()
-    placeholders, values = in_list(user_ids)
-    rows = await db.fetch_all(f"SELECT id FROM users WHERE id IN ({placeholders})", values)
-    return {row["id"] for row in rows}
+    """Which of these users still exist (a statement per 500)."""
+    existing: set[str] = set()
+    for chunk in in_chunks(user_ids):
+        placeholders, values = in_list(chunk)
+        rows = await db.fetch_all(f"SELECT id FROM users WHERE id IN ({placeholders})", values)
+        existing.update(row["id"] for row in rows)
+    return existing
 
 
 async def get_user_by_email(db: Db, email: str) -> UserRecord | None:
