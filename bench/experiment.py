@@ -69,7 +69,9 @@ def _side(
     pids = [proc.pid for proc in stack]
 
     async def run() -> tuple[float, dict[str, Any]]:
-        cpu0 = procs.total_cpu_ns(pids)
+        # Only one stack is loaded at a time: PostgreSQL's and RabbitMQ's CPU meanwhile is its.
+        infra = procs.infra_pids()
+        cpu0, infra0 = procs.total_cpu_ns(pids), procs.total_cpu_ns(infra)
         if scenario == "B2":
             # An open loop: the value is the first-event p99 (lower is better), as in B2.
             replies = await pool.call("open", {"rate": rate / len(pool.pids), "seconds": seconds})
@@ -84,7 +86,10 @@ def _side(
         else:
             replies = await pool.call("run", {"connections": 16, "seconds": seconds})
             done = total = sum(reply["count"] for reply in replies)
-        return done / seconds, {"cpu_ms": (procs.total_cpu_ns(pids) - cpu0) / 1e6 / max(total, 1)}
+        return done / seconds, {
+            "cpu_ms": (procs.total_cpu_ns(pids) - cpu0) / 1e6 / max(total, 1),
+            "infra_ms": (procs.total_cpu_ns(infra) - infra0) / 1e6 / max(total, 1),
+        }
 
     return run
 
@@ -116,8 +121,17 @@ async def experiment(patches: str, scenario: str, rounds: int, seconds: float, r
     return (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {scenario} | {patches} | "
         f"{b.median:,.0f} {unit} | {a.median:,.0f} {unit} | {a.median / b.median:.2f} | "
-        f"{b.extra_median('cpu_ms'):.2f} → {a.extra_median('cpu_ms'):.2f} | "
+        f"{b.extra_median('cpu_ms'):.2f} → {a.extra_median('cpu_ms'):.2f}{_infra(b, a)} | "
         f"{', '.join(f'{v:,.0f}' for v in b.values)} / {', '.join(f'{v:,.0f}' for v in a.values)} |"
+    )
+
+
+def _infra(before: Rounds, after: Rounds) -> str:
+    if not all("infra_ms" in extra for extra in before.extras + after.extras):
+        return ""  # B2's rounds
+    return (
+        f" (PostgreSQL and RabbitMQ {before.extra_median('infra_ms'):.2f}"
+        f" → {after.extra_median('infra_ms'):.2f})"
     )
 
 

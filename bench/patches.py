@@ -23,6 +23,13 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   line up across processes (the B2 breakdown in ``changes.md``).
 - ``cors_on_origin``: Starlette's CORS middleware only on requests that carry an
   ``Origin`` (it wraps every response's ``send`` to add ``Vary: Origin`` otherwise).
+- ``amqp_coalesce``: the frames aiormq writes to RabbitMQ in one turn of the event loop go
+  out in one ``write()`` at the end of it, instead of one system call per frame; prints
+  how many frames and how many writes at exit.
+- ``events_direct``: event batches published through aiormq's channel with properties
+  built once, instead of an aio-pika ``Message`` per publish.
+- ``cprofile``: not a change but a probe: the process runs under cProfile and writes its
+  statistics to ``/tmp/careerops-cprofile-<pid>.prof`` at exit.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -48,6 +55,10 @@ KNOWN = (
     "memory_report",
     "timeline",
     "cors_on_origin",
+    "amqp_coalesce",
+    "events_direct",
+    "cprofile",
+    "flush_before_complete",
 )
 
 
@@ -323,7 +334,122 @@ def _cors_on_origin() -> None:
     CORSMiddleware.__call__ = call  # type: ignore[method-assign]
 
 
+def _amqp_coalesce() -> None:
+    import asyncio
+    import atexit
+    import sys
+
+    from aiormq.connection import Connection
+
+    counts = {"frames": 0, "writes": 0}
+
+    class CoalescingWriter:
+        def __init__(self, writer: asyncio.StreamWriter) -> None:
+            self._writer = writer
+            self._pending: list[bytes] = []
+            self._loop = asyncio.get_running_loop()
+
+        def write(self, data: bytes) -> None:
+            counts["frames"] += 1
+            if not self._pending:
+                self._loop.call_soon(self._flush)
+            self._pending.append(data)
+
+        def _flush(self) -> None:
+            if not self._pending:
+                return
+            data = b"".join(self._pending)
+            self._pending.clear()
+            counts["writes"] += 1
+            if not self._writer.transport.is_closing():
+                self._writer.write(data)
+
+        async def drain(self) -> None:
+            await self._writer.drain()
+
+        def write_eof(self) -> None:
+            self._flush()
+            self._writer.write_eof()
+
+        def close(self) -> None:
+            self._flush()
+            self._writer.close()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._writer, name)
+
+    original = Connection._Connection__writer  # type: ignore[attr-defined]
+
+    async def writer(self: Connection, stream: asyncio.StreamWriter) -> None:
+        coalescing = CoalescingWriter(stream)
+        try:
+            await original(self, coalescing)
+        finally:
+            coalescing._flush()
+
+    Connection._Connection__writer = writer  # type: ignore[attr-defined]
+    atexit.register(
+        lambda: print(
+            f"amqp writes: {counts['frames']} frames in {counts['writes']} writes",
+            file=sys.stderr,
+            flush=True,
+        )
+    )
+
+
+def _events_direct() -> None:
+    import asyncio
+
+    import aio_pika
+    import aiormq
+
+    from broker.rabbitmq import RabbitBroker
+
+    properties = aio_pika.Message(b"").properties
+
+    async def send(self: RabbitBroker, body: bytes) -> None:
+        exchange = self._require(self._event_exchange)
+        channel = await exchange.channel.get_underlay_channel()
+        async with asyncio.timeout(self.publish_timeout):
+            await channel.basic_publish(
+                body, exchange=exchange.name, routing_key="", properties=properties
+            )
+
+    assert isinstance(properties, aiormq.spec.Basic.Properties)
+    RabbitBroker._send_events = send  # type: ignore[method-assign]
+
+
+def _cprofile() -> None:
+    import atexit
+    import cProfile
+
+    import time
+
+    # CPU time, not wall time: on a busy machine a send that wakes the broker is
+    # often preempted, and a wall-clock profile charges that wait to the send.
+    profile = cProfile.Profile(time.thread_time)
+    profile.enable()
+    atexit.register(lambda: profile.dump_stats(f"/tmp/careerops-cprofile-{os.getpid()}.prof"))
+
+
+def _flush_before_complete() -> None:
+    from worker.consumer import Worker
+    from worker.stream import JobStream
+
+    complete = Worker._complete
+
+    async def flushed_first(self: Worker, stream: JobStream) -> Any:
+        await stream.flush()
+        return await complete(self, stream)
+
+    Worker._complete = flushed_first  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "flush_before_complete": _flush_before_complete,
+    "cprofile": _cprofile,
+    "events_direct": _events_direct,
+    "amqp_coalesce": _amqp_coalesce,
     "cors_on_origin": _cors_on_origin,
     "timeline": _timeline,
     "memory_report": _memory_report,

@@ -39,6 +39,51 @@ class PausingWriter:
         pass
 
 
+class QuickWriter:
+    """A short letter in two chunks, written long before any flush is due."""
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        yield "Dear team, "
+        yield "thank you."
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_the_text_after_the_last_flush_is_stored_by_the_completion(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    subscription = asyncio.create_task(api.job_events(token, job["id"]))
+    await asyncio.sleep(0.2)
+    await start_worker(QuickWriter(), flush_chars=10_000, flush_interval_ms=10_000)
+
+    events = await subscription
+
+    *_, delta, completed = events
+    assert (delta["type"], delta["status"], delta["delta"]) == ("DELTA", "PROCESSING", LETTER)
+    assert (completed["type"], completed["status"], completed["text"]) == (
+        "STATUS",
+        "COMPLETED",
+        LETTER,
+    )
+    assert completed["seq"] == delta["seq"] + 1, "no gap: subscribers take both in order"
+    assert delta["at"] == completed["at"], "one UPDATE stored the text and the completion"
+    stored = await api.job(token, job["id"])
+    assert stored is not None
+    assert (stored["seq"], stored["coverLetter"], stored["partialText"]) == (
+        completed["seq"],
+        LETTER,
+        LETTER,
+    )
+    assert assemble(events) == LETTER
+
+
+LETTER = "Dear team, thank you."
+
+
 async def test_many_tiny_chunks_are_coalesced_by_size(
     start_api: StartApi, start_worker: StartWorker
 ) -> None:
