@@ -28,8 +28,9 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   how many frames and how many writes at exit.
 - ``events_direct``: event batches published through aiormq's channel with properties
   built once, instead of an aio-pika ``Message`` per publish.
-- ``cprofile``: not a change but a probe: the process runs under cProfile and writes its
-  statistics to ``/tmp/careerops-cprofile-<pid>.prof`` at exit.
+- ``cprofile``: not a change but a probe: the process runs under cProfile on its thread's
+  CPU time and writes its statistics to ``/tmp/careerops-cprofile-<pid>.prof`` at exit
+  (workers) or on ``SIGUSR2`` (the API, which uvicorn ends without exit handlers).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -58,7 +59,6 @@ KNOWN = (
     "amqp_coalesce",
     "events_direct",
     "cprofile",
-    "flush_before_complete",
 )
 
 
@@ -422,31 +422,24 @@ def _events_direct() -> None:
 def _cprofile() -> None:
     import atexit
     import cProfile
-
+    import signal
     import time
 
     # CPU time, not wall time: on a busy machine a send that wakes the broker is
     # often preempted, and a wall-clock profile charges that wait to the send.
     profile = cProfile.Profile(time.thread_time)
+
+    def dump(*_: object) -> None:
+        profile.dump_stats(f"/tmp/careerops-cprofile-{os.getpid()}.prof")
+        profile.enable()  # dumping stopped it; a later dump holds everything since the start
+
     profile.enable()
-    atexit.register(lambda: profile.dump_stats(f"/tmp/careerops-cprofile-{os.getpid()}.prof"))
-
-
-def _flush_before_complete() -> None:
-    from worker.consumer import Worker
-    from worker.stream import JobStream
-
-    complete = Worker._complete
-
-    async def flushed_first(self: Worker, stream: JobStream) -> Any:
-        await stream.flush()
-        return await complete(self, stream)
-
-    Worker._complete = flushed_first  # type: ignore[method-assign]
+    atexit.register(dump)
+    # uvicorn ends the API by raising SIGTERM again once it has shut down: no atexit there
+    signal.signal(signal.SIGUSR2, dump)
 
 
 _PATCHES: dict[str, Callable[[], None]] = {
-    "flush_before_complete": _flush_before_complete,
     "cprofile": _cprofile,
     "events_direct": _events_direct,
     "amqp_coalesce": _amqp_coalesce,

@@ -16,6 +16,17 @@ HOW_TO_RUN = (
 )
 
 
+#: what the profiles overstate, found by comparing them with a CPU-time profile
+PREEMPTED_SENDS = (
+    "py-spy counts a thread that is runnable but not running as busy. On a saturated"
+    " 2-core machine a send that wakes RabbitMQ or PostgreSQL is often preempted right"
+    " there, so socket writes (`StreamWriter.write`, asyncpg's `Connection._do_execute`)"
+    " show far above their CPU: in the workers under B1, cProfile on thread CPU time"
+    " (`BENCH_PATCHES=cprofile`) put them at 32 and 46 µs a call, where a wall-clock"
+    " cProfile put them at 744 and 360 µs."
+)
+
+
 def _number(value: float | None, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -56,6 +67,7 @@ def markdown(results: Results, charts: list[str]) -> str:
     ]
     if results.profiles:
         lines += ["", "## Where the CPU goes (py-spy, top three per process)", ""]
+        lines += [PREEMPTED_SENDS, ""]
         for name, costs in results.profiles.items():
             lines.append(f"**{name}**")
             lines += [f"{index}. {cost}" for index, cost in enumerate(costs, 1)]
