@@ -235,30 +235,16 @@ async def transition(
     changes: Mapping[str, Any | Sql] | None = None,
     only_from: frozenset[JobStatus] | None = None,
     condition: str | None = None,
-    appended: str = "",
 ) -> JobRecord | None:
     """Move a job to ``to`` if the state machine allows it from its current status.
 
     One UPDATE; ``None`` means the job is gone or someone else moved it first,
     and the caller must stop. ``fence_attempts`` makes the move conditional on
     the attempt the caller owns; ``only_from`` and ``condition`` narrow it further.
-
-    ``appended`` is text the attempt wrote since its last flush, stored by the same
-    statement: two changes (a flush, then the move), so ``seq`` moves by two and the
-    caller announces both. ``Sql`` values read the row as it was; ``:appended`` names
-    the appended text in them.
     """
-    changes = changes or {}
-    assignments = ["status = :to", "updated_at = :now"]
+    assignments = ["status = :to", "seq = seq + 1", "updated_at = :now"]
     values: dict[str, Any] = {"id": job_id, "to": to.value, "now": db.time(utcnow())}
-    if appended:
-        if "partial_text" in changes:
-            raise ValueError("partial_text is both appended to and set")
-        assignments += ["partial_text = partial_text || :appended", "seq = seq + 2"]
-        values["appended"] = appended
-    else:
-        assignments.append("seq = seq + 1")
-    for column, value in changes.items():
+    for column, value in (changes or {}).items():
         if column not in _WRITABLE:
             raise ValueError(f"not a writable job column: {column}")
         if isinstance(value, Sql):
@@ -281,24 +267,6 @@ async def transition(
         values,
     )
     return None if record is None else JobRecord.from_record(record)
-
-
-async def complete(
-    db: Db, job_id: str, *, attempt: int, rest: str, changes: Mapping[str, Any]
-) -> JobRecord | None:
-    """COMPLETED, with the attempt's text so far and ``rest`` (unflushed) as its letter.
-
-    The last flush rides on the completion: one UPDATE and one commit fewer per job.
-    """
-    letter = Sql("partial_text || :appended") if rest else Sql("partial_text")
-    return await transition(
-        db,
-        job_id,
-        JobStatus.COMPLETED,
-        fence_attempts=attempt,
-        appended=rest,
-        changes={**changes, "cover_letter": letter},
-    )
 
 
 @dataclass(frozen=True, slots=True)

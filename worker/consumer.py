@@ -100,6 +100,7 @@ class Worker:
                     "write", attributes={"attempt": claimed.attempts}
                 ):
                     await handler(claimed, stream, self.deps)
+                    await stream.flush()
             return await self._complete(stream)
         except Fenced:
             log.info("attempt fenced out (cancelled or taken over); stopping")
@@ -139,27 +140,25 @@ class Worker:
             await self.deps.broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
 
     async def _complete(self, stream: JobStream) -> Outcome:
-        rest = stream.take_rest()
         if not stream.has_text:
             await self._fail(stream, "The writer returned an empty letter.")
             return Outcome.ACK
         with tracer.start_as_current_span("complete"):
-            done = await self._mark_completed(stream, rest)
+            done = await self._mark_completed(stream)
         if done is not None:
             observe_finished(stream, JobStatus.COMPLETED)
             log.info("letter completed: %d characters", stream.written)
-            if rest:
-                await self.deps.broker.publish_event(stream.rest_event(done, rest))
             await self._publish(done)
         return Outcome.ACK
 
-    async def _mark_completed(self, stream: JobStream, rest: str) -> JobRecord | None:
-        return await jobs.complete(
+    async def _mark_completed(self, stream: JobStream) -> JobRecord | None:
+        return await jobs.transition(
             self.deps.db,
             stream.job.id,
-            attempt=stream.attempt,
-            rest=rest,
+            JobStatus.COMPLETED,
+            fence_attempts=stream.attempt,
             changes={
+                "cover_letter": Sql("partial_text"),
                 "progress": 1.0,
                 "lease_until": None,
                 "completed_at": utcnow(),

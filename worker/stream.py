@@ -1,15 +1,11 @@
-"""Coalesced text flushes: one UPDATE and one DELTA event per ~100 ms or N characters.
-
-The last flush of an attempt is stored by its completion (``take_rest``).
-"""
+"""Coalesced text flushes: one UPDATE and one DELTA event per ~100 ms or N characters."""
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from core.events import EventType, JobEvent
-from core.jobs import JobStatus
+from core.events import EventType
 from core.usage import Usage
 from db import jobs
 from db.jobs import JobRecord
@@ -65,30 +61,15 @@ class JobStream:
         async with self._flushing:
             await self._flush()
 
-    def take_rest(self) -> str:
-        """The text written since the last flush, for the completion to store (and count)."""
-        rest = "".join(self._buffer)
-        self._buffer.clear()
-        self._buffered = 0
-        self.written += len(rest)
-        self.has_text = self.has_text or not rest.isspace()
-        return rest
-
-    def rest_event(self, completed: JobRecord, rest: str) -> JobEvent:
-        """The DELTA of ``rest``, stored by ``completed``'s UPDATE one ``seq`` before it."""
-        flushed = replace(
-            completed,
-            status=JobStatus.PROCESSING,
-            seq=completed.seq - 1,
-            progress=self._progress(),
-        )
-        return flushed.to_event(EventType.DELTA, delta=rest)
-
     async def _flush(self) -> None:
         self._last_flush = time.monotonic()
         if not self._buffer:
             return
-        delta = self.take_rest()
+        delta = "".join(self._buffer)
+        self._buffer.clear()
+        self._buffered = 0
+        self.written += len(delta)
+        self.has_text = self.has_text or not delta.isspace()
         progress = self._progress()
         flushed = await jobs.append_text(
             self.deps.db,
@@ -109,8 +90,7 @@ class JobStream:
         """Write every chunk; text left waiting by a pause is flushed when the interval is up.
 
         One watcher task per attempt notices pauses, instead of a task and a timeout around
-        every chunk: those were most of what a streamed token cost the worker. The text
-        after the last flush stays here for the completion (``take_rest``).
+        every chunk: those were most of what a streamed token cost the worker.
         """
         interval = self.deps.settings.flush_interval_ms / 1000
         iterator = aiter(chunks)
@@ -124,6 +104,7 @@ class JobStream:
                 aclose = getattr(iterator, "aclose", None)
                 if aclose is not None:
                     await aclose()
+        await self.flush()
 
     async def _flush_after_pauses(self, interval: float) -> None:
         while True:

@@ -77,8 +77,7 @@ async def _db_updates(database_url: str, ids: list[str]) -> tuple[float, float]:
         )
     finally:
         await connection.close()
-    # Every UPDATE of a job bumps seq, except the one that records the confirmed publish;
-    # the completion that stores the last flush bumps it twice, so this counts one over.
+    # Every UPDATE of a job bumps seq, except the one that records the confirmed publish.
     updates = sum(row["seq"] + 1 for row in rows)
     seconds = sum((row["duration_ms"] or 0) / 1000 for row in rows)
     return updates / max(seconds, 1e-6), seconds / max(len(rows), 1)

@@ -3,12 +3,11 @@
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
-from tests.client import Api, Json, assemble
+from tests.client import assemble
 from tests.conftest import StartApi, StartWorker
 from tests.resolvers.test_cancel_and_retry_job import CANCEL
-from worker.writers.base import LetterRequest, Writer
+from worker.writers.base import LetterRequest
 
 
 class CharByCharWriter:
@@ -40,65 +39,17 @@ class PausingWriter:
         pass
 
 
-class QuickWriter:
-    """A short letter in two chunks, written long before any flush is due."""
-
-    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
-        yield "Dear team, "
-        yield "thank you."
-
-    async def close(self) -> None:
-        pass
-
-
-LETTER = "Dear team, thank you."
-
-
-async def watch_one_job(
-    start_api: StartApi, start_worker: StartWorker, writer: Writer, **settings: Any
-) -> tuple[Api, str, str, list[Json]]:
-    """A job written by ``writer`` under these settings, and all a jobEvents subscriber saw."""
+async def test_many_tiny_chunks_are_coalesced_by_size(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
     api = await start_api()
     token = await api.register()
     job = await api.create_job(token)
     subscription = asyncio.create_task(api.job_events(token, job["id"]))
     await asyncio.sleep(0.2)
-    await start_worker(writer, **settings)
-    return api, token, job["id"], await subscription
+    await start_worker(CharByCharWriter(), flush_chars=200, flush_interval_ms=10_000)
 
-
-async def test_the_text_after_the_last_flush_is_stored_by_the_completion(
-    start_api: StartApi, start_worker: StartWorker
-) -> None:
-    api, token, job_id, events = await watch_one_job(
-        start_api, start_worker, QuickWriter(), flush_chars=10_000, flush_interval_ms=10_000
-    )
-
-    *_, delta, completed = events
-    assert (delta["type"], delta["status"], delta["delta"]) == ("DELTA", "PROCESSING", LETTER)
-    assert (completed["type"], completed["status"], completed["text"]) == (
-        "STATUS",
-        "COMPLETED",
-        LETTER,
-    )
-    assert completed["seq"] == delta["seq"] + 1, "no gap: subscribers take both in order"
-    assert delta["at"] == completed["at"], "one UPDATE stored the text and the completion"
-    stored = await api.job(token, job_id)
-    assert stored is not None
-    assert (stored["seq"], stored["coverLetter"], stored["partialText"]) == (
-        completed["seq"],
-        LETTER,
-        LETTER,
-    )
-    assert assemble(events) == LETTER
-
-
-async def test_many_tiny_chunks_are_coalesced_by_size(
-    start_api: StartApi, start_worker: StartWorker
-) -> None:
-    *_, events = await watch_one_job(
-        start_api, start_worker, CharByCharWriter(), flush_chars=200, flush_interval_ms=10_000
-    )
+    events = await subscription
 
     deltas = [event for event in events if event["type"] == "DELTA"]
     assert len(deltas) == 10
