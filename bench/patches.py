@@ -31,6 +31,9 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``cprofile``: not a change but a probe: the process runs under cProfile on its thread's
   CPU time and writes its statistics to ``/tmp/careerops-cprofile-<pid>.prof`` at exit
   (workers) or on ``SIGUSR2`` (the API, which uvicorn ends without exit handlers).
+- ``fences_indexable``: the old shape of a statement that names a job by id, its status and
+  attempt conditions beside ``id = :id`` where an index on ``status`` (or the partial
+  ``jobs_user_active``) can serve them, instead of inside ``IS TRUE`` (``db.jobs.by_id``).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -59,6 +62,7 @@ KNOWN = (
     "amqp_coalesce",
     "events_direct",
     "cprofile",
+    "fences_indexable",
 )
 
 
@@ -439,7 +443,18 @@ def _cprofile() -> None:
     signal.signal(signal.SIGUSR2, dump)
 
 
+def _fences_indexable() -> None:
+    from db import jobs
+
+    def by_id(*conditions: str) -> str:
+        return " AND ".join(("id = :id", *conditions))
+
+    jobs.by_id = by_id
+    jobs._RUNNING_ATTEMPT = by_id("status = :processing", "attempts = :attempt")
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "fences_indexable": _fences_indexable,
     "cprofile": _cprofile,
     "events_direct": _events_direct,
     "amqp_coalesce": _amqp_coalesce,

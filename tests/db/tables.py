@@ -1,0 +1,34 @@
+"""Rows and plans for the tests of what PostgreSQL and SQLite do with a big jobs table."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from db import users
+from db.connection import Db
+
+
+async def add_user(db: Db, email: str) -> str:
+    user = await users.insert_user(db, email=email, password_hash="x")
+    assert user is not None
+    return user.id
+
+
+async def add_jobs(db: Db, user_id: str, count: int, *, status: str, tag: str) -> None:
+    """``count`` jobs of ``status``, named ``<tag>-1`` to ``<tag>-<count>``, due now."""
+    await db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count)"
+        " INSERT INTO jobs (id, user_id, kind, status, tone, job_description, cv_text,"
+        " available_at, created_at, updated_at)"
+        " SELECT :tag || '-' || i, :user_id, 'cover_letter', :status, 'PROFESSIONAL', 'jd', 'cv',"
+        " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM n",
+        {"count": count, "user_id": user_id, "status": status, "tag": tag},
+    )
+
+
+async def plan(db: Db, sql: str, values: Mapping[str, Any]) -> str:
+    """How the backend would run ``sql`` with ``values`` (PostgreSQL: a custom plan)."""
+    if db.dialect == "sqlite":
+        rows = await db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", values)
+        return "\n".join(row["detail"] for row in rows)
+    rows = await db.fetch_all(f"EXPLAIN {sql}", values)
+    return "\n".join(row["QUERY PLAN"] for row in rows)

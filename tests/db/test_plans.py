@@ -1,0 +1,117 @@
+"""Every statement that names a job by its id finds it through the primary key.
+
+A table of mostly finished letters gives PostgreSQL statistics in which no job runs. Asked
+for ``id = … AND status = 'PROCESSING'``, it then chose the index on ``status`` and
+walked every running job's entry to find the one it wanted: the cost of each flush, claim
+and completion grew with the number of jobs running, on a large table most of all.
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from broker.base import Delivery, JobMessage, Outcome
+from broker.memory import MemoryBroker
+from core.jobs import JobKind, JobStatus
+from core.settings import Settings
+from db import jobs
+from db.connection import Db, utcnow
+from tests.db.tables import add_jobs, add_user, plan
+from worker.consumer import Worker
+from worker.deps import WorkerDeps
+from worker.handlers import HANDLERS
+from worker.writers.offline import OfflineWriter
+
+FINISHED = 2000
+RUNNING = 200
+
+Statement = tuple[str, Mapping[str, Any]]
+
+
+@pytest.fixture
+def statements(db: Db, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Statement]]:
+    """What ``db`` is asked to run from now on, as SQL text and values."""
+    seen: list[Statement] = []
+    run = db._run
+
+    async def recording(method: str, fallback: str, sql: str, values: Any) -> Any:
+        seen.append((sql, dict(values or {})))
+        return await run(method, fallback, sql, values)
+
+    monkeypatch.setattr(db, "_run", recording)
+    yield seen
+
+
+async def _busy_table(db: Db) -> str:
+    """Thousands of finished letters, analysed; then hundreds of jobs waiting and running."""
+    user = await add_user(db, "busy@example.com")
+    await add_jobs(db, user, FINISHED, status="COMPLETED", tag="done")
+    await db.execute("ANALYZE")
+    await add_jobs(db, user, RUNNING, status="PROCESSING", tag="running")
+    await add_jobs(db, user, RUNNING, status="PENDING", tag="waiting")
+    return user
+
+
+def _by_id(statements: list[Statement]) -> list[Statement]:
+    found = [(sql, values) for sql, values in statements if "WHERE id = :id" in sql]
+    assert found, "no statement named a job by id"
+    return found
+
+
+async def _plans(db: Db, sql: str, values: Mapping[str, Any]) -> list[str]:
+    """The backend's plan; on PostgreSQL both the custom and the generic one.
+
+    A pooled connection plans a prepared statement's first runs with their values, then
+    may keep a generic plan made without them.
+    """
+    if db.dialect == "sqlite":
+        return [await plan(db, sql, values)]
+    plans = []
+    for mode in ("force_custom_plan", "force_generic_plan"):
+        async with Db(db.url, pool_size=1) as one_connection:
+            await one_connection.execute(f"SET plan_cache_mode = {mode}")
+            plans.append(await plan(one_connection, sql, values))
+    return plans
+
+
+def _through_primary_key(db: Db, query_plan: str) -> bool:
+    if db.dialect == "sqlite":
+        return "USING INDEX sqlite_autoindex_jobs_1 (id=?)" in query_plan
+    return "using jobs_pkey" in query_plan and "jobs_status_available" not in query_plan
+
+
+async def test_a_job_run_by_the_worker_is_found_by_its_id(
+    db: Db, settings: Settings, statements: list[Statement]
+) -> None:
+    await _busy_table(db)
+    deps = WorkerDeps(db=db, broker=MemoryBroker(), writer=OfflineWriter(), settings=settings)
+    worker = Worker(deps, HANDLERS)
+
+    message = JobMessage("waiting-7", JobKind.COVER_LETTER)
+    assert await worker.handle(Delivery(message.to_json())) is Outcome.ACK
+
+    done = await jobs.get_job(db, "waiting-7")
+    assert done is not None and done.status is JobStatus.COMPLETED
+    for sql, values in _by_id(statements):
+        for query_plan in await _plans(db, sql, values):
+            assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+
+
+async def test_a_running_job_is_fenced_and_cancelled_by_its_id(
+    db: Db, statements: list[Statement]
+) -> None:
+    user = await _busy_table(db)
+    running = "running-7"
+
+    assert await jobs.owns_attempt(db, running, attempt=0)
+    assert await jobs.renew_lease(db, running, attempt=0, lease_until=utcnow())
+    flushed = await jobs.append_text(
+        db, running, attempt=0, delta="Dear", progress=0.1, lease_until=utcnow()
+    )
+    assert flushed is not None
+    cancelled = await jobs.transition(db, running, JobStatus.CANCELLED, user_id=user)
+    assert cancelled is not None and cancelled.text == "Dear"
+    for sql, values in _by_id(statements):
+        for query_plan in await _plans(db, sql, values):
+            assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
