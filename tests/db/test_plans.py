@@ -98,12 +98,14 @@ async def test_a_job_run_by_the_worker_is_found_by_its_id(
             assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
 
 
-async def test_a_running_job_is_fenced_and_cancelled_by_its_id(
+async def test_a_running_job_is_read_fenced_and_cancelled_by_its_id(
     db: Db, statements: list[Statement]
 ) -> None:
     user = await _busy_table(db)
     running = "running-7"
 
+    assert await jobs.get_job(db, running, user_id=user) is not None
+    await jobs.mark_published(db, running)
     assert await jobs.owns_attempt(db, running, attempt=0)
     assert await jobs.renew_lease(db, running, attempt=0, lease_until=utcnow())
     flushed = await jobs.append_text(
