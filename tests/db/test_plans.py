@@ -117,3 +117,14 @@ async def test_a_running_job_is_read_fenced_and_cancelled_by_its_id(
     for sql, values in _by_id(statements):
         for query_plan in await _plans(db, sql, values):
             assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+
+
+async def test_a_polling_read_finds_the_job_by_its_id(db: Db, statements: list[Statement]) -> None:
+    user = await _busy_table(db)
+
+    exists, job = await jobs.get_job_of_user(db, "running-7", user)
+
+    assert exists and job is not None and job.status is JobStatus.PROCESSING
+    sql, values = statements[-1]
+    for query_plan in await _plans(db, sql, values):
+        assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
