@@ -34,6 +34,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``fences_indexable``: the old shape of a statement that names a job by id, its status and
   attempt conditions beside ``id = :id`` where an index on ``status`` (or the partial
   ``jobs_user_active``) can serve them, instead of inside ``IS TRUE`` (``db.jobs.by_id``).
+- ``fillfactor_70``: ``jobs`` filled to 70% (``ALTER TABLE``, from every service process at
+  start), so a flush finds room on its row's page for a heap-only update.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -63,6 +65,7 @@ KNOWN = (
     "events_direct",
     "cprofile",
     "fences_indexable",
+    "fillfactor_70",
 )
 
 
@@ -453,7 +456,25 @@ def _fences_indexable() -> None:
     jobs._RUNNING_ATTEMPT = by_id("status = :processing", "attempts = :attempt")
 
 
+def _fillfactor_70() -> None:
+    import asyncio
+
+    import asyncpg
+
+    from db.connection import _asyncpg_dsn
+
+    async def alter() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(os.environ["CAREEROPS_DATABASE_URL"]))
+        try:
+            await connection.execute("ALTER TABLE jobs SET (fillfactor = 70)")
+        finally:
+            await connection.close()
+
+    asyncio.run(alter())
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "fillfactor_70": _fillfactor_70,
     "fences_indexable": _fences_indexable,
     "cprofile": _cprofile,
     "events_direct": _events_direct,

@@ -77,6 +77,20 @@ def infra_pids() -> list[int]:
     return pids
 
 
+class InfraCpu:
+    """The CPU PostgreSQL and RabbitMQ spend from now on, by processes old and new.
+
+    A pool opens connections as load grows, and each is a new PostgreSQL backend: counting
+    only the processes that were there at the start missed what those spent.
+    """
+
+    def __init__(self) -> None:
+        self._start = {pid: cpu_ns(pid) for pid in infra_pids()}
+
+    def spent_ns(self) -> int:
+        return sum(cpu_ns(pid) - self._start.get(pid, 0) for pid in infra_pids())
+
+
 @dataclass
 class Proc:
     name: str

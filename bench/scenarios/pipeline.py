@@ -112,8 +112,8 @@ async def _sides(
 async def _measure(side: Side, command: str, arg: dict[str, Any]) -> dict[str, Any]:
     """Run one loop on every agent; add up what it did and what it cost."""
     pids = [proc.pid for proc in side.servers]
-    infra = procs.infra_pids()
-    cpu0, load0, infra0 = procs.total_cpu_ns(pids), side.pool.cpu_ns(), procs.total_cpu_ns(infra)
+    infra = procs.InfraCpu()
+    cpu0, load0 = procs.total_cpu_ns(pids), side.pool.cpu_ns()
     api0 = procs.cpu_ns(pids[0])
     started = time.monotonic()
     replies = await side.pool.call(command, arg)
@@ -126,7 +126,7 @@ async def _measure(side: Side, command: str, arg: dict[str, Any]) -> dict[str, A
         # the service side's first process is its API (read for the service side only):
         # how its CPU splits with the workers'
         "api_ms_per_job": (procs.cpu_ns(pids[0]) - api0) / 1e6 / max(total, 1),
-        "infra_ms_per_job": (procs.total_cpu_ns(infra) - infra0) / 1e6 / max(total, 1),
+        "infra_ms_per_job": infra.spent_ns() / 1e6 / max(total, 1),
         "loadgen_core": load / 1e9 / wall / len(side.pool.pids),
         "first_ms": [v for reply in replies for v in reply.get("first_ms", [])],
         "done_ms": [v for reply in replies for v in reply.get("done_ms", [])],

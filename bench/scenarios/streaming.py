@@ -121,15 +121,15 @@ async def run(env: BenchEnv, sizes: Sizes, results: Results, extra: dict[str, st
         inits = [{"host": address.hostname, "port": address.port, "token": t} for t in tokens]
         async with AgentPool("bench.scenarios.streaming.StreamAgent", inits) as pool:
             pids = [api.pid, *(worker.pid for worker in workers)]
-            infra = procs.infra_pids()
-            cpu0, infra0, load0 = procs.total_cpu_ns(pids), procs.total_cpu_ns(infra), pool.cpu_ns()
+            infra = procs.InfraCpu()
+            cpu0, load0 = procs.total_cpu_ns(pids), pool.cpu_ns()
             started = time.monotonic()
             per_agent = [sizes.stream_jobs // sizes.agents] * sizes.agents
             per_agent[0] += sizes.stream_jobs - sum(per_agent)
             replies = await pool.call("run", [{"jobs": n} for n in per_agent], per_agent=True)
             wall = time.monotonic() - started
             cpu = procs.total_cpu_ns(pids) - cpu0
-            infra_cpu = procs.total_cpu_ns(infra) - infra0
+            infra_cpu = infra.spent_ns()
             loadgen = (pool.cpu_ns() - load0) / 1e9 / wall / sizes.agents
     finally:
         procs.stop(api, *workers)
