@@ -89,6 +89,12 @@ def _through_primary_key(db: Db, query_plan: str) -> bool:
     return "using jobs_pkey" in query_plan and "jobs_status_available" not in query_plan
 
 
+async def _assert_through_primary_key(db: Db, statements: list[Statement]) -> None:
+    for sql, values in statements:
+        for query_plan in await _plans(db, sql, values):
+            assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+
+
 async def test_a_job_run_by_the_worker_is_found_by_its_id(
     db: Db, settings: Settings, statistics: str, statements: list[Statement]
 ) -> None:
@@ -101,9 +107,7 @@ async def test_a_job_run_by_the_worker_is_found_by_its_id(
 
     done = await jobs.get_job(db, "waiting-7")
     assert done is not None and done.status is JobStatus.COMPLETED
-    for sql, values in _by_id(statements):
-        for query_plan in await _plans(db, sql, values):
-            assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+    await _assert_through_primary_key(db, _by_id(statements))
 
 
 async def test_a_running_job_is_read_fenced_cancelled_and_deleted_by_its_id(
@@ -123,9 +127,7 @@ async def test_a_running_job_is_read_fenced_cancelled_and_deleted_by_its_id(
     cancelled = await jobs.transition(db, running, JobStatus.CANCELLED, user_id=user)
     assert cancelled is not None and cancelled.text == "Dear"
     assert await jobs.delete_job(db, running, user_id=user)
-    for sql, values in _by_id(statements):
-        for query_plan in await _plans(db, sql, values):
-            assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+    await _assert_through_primary_key(db, _by_id(statements))
 
 
 async def test_a_polling_read_finds_the_job_by_its_id(
@@ -136,6 +138,4 @@ async def test_a_polling_read_finds_the_job_by_its_id(
     exists, job = await jobs.get_job_of_user(db, "running-7", user)
 
     assert exists and job is not None and job.status is JobStatus.PROCESSING
-    sql, values = statements[-1]
-    for query_plan in await _plans(db, sql, values):
-        assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+    await _assert_through_primary_key(db, statements[-1:])
