@@ -30,13 +30,20 @@ async def delete_user_and_jobs(db: Db, user_id: str) -> bool:
 
 
 async def purge_finished_jobs(db: Db, *, older_than: datetime, batch: int = 500) -> int:
-    """Delete COMPLETED, FAILED and CANCELLED jobs last changed before ``older_than``."""
+    """Delete COMPLETED, FAILED and CANCELLED jobs last changed before ``older_than``.
+
+    A job cancelled while it waited for a retry goes up to that retry's delay later.
+    """
     purged = 0
     while True:
-        # Batches keep each statement (and its lock) short on a large table.
+        # Batches keep each statement (and its lock) short on a large table. A job becomes
+        # available before it changes, except one cancelled while it waited for a retry (by
+        # at most a retry's delay): bounded by ``available_at`` too, the statement reads only
+        # old entries of ``jobs_status_available``, not every finished job, once an hour.
         records = await db.fetch_all(
             "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
-            f" WHERE {status_in(TERMINAL)} AND updated_at < :older_than LIMIT :batch)"
+            f" WHERE {status_in(TERMINAL)} AND available_at < :older_than"
+            " AND updated_at < :older_than LIMIT :batch)"
             " RETURNING id",
             {"older_than": db.time(older_than), "batch": batch},
         )

@@ -8,6 +8,7 @@ deployment), a job named with its owner was looked for through the owner's whole
 """
 
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from broker.base import Delivery, JobMessage, Outcome
 from broker.memory import MemoryBroker
 from core.jobs import JobKind, JobStatus
 from core.settings import Settings
-from db import jobs
+from db import erasure, jobs
 from db.connection import Db, utcnow
 from tests.db.tables import add_jobs, add_user, plan
 from worker.consumer import Worker
@@ -139,3 +140,23 @@ async def test_a_polling_read_finds_the_job_by_its_id(
 
     assert exists and job is not None and job.status is JobStatus.PROCESSING
     await _assert_through_primary_key(db, statements[-1:])
+
+
+def _reads_only_old_entries(query_plan: str) -> bool:
+    conditions = [line for line in query_plan.splitlines() if "Index Cond:" in line]
+    return "Seq Scan" not in query_plan and any("available_at <" in c for c in conditions)
+
+
+async def test_the_retention_purge_reads_only_jobs_old_enough(
+    db: Db, statistics: str, statements: list[Statement]
+) -> None:
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite, the embedded default, may scan: its database is one machine's")
+    await _busy_table(db, statistics)
+
+    purged = await erasure.purge_finished_jobs(db, older_than=utcnow() - timedelta(days=30))
+
+    assert purged == 0
+    (sql, values) = statements[-1]
+    for query_plan in await _plans(db, sql, values):
+        assert _reads_only_old_entries(query_plan), f"{sql}\n{query_plan}"

@@ -162,8 +162,9 @@ async def test_finished_jobs_older_than_the_retention_are_purged(
         await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job_id}, token)
     long_ago = db.time(utcnow() - timedelta(days=31))
     for job_id in (old, waiting):
+        # As a job of a month ago has them: created, due and last changed then.
         await db.execute(
-            "UPDATE jobs SET updated_at = :t, created_at = :t WHERE id = :id",
+            "UPDATE jobs SET updated_at = :t, created_at = :t, available_at = :t WHERE id = :id",
             {"t": long_ago, "id": job_id},
         )
 
