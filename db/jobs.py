@@ -104,7 +104,7 @@ def by_id(*conditions: str) -> str:
     running. Told ``id = … AND status = 'PROCESSING'`` it chose an index of statuses (or
     ``jobs_user_active``, whose condition the status implies) and read every running job's
     entry to find one: each claim, flush and completion cost more the more jobs ran (with
-    200 running, a flush took PostgreSQL 345 µs of CPU instead of 153). Before the first
+    200 running, a completion took PostgreSQL 345 µs of CPU instead of 153). Before the first
     ANALYZE (a new deployment) the owner did the same: ``user_id = … AND id = …`` went
     through ``jobs_user_newest`` and read the user's whole history. Inside ``IS TRUE``
     the conditions still filter the row, but neither match an index nor imply a partial
