@@ -113,8 +113,13 @@ def by_id(*conditions: str) -> str:
     return f"id = :id AND ({' AND '.join(conditions)}) IS TRUE"
 
 
-#: the job ``:id`` while ``:attempt`` is its running attempt
+#: the job ``:id`` while ``:attempt`` is its running attempt (values: ``_running_attempt``)
 _RUNNING_ATTEMPT = by_id("status = :processing", "attempts = :attempt")
+
+
+def _running_attempt(job_id: str, attempt: int) -> dict[str, Any]:
+    """The values ``_RUNNING_ATTEMPT`` names."""
+    return {"id": job_id, "processing": JobStatus.PROCESSING.value, "attempt": attempt}
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,13 +310,11 @@ async def append_text(
         " seq = seq + 1, lease_until = :lease_until, updated_at = :now"
         f" WHERE {_RUNNING_ATTEMPT} RETURNING seq, updated_at",
         {
-            "id": job_id,
+            **_running_attempt(job_id, attempt),
             "delta": delta,
             "progress": progress,
             "lease_until": db.time(lease_until),
             "now": db.time(utcnow()),
-            "processing": JobStatus.PROCESSING.value,
-            "attempt": attempt,
         },
     )
     if record is None:
@@ -323,12 +326,7 @@ async def renew_lease(db: Db, job_id: str, *, attempt: int, lease_until: datetim
     """Extend the running attempt's lease; False means it no longer owns the job."""
     record = await db.fetch_one(
         f"UPDATE jobs SET lease_until = :lease_until WHERE {_RUNNING_ATTEMPT} RETURNING id",
-        {
-            "id": job_id,
-            "lease_until": db.time(lease_until),
-            "processing": JobStatus.PROCESSING.value,
-            "attempt": attempt,
-        },
+        {**_running_attempt(job_id, attempt), "lease_until": db.time(lease_until)},
     )
     return record is not None
 
@@ -337,7 +335,7 @@ async def owns_attempt(db: Db, job_id: str, *, attempt: int) -> bool:
     """Whether ``attempt`` is still the running attempt of the job."""
     record = await db.fetch_one(
         f"SELECT id FROM jobs WHERE {_RUNNING_ATTEMPT}",
-        {"id": job_id, "processing": JobStatus.PROCESSING.value, "attempt": attempt},
+        _running_attempt(job_id, attempt),
     )
     return record is not None
 
