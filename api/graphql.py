@@ -1,8 +1,10 @@
 """Strawberry's ASGI view, with our context and websocket authentication."""
 
+import asyncio
 import json
 import logging
-from typing import Any, NoReturn
+from collections.abc import Coroutine
+from typing import Any, NoReturn, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +18,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
@@ -30,6 +33,8 @@ from resolvers.authentication import token_from_connection_params
 from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
 from schema.build import build_schema
+from schema.express import CURRENT_LANE, ExpressLane
+from schema.served import ServedSchema
 from schema.sharing import SharedResults
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,41 @@ class _WebSocketAdapter(ASGIWebSocketAdapter):
     ) -> None:
         super().__init__(view, request, response)
         self._server_send: Send | None = response.scope.get(SERVER_SEND)
+        #: a frame ``send_now`` started that the server could not take at once
+        self._finishing: asyncio.Future[None] | None = None
+
+    def send_now(self, text: str) -> bool:
+        """Hand a frame to the server from synchronous code; False if it did not go.
+
+        The server takes a frame without waiting while its client keeps up: then the
+        send's first step is the whole of it. When it must wait, the send is finished by
+        a task, and every later frame waits for that one (``send_text``), so the order
+        holds either way.
+        """
+        send = self._server_send
+        if (
+            send is None
+            or self._finishing is not None
+            or self.ws.application_state is not WebSocketState.CONNECTED
+        ):
+            return False
+        sending = cast(Coroutine[Any, Any, None], send({"type": "websocket.send", "text": text}))
+        try:
+            awaited = sending.send(None)
+        except StopIteration:
+            return True
+        except Exception:
+            # Refused before any of it went out (a client gone): the long way, which
+            # raises Starlette's error where strawberry expects one.
+            return False
+        self._finishing = finishing = asyncio.ensure_future(_finish(sending, awaited))
+        finishing.add_done_callback(self._finished)
+        return True
+
+    def _finished(self, finishing: "asyncio.Future[None]") -> None:
+        self._finishing = None
+        if not finishing.cancelled() and finishing.exception() is not None:
+            _log_lost()
 
     async def send_text(self, text: str) -> None:
         """One frame of a subscription's event (``_TransportWSHandler``), sent to the server.
@@ -77,6 +117,8 @@ class _WebSocketAdapter(ASGIWebSocketAdapter):
         open socket's frame, so such a frame skips them; anything else, and a frame the
         server refuses, goes the long way, which keeps Starlette's state and errors.
         """
+        if self._finishing is not None:
+            await asyncio.wait([self._finishing])
         send = self._server_send
         if send is not None and self.ws.application_state is WebSocketState.CONNECTED:
             try:
@@ -96,8 +138,67 @@ class _WebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+async def _finish(sending: Coroutine[Any, Any, None], awaited: Any) -> None:
+    """Run a coroutine that stopped on its first step to its end, as a task would have.
+
+    (Python 3.12's eager tasks do this; the service runs on 3.11 too.)
+    """
+    try:
+        while True:
+            if isinstance(awaited, asyncio.Future):
+                awaited._asyncio_future_blocking = False
+                await asyncio.wait([awaited])
+            else:  # a bare yield: one turn of the loop
+                await asyncio.sleep(0)
+            awaited = sending.send(None)
+    except StopIteration:
+        return
+    except asyncio.CancelledError:
+        sending.close()
+        raise
+
+
+def _next_frame(op_id_json: str, data_json: str) -> str:
+    """A graphql-transport-ws ``next`` message with only ``data``, as strawberry sends it."""
+    return f'{{"id":{op_id_json},"type":"next","payload":{{"data":{data_json}}}}}'
+
+
+class _SocketLane(ExpressLane):
+    """An operation's short way to its graphql-transport-ws socket."""
+
+    # Slots, not a closure: every open subscription keeps one.
+    __slots__ = ("_handler", "_op_id_json", "_operation")
+
+    def __init__(self, handler: "_TransportWSHandler", operation: Operation[Context, None]) -> None:
+        super().__init__()
+        self._handler = handler
+        self._operation = operation
+        self._op_id_json = json.dumps(operation.id)
+
+    def write(self, data_json: str) -> bool:
+        operation, handler = self._operation, self._handler
+        # Not after the operation ended or the client completed it: its task, cancelled
+        # by then, would not have sent this either.
+        if operation.completed or handler.operations.get(operation.id) is not operation:
+            return False
+        websocket = handler.websocket
+        assert isinstance(websocket, _WebSocketAdapter)
+        return websocket.send_now(_next_frame(self._op_id_json, data_json))
+
+
 class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with a shared event result encoded once for all its sockets."""
+    """graphql-transport-ws, with a shared event result encoded once for all its sockets,
+    and sent from the hub's dispatch where it can be (``schema.express``)."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # The operation's own task: what is set here is seen by its executor and resolver.
+        CURRENT_LANE.set(self._express_lane(operation))
+        await super().run_operation(operation)
+
+    def _express_lane(self, operation: Operation[Context, None]) -> ExpressLane | None:
+        view = self.view
+        assert isinstance(view, GraphQLApp)
+        return _SocketLane(self, operation) if view.express_allowed else None
 
     async def send_message(self, message: Message) -> None:
         if message["type"] == "next" and len(payload := message["payload"]) == 1:
@@ -106,9 +207,7 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             encoded = self.view.shared.encoded(payload.get("data"))
             if encoded is not None:
-                op_id = json.dumps(message["id"])
-                frame = f'{{"id":{op_id},"type":"next","payload":{{"data":{encoded}}}}}'
-                await self.websocket.send_text(frame)
+                await self.websocket.send_text(_next_frame(json.dumps(message["id"]), encoded))
                 return
         await super().send_message(message)
 
@@ -149,6 +248,10 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, shared: SharedResults, **options: Any) -> None:
         super().__init__(schema, **options)
         self.shared = shared
+        #: whether a subscription's error-free results may go out the short way
+        self.express_allowed = (
+            isinstance(schema, ServedSchema) and schema.streams_results_as_executed
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

@@ -12,6 +12,7 @@ hooks of extensions that say their hooks are simple (``SIMPLE_HOOKS``) as plain
 generators, without a context manager built per hook and per operation.
 """
 
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from contextlib import aclosing, nullcontext
 from types import TracebackType
@@ -41,6 +42,14 @@ class ServedSchema(strawberry.Schema):
     def __init__(self, *args: Any, masking: ErrorMasking, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.masking = masking
+        #: whether a subscription's result leaves as executed when it has no errors: no
+        #: extension has a hook on streamed results or adds to them (``schema.express``
+        #: sends such results past this schema's stream)
+        self.streams_results_as_executed = not any(
+            _overrides(extension, hook)
+            for extension in self.extensions
+            for hook in ("on_stream_result", "get_results")
+        )
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         # Only a plain HTTP request lands here (every stream goes through ``stream``): a
@@ -75,6 +84,18 @@ class ServedSchema(strawberry.Schema):
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
+def _overrides(extension: object, hook: str) -> bool:
+    """Whether an extension (a class, an instance, a partial of a class, or some other
+    factory, whose extension is not known until it is called: it may have any) has ``hook``."""
+    if isinstance(extension, functools.partial):
+        extension = extension.func
+    if not isinstance(extension, type):
+        if not isinstance(extension, SchemaExtension):
+            return True
+        extension = type(extension)
+    return getattr(extension, hook) is not getattr(SchemaExtension, hook)
+
+
 class LeanExtensionsRunner(SchemaExtensionsRunner):
     """strawberry's runner, minus the context managers of hooks no extension has."""
 
@@ -88,8 +109,7 @@ class LeanExtensionsRunner(SchemaExtensionsRunner):
         # Asked again for every event of a subscription: answered once per operation.
         hooked = self._hooks.get(hook)
         if hooked is None:
-            default = getattr(SchemaExtension, hook)
-            hooked = [e for e in self.extensions if getattr(type(e), hook) is not default]
+            hooked = [e for e in self.extensions if _overrides(e, hook)]
             self._hooks[hook] = hooked
         return hooked
 

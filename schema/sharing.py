@@ -22,6 +22,7 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.express import CURRENT_LANE
 from schema.plain import PlainPlan, PlainSelections
 
 #: (event, document) pairs remembered; one event's fan-out needs one entry per document
@@ -37,6 +38,10 @@ class SharedResults:
         # Keyed by id(): a result's data dict is the same object for every subscriber,
         # and stays alive while its entry does.
         self._encoded: dict[int, str] = {}
+        #: (event, document key, JSON) of the last ``SharingExecutor.ready_json``: a
+        #: fan-out asks for it once per subscriber in a row, and an event compared by
+        #: identity costs nothing where its hash reads every field
+        self.last_json: tuple[object, Hashable, str] | None = None
 
     def result(self, key: Hashable) -> ExecutionResult | None:
         return self._results.get(key)
@@ -80,26 +85,59 @@ def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecuti
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            lane = CURRENT_LANE.get()
+            if lane is not None and lane.executor is None:
+                # The operation's own executor: graphql-core makes it first, then one per
+                # event that needs its walk.
+                lane.executor = self
             # graphql-core's helpers are the executor's own bound methods: a reference cycle
             # that left every request's executor, context, request and user to the cyclic
             # collector, 53 objects a request, instead of freeing them when it ended.
             self.async_helpers = _helpers_of(self)
 
         def build_per_event_executor(self, payload: Any) -> Executor[Any]:
-            key = self._share_key(payload)
-            if key is not None and (remembered := shared.result(key)) is not None:
+            result = self.ready_result(payload)
+            if result is not None:
                 # No copy of the executor either: that was a tenth of a delivery.
-                return cast(Executor[Any], _Ready(remembered))
+                return cast(Executor[Any], _Ready(result))
+            executor = cast(SharingExecutor, super().build_per_event_executor(payload))
+            executor.share_key = self._share_key(payload)
+            return executor
+
+        def ready_result(self, root: Any) -> ExecutionResult | None:
+            """The event's result if it needs no graphql-core: remembered for this
+            document and event, or built by the document's plain plan; else None."""
+            key = self._share_key(root)
+            if key is not None and (remembered := shared.result(key)) is not None:
+                return remembered
             if self.plan is _UNKNOWN:
                 self.plan = selections.root_plan(self.schema, self.operation)
-            if isinstance(self.plan, PlainPlan) and (data := self.plan.data(payload)) is not None:
+            if isinstance(self.plan, PlainPlan) and (data := self.plan.data(root)) is not None:
                 result = ExecutionResult(data=data, errors=None)
                 if key is not None:
                     shared.remember(key, result)
-                return cast(Executor[Any], _Ready(result))
-            executor = cast(SharingExecutor, super().build_per_event_executor(payload))
-            executor.share_key = key
-            return executor
+                return result
+            return None
+
+        def ready_json(self, root: Any) -> str | None:
+            """The JSON of the event's ``data`` if its result is ready (``ready_result``),
+            shared and free of errors and extensions; else None."""
+            source = getattr(root, "source_event", None)
+            if self.document_key is _UNKNOWN:
+                self.document_key = _document_key(self)
+            document_key = self.document_key
+            if source is None or document_key is None:
+                return None
+            last = shared.last_json
+            if last is not None and last[0] is source and last[1] == document_key:
+                return last[2]
+            result = self.ready_result(root)
+            if result is None or result.errors or result.extensions:
+                return None
+            encoded = shared.encoded(result.data)
+            if encoded is not None:
+                shared.last_json = (source, document_key, encoded)
+            return encoded
 
         def _share_key(self, payload: Any) -> Hashable | None:
             source = getattr(payload, "source_event", None)

@@ -131,6 +131,32 @@ class Api:
             await socket.ack()
             return await asyncio.wait_for(socket.collect(JOB_EVENTS, {"id": job_id}), timeout)
 
+    async def following(
+        self, token: str, job_id: str, protocol: str = TRANSPORT_WS, timeout: float = 30
+    ) -> "asyncio.Task[list[Json]]":
+        """A jobEvents subscription whose SNAPSHOT has arrived: what happens from now on is
+        seen live. The task gives every event, the SNAPSHOT first, once it completes."""
+        snapshot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def collect() -> list[Json]:
+            async with self.socket(token, protocol) as socket:
+                await socket.ack()
+                operation = await socket.subscribe(JOB_EVENTS, {"id": job_id})
+                events: list[Json] = []
+                while (payload := await socket.next_payload(operation, timeout)) is not None:
+                    events.append(payload["data"]["jobEvents"])
+                    if not snapshot.done():
+                        snapshot.set_result(None)
+                return events
+
+        task = asyncio.create_task(collect())
+        either: list[asyncio.Future[Any]] = [snapshot, task]
+        await asyncio.wait(either, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()  # an error, or a stream that ended at its snapshot
+        assert snapshot.done(), "no SNAPSHOT in time"
+        return task
+
 
 JOB_EVENTS = (
     "subscription($id: ID!) { jobEvents(jobId: $id) {"

@@ -9,6 +9,7 @@ from resolvers.context import Info
 from resolvers.ids import is_job_id
 from resolvers.permissions import IsAuthenticated
 from resolvers.subscriptions.stream import job_event_stream
+from schema.express import CURRENT_LANE
 from schema.types.event import JobEvent
 
 
@@ -31,7 +32,10 @@ async def job_events(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobEve
 
     if await load() is None:
         raise NotFound("Job not found.")
+    lane = CURRENT_LANE.get()
+    if lane is not None:
+        lane.to_root = JobEvent.from_event
     # Registered before the snapshot is read, so no commit in between goes unseen.
     async with hub.subscribe_job(job_id) as inbox:
-        async for event in job_event_stream(inbox, load):
+        async for event in job_event_stream(inbox, load, None if lane is None else lane.offer):
             yield JobEvent.from_event(event)

@@ -73,8 +73,7 @@ async def test_retry_runs_a_cancelled_job_again_to_completion_from_empty_text(
     assert cancelled["partialText"], "the first attempt had written something"
 
     retried = (await api.data(RETRY, {"id": job["id"]}, token))["retryJob"]
-    subscription = asyncio.create_task(api.job_events(token, job["id"]))
-    await asyncio.sleep(0.2)
+    subscription = await api.following(token, job["id"])
     async with worker_running(settings, db=db, broker=broker, writer=OfflineWriter(pace_ms=1)):
         events = await subscription
 

@@ -27,8 +27,7 @@ async def test_a_job_streams_snapshot_status_deltas_and_completes(
     job = await api.create_job(token)
     assert job["status"] == "PENDING"
     # Subscribe before any worker runs, so the whole life of the job is seen live.
-    subscription = asyncio.create_task(api.job_events(token, job["id"], protocol))
-    await asyncio.sleep(0.3)
+    subscription = await api.following(token, job["id"], protocol)
     await start_worker(OfflineWriter(pace_ms=1))
 
     events = await subscription

@@ -1,5 +1,6 @@
 """job_event_stream: snapshot first, then seq > S in order; gaps and resyncs re-read the row."""
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -133,3 +134,98 @@ async def test_a_deleted_job_ends_the_stream() -> None:
     events = await collect(job_event_stream(inbox_with(Resync()), Rows(ROW, None)))
     assert events == [("SNAPSHOT", 3, "Dear")]
     assert await collect(job_event_stream(inbox_with(), Rows(None))) == []
+
+
+class ShortWay:
+    """An express callback that takes what it is offered, unless told to decline."""
+
+    def __init__(self, *, declines: bool = False) -> None:
+        self.declines = declines
+        self.sent: list[int] = []
+
+    def __call__(self, event: JobEvent) -> bool:
+        if self.declines:
+            return False
+        self.sent.append(event.seq)
+        return True
+
+
+async def waiting_after_snapshot(
+    stream: AsyncIterator[JobEvent],
+) -> "asyncio.Future[JobEvent]":
+    """Take the stream's SNAPSHOT, then leave it waiting on its inbox: its next event."""
+    first = await anext(stream)
+    assert (first.type, first.seq) == (EventType.SNAPSHOT, ROW.seq)
+    return await waiting_for_next(stream)
+
+
+async def waiting_for_next(stream: AsyncIterator[JobEvent]) -> "asyncio.Future[JobEvent]":
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)  # the stream reaches inbox.get() and waits there
+    assert not waiting.done()
+    return waiting
+
+
+async def test_while_waiting_the_next_events_go_the_short_way_and_the_terminal_one_the_long() -> (
+    None
+):
+    inbox = Subscription(maxsize=100)
+    short = ShortWay()
+    stream = job_event_stream(inbox, Rows(ROW), short)
+    waiting = await waiting_after_snapshot(stream)
+
+    inbox.put(delta(4, " Sir"))
+    inbox.put(delta(5, " or"))
+    inbox.put(delta(5, " or"))  # a repeat: the stream, not the short way, drops it
+    inbox.put(status(6, JobStatus.COMPLETED, "Dear Sir or"))
+
+    assert short.sent == [4, 5] and inbox.expressed == 2
+    final = await waiting
+    assert (final.seq, final.status) == (6, JobStatus.COMPLETED)
+    assert await collect(stream) == [], "the stream ended after the terminal status"
+    assert inbox.express is None
+
+
+async def test_a_gap_takes_the_long_way_and_the_short_way_resumes_after_the_snapshot() -> None:
+    inbox = Subscription(maxsize=100)
+    short = ShortWay()
+    later = dataclasses.replace(ROW, seq=6, partial_text="Dear Sir or")
+    stream = job_event_stream(inbox, Rows(ROW, later), short)
+    waiting = await waiting_after_snapshot(stream)
+
+    inbox.put(delta(5, " or"))  # seq 4 was lost
+    snapshot = await waiting
+    assert (snapshot.type, snapshot.seq, snapshot.text) == (EventType.SNAPSHOT, 6, "Dear Sir or")
+    assert short.sent == []
+
+    waiting = await waiting_for_next(stream)
+    inbox.put(delta(7, " Madam"))
+    assert short.sent == [7]
+    inbox.put(status(8, JobStatus.FAILED, "Dear Sir or Madam"))
+    assert (await waiting).seq == 8
+
+
+async def test_an_event_the_short_way_declines_is_yielded_in_its_place() -> None:
+    inbox = Subscription(maxsize=100)
+    stream = job_event_stream(inbox, Rows(ROW), ShortWay(declines=True))
+    waiting = await waiting_after_snapshot(stream)
+
+    inbox.put(delta(4, " Sir"))
+    inbox.put(delta(5, " or"))  # queued behind the first: the reader is busy with it
+
+    assert [(await waiting).seq, (await anext(stream)).seq] == [4, 5]
+    assert inbox.expressed == 0
+
+
+async def test_a_short_way_that_fails_is_dropped_and_the_event_goes_the_long_way() -> None:
+    def broken(event: JobEvent) -> bool:
+        raise RuntimeError("boom")
+
+    inbox = Subscription(maxsize=100)
+    stream = job_event_stream(inbox, Rows(ROW), broken)
+    waiting = await waiting_after_snapshot(stream)
+
+    inbox.put(delta(4, " Sir"))
+
+    assert (await waiting).seq == 4
+    assert inbox.express is None and inbox.expressed == 0

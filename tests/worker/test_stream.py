@@ -45,8 +45,7 @@ async def test_many_tiny_chunks_are_coalesced_by_size(
     api = await start_api()
     token = await api.register()
     job = await api.create_job(token)
-    subscription = asyncio.create_task(api.job_events(token, job["id"]))
-    await asyncio.sleep(0.2)
+    subscription = await api.following(token, job["id"])
     await start_worker(CharByCharWriter(), flush_chars=200, flush_interval_ms=10_000)
 
     events = await subscription
