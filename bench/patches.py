@@ -36,6 +36,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   ``jobs_user_active``) can serve them, instead of inside ``IS TRUE`` (``db.jobs.by_id``).
 - ``fillfactor_70``: ``jobs`` filled to 70% (``ALTER TABLE``, from every service process at
   start), so a flush finds room on its row's page for a heap-only update.
+- ``long_way``: every subscription event through its operation's task, as before the
+  short way from the hub's dispatch (``schema.express``), to measure what that buys.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -66,6 +68,7 @@ KNOWN = (
     "cprofile",
     "fences_indexable",
     "fillfactor_70",
+    "long_way",
 )
 
 
@@ -473,7 +476,14 @@ def _fillfactor_70() -> None:
     asyncio.run(alter())
 
 
+def _long_way() -> None:
+    from api import graphql
+
+    graphql._TransportWSHandler._express_lane = lambda self, operation: None  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "long_way": _long_way,
     "fillfactor_70": _fillfactor_70,
     "fences_indexable": _fences_indexable,
     "cprofile": _cprofile,
