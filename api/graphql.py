@@ -1,6 +1,7 @@
 """Strawberry's ASGI view, with our context and websocket authentication."""
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Coroutine
@@ -141,21 +142,25 @@ class _WebSocketAdapter(ASGIWebSocketAdapter):
 async def _finish(sending: Coroutine[Any, Any, None], awaited: Any) -> None:
     """Run a coroutine that stopped on its first step to its end, as a task would have.
 
-    (Python 3.12's eager tasks do this; the service runs on 3.11 too.)
+    (Python 3.12's eager tasks do this; the service runs on 3.11 too.) Each future it
+    stops on is awaited directly, so this task wakes when the coroutine's own task
+    would have: a frame waiting for the socket to drain keeps its place among the
+    socket's other waiting frames.
     """
-    try:
-        while True:
-            if isinstance(awaited, asyncio.Future):
-                awaited._asyncio_future_blocking = False
-                await asyncio.wait([awaited])
-            else:  # a bare yield: one turn of the loop
-                await asyncio.sleep(0)
+    while True:
+        if isinstance(awaited, asyncio.Future):
+            # Taken over as a task takes the future its coroutine yields (else awaiting it
+            # again raises). Its outcome, an error or a cancellation (this task's
+            # cancellation cancels it too), reaches the coroutine as it resumes.
+            awaited._asyncio_future_blocking = False
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await awaited
+        else:  # a bare yield: one turn of the loop
+            await asyncio.sleep(0)
+        try:
             awaited = sending.send(None)
-    except StopIteration:
-        return
-    except asyncio.CancelledError:
-        sending.close()
-        raise
+        except StopIteration:
+            return
 
 
 def _next_frame(op_id_json: str, data_json: str) -> str:
