@@ -12,6 +12,8 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from broker.fanout import Hub
+
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 PROTOCOLS = (TRANSPORT_WS, LEGACY_WS)
@@ -41,6 +43,17 @@ class Api:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+    @property
+    def hub(self) -> Hub:
+        """The in-process server's hub of subscriptions."""
+        hub: Hub = self.app.state.hub
+        return hub
+
+    async def user_with_job(self) -> tuple[str, Json]:
+        """A new user's token and a PENDING job of theirs."""
+        token = await self.register()
+        return token, await self.create_job(token)
 
     async def execute(
         self, query: str, variables: Json | None = None, token: str | None = None

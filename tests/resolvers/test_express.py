@@ -20,9 +20,7 @@ async def test_events_sent_from_the_dispatch_are_the_ones_the_long_way_sends(
     start_api: StartApi, start_worker: StartWorker
 ) -> None:
     api = await start_api()
-    hub: Hub = api.app.state.hub
-    token = await api.register()
-    job = await api.create_job(token)
+    hub, (token, job) = api.hub, await api.user_with_job()
     short = await api.following(token, job["id"], TRANSPORT_WS)
     short_inbox = subscription_added(hub, job["id"], set())
     # graphql-ws has no short way: its events all go through the operation's task.
@@ -49,9 +47,7 @@ async def test_an_operation_the_client_completed_is_sent_nothing_more(
     start_api: StartApi, start_worker: StartWorker
 ) -> None:
     api = await start_api()
-    hub: Hub = api.app.state.hub
-    token = await api.register()
-    job = await api.create_job(token)
+    hub, (token, job) = api.hub, await api.user_with_job()
     async with api.socket(token) as socket:
         await socket.ack()
         stopped = await socket.subscribe(JOB_EVENTS, {"id": job["id"]})

@@ -4,7 +4,6 @@ import asyncio
 
 import pytest
 
-from broker.fanout import Hub
 from tests.client import JOB_EVENTS, PROTOCOLS, Api, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.waiting import until
@@ -139,9 +138,7 @@ async def test_a_subscriber_that_vanishes_mid_stream_is_dropped_and_the_others_s
     start_api: StartApi, start_worker: StartWorker
 ) -> None:
     api = await start_api()
-    hub: Hub = api.app.state.hub
-    token = await api.register()
-    job = await api.create_job(token)
+    hub, (token, job) = api.hub, await api.user_with_job()
     await start_worker(OfflineWriter(pace_ms=15))
     await api.wait_for_status(token, job["id"], "PROCESSING")
     async with api.socket(token) as vanishing:
