@@ -197,8 +197,18 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # The operation's own task: what is set here is seen by its executor and resolver.
-        CURRENT_LANE.set(self._express_lane(operation))
-        await super().run_operation(operation)
+        lane = CURRENT_LANE.set(self._express_lane(operation))
+        try:
+            await super().run_operation(operation)
+        finally:
+            CURRENT_LANE.reset(lane)
+            # Its task keeps how it ended (a client's complete cancels it), whose
+            # traceback holds this frame and the operation, and the operation holds the
+            # task: a cycle of the operation's executor, context and lane that only the
+            # collector freed. Once the handler has let the operation go (it does before
+            # it cancels one), nothing needs the task through it.
+            if self.operations.get(operation.id) is not operation:
+                operation.task = None
 
     def _express_lane(self, operation: Operation[Context, None]) -> ExpressLane | None:
         view = self.view

@@ -211,6 +211,17 @@ class Socket:
             if message["type"] == "ping":
                 await self.send({"type": "pong"})
 
+    async def sent_before_pong(self) -> list[Json]:
+        """Ping, and return what the server sent before its pong: it answers a socket's
+        messages in order, so all it did for the earlier ones is in there."""
+        await self.send({"type": "ping"})
+        messages: list[Json] = []
+        while True:
+            message = json.loads(await asyncio.wait_for(self.connection.recv(), 30))
+            if message["type"] == "pong":
+                return messages
+            messages.append(message)
+
     async def init(self, token: str | None) -> None:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await self.send({"type": "connection_init", "payload": payload})

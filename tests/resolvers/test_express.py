@@ -1,10 +1,9 @@
 """Live events sent from the hub's dispatch (``schema.express``) match the long way's."""
 
 import asyncio
-import json
 
 from broker.fanout import Hub, Subscription
-from tests.client import JOB_EVENTS, LEGACY_WS, TRANSPORT_WS, Json, Socket, assemble
+from tests.client import JOB_EVENTS, LEGACY_WS, TRANSPORT_WS, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.resolvers.test_job_events import assert_gapless
 from tests.waiting import until
@@ -57,25 +56,13 @@ async def test_an_operation_the_client_completed_is_sent_nothing_more(
         await until(lambda: next(iter(hub.subscriptions_of_job(job["id"]))).expressed >= 2)
 
         await socket.stop(stopped)
-        # The server reads a socket's messages in order: once it answers this ping, the
-        # operation is completed, and nothing for it may follow.
-        await socket.send({"type": "ping"})
-        await messages_until_pong(socket)
+        # Once the server answers a ping sent after the complete, the operation is over,
+        # and nothing for it may follow.
+        await socket.sent_before_pong()
         seq_after_stop = (await api.job(token, job["id"]) or {})["seq"]
         await api.wait_for_status(token, job["id"], "COMPLETED")
         final = await api.job(token, job["id"])
         assert final is not None and final["seq"] > seq_after_stop, "events went on after"
 
-        await socket.send({"type": "ping"})
-        assert await messages_until_pong(socket) == []
+        assert await socket.sent_before_pong() == []
     await until(lambda: not hub.subscriptions_of_job(job["id"]))
-
-
-async def messages_until_pong(socket: Socket) -> list[Json]:
-    """What the server sent before its pong (read raw: ``Socket.receive`` skips pongs)."""
-    messages: list[Json] = []
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.connection.recv(), 30))
-        if message["type"] == "pong":
-            return messages
-        messages.append(message)
