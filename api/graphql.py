@@ -172,23 +172,23 @@ class _SocketLane(ExpressLane):
     """An operation's short way to its graphql-transport-ws socket."""
 
     # Slots, not a closure: every open subscription keeps one.
-    __slots__ = ("_handler", "_op_id_json", "_operation")
+    __slots__ = ("_handler", "_op_id_json", "_operation", "_websocket")
 
     def __init__(self, handler: "_TransportWSHandler", operation: Operation[Context, None]) -> None:
         super().__init__()
+        assert isinstance(handler.websocket, _WebSocketAdapter)
         self._handler = handler
+        self._websocket = handler.websocket
         self._operation = operation
         self._op_id_json = json.dumps(operation.id)
 
     def write(self, data_json: str) -> bool:
-        operation, handler = self._operation, self._handler
+        operation = self._operation
         # Not after the operation ended or the client completed it: its task, cancelled
         # by then, would not have sent this either.
-        if operation.completed or handler.operations.get(operation.id) is not operation:
+        if operation.completed or self._handler.operations.get(operation.id) is not operation:
             return False
-        websocket = handler.websocket
-        assert isinstance(websocket, _WebSocketAdapter)
-        return websocket.send_now(_next_frame(self._op_id_json, data_json))
+        return self._websocket.send_now(_next_frame(self._op_id_json, data_json))
 
 
 class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):

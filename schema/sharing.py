@@ -96,18 +96,38 @@ def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecuti
             self.async_helpers = _helpers_of(self)
 
         def build_per_event_executor(self, payload: Any) -> Executor[Any]:
-            result = self.ready_result(payload)
+            key = self._share_key(payload)
+            result = self._ready_result(key, payload)
             if result is not None:
                 # No copy of the executor either: that was a tenth of a delivery.
                 return cast(Executor[Any], _Ready(result))
             executor = cast(SharingExecutor, super().build_per_event_executor(payload))
-            executor.share_key = self._share_key(payload)
+            executor.share_key = key
             return executor
 
-        def ready_result(self, root: Any) -> ExecutionResult | None:
+        def ready_json(self, root: Any) -> str | None:
+            """The JSON of the event's ``data`` if its result needs no graphql-core, is
+            shared, and is free of errors and extensions; else None."""
+            key = self._share_key(root)
+            if key is None:
+                return None
+            source, document_key = key
+            last = shared.last_json
+            if last is not None and last[0] is source and last[1] == document_key:
+                return last[2]
+            result = self._ready_result(key, root)
+            if result is None or result.errors or result.extensions:
+                return None
+            encoded = shared.encoded(result.data)
+            if encoded is not None:
+                shared.last_json = (source, document_key, encoded)
+            return encoded
+
+        def _ready_result(
+            self, key: tuple[Any, Hashable] | None, root: Any
+        ) -> ExecutionResult | None:
             """The event's result if it needs no graphql-core: remembered for this
             document and event, or built by the document's plain plan; else None."""
-            key = self._share_key(root)
             if key is not None and (remembered := shared.result(key)) is not None:
                 return remembered
             if self.plan is _UNKNOWN:
@@ -119,27 +139,7 @@ def sharing_executor(shared: SharedResults) -> type[StrawberryGraphQLCoreExecuti
                 return result
             return None
 
-        def ready_json(self, root: Any) -> str | None:
-            """The JSON of the event's ``data`` if its result is ready (``ready_result``),
-            shared and free of errors and extensions; else None."""
-            source = getattr(root, "source_event", None)
-            if self.document_key is _UNKNOWN:
-                self.document_key = _document_key(self)
-            document_key = self.document_key
-            if source is None or document_key is None:
-                return None
-            last = shared.last_json
-            if last is not None and last[0] is source and last[1] == document_key:
-                return last[2]
-            result = self.ready_result(root)
-            if result is None or result.errors or result.extensions:
-                return None
-            encoded = shared.encoded(result.data)
-            if encoded is not None:
-                shared.last_json = (source, document_key, encoded)
-            return encoded
-
-        def _share_key(self, payload: Any) -> Hashable | None:
+        def _share_key(self, payload: Any) -> tuple[Any, Hashable] | None:
             source = getattr(payload, "source_event", None)
             if source is None:
                 return None
