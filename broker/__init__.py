@@ -5,13 +5,24 @@ from core.settings import Settings
 
 
 def from_url(
-    url: str, *, prefix: str = "", publish_timeout: float = 5.0, quorum: bool = False
+    url: str,
+    *,
+    prefix: str = "",
+    publish_timeout: float = 5.0,
+    quorum: bool = False,
+    event_backlog_bytes: int = Settings.event_backlog_bytes,
 ) -> Broker:
     """The broker for ``amqp://…`` (RabbitMQ) or ``memory://`` (one process)."""
     if url.startswith(("amqp://", "amqps://")):
         from broker.rabbitmq import RabbitBroker
 
-        return RabbitBroker(url, prefix=prefix, publish_timeout=publish_timeout, quorum=quorum)
+        return RabbitBroker(
+            url,
+            prefix=prefix,
+            publish_timeout=publish_timeout,
+            quorum=quorum,
+            event_backlog_bytes=event_backlog_bytes,
+        )
     if url.startswith("memory://"):
         from broker.memory import MemoryBroker
 
@@ -27,4 +38,5 @@ def broker_from_settings(settings: Settings) -> Broker:
         prefix=settings.amqp_prefix,
         publish_timeout=settings.publish_timeout_seconds,
         quorum=settings.quorum_queues,
+        event_backlog_bytes=settings.event_backlog_bytes,
     )

@@ -90,6 +90,10 @@ class Settings:
     retry_max_seconds: float = 300.0
     #: per-subscriber buffer; an overflow collapses the backlog into one SNAPSHOT
     subscriber_queue_size: int = 256
+    #: an API process's own event queue in RabbitMQ keeps at most this many bytes of
+    #: events the process has not read (a hung or starved API); older ones are dropped,
+    #: and its subscribers re-read the rows (a gap in seq, or the quiet-subscription check)
+    event_backlog_bytes: int = 64 << 20
     #: a subscription this long without an event has the rows of the jobs it follows
     #: checked for a change whose event was lost (it would otherwise wait forever)
     quiet_job_check_seconds: float = 30.0
@@ -178,6 +182,9 @@ class Settings:
                 "CAREEROPS_WORKER_CONCURRENCY", cast=int, default=cls.worker_concurrency
             ),
             lease_seconds=config("CAREEROPS_LEASE_SECONDS", cast=float, default=cls.lease_seconds),
+            event_backlog_bytes=config(
+                "CAREEROPS_EVENT_BACKLOG_BYTES", cast=int, default=cls.event_backlog_bytes
+            ),
             quiet_job_check_seconds=config(
                 "CAREEROPS_QUIET_JOB_CHECK_SECONDS", cast=float, default=cls.quiet_job_check_seconds
             ),

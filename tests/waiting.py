@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 async def until(check: Callable[[], bool], timeout: float = 10) -> None:
@@ -13,3 +13,12 @@ async def until(check: Callable[[], bool], timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"still not true after {timeout} s: {check}")
         await asyncio.sleep(0.01)
+
+
+async def until_async(check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+    """``until`` for a condition that must be asked for (a row, a broker's count)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not true after {timeout} s: {check}")
+        await asyncio.sleep(0.05)

@@ -46,9 +46,16 @@ class RabbitBroker:
     durable = True
 
     def __init__(
-        self, url: str, *, prefix: str = "", publish_timeout: float = 5.0, quorum: bool = False
+        self,
+        url: str,
+        *,
+        prefix: str = "",
+        publish_timeout: float = 5.0,
+        quorum: bool = False,
+        event_backlog_bytes: int = 64 << 20,
     ) -> None:
         self.url = url
+        self.event_backlog_bytes = event_backlog_bytes
         # publish has no timeout of its own and can hang on a broken connection
         self.publish_timeout = publish_timeout
         self.names = Topology(prefix, quorum=quorum)
@@ -249,7 +256,9 @@ class RabbitBroker:
             await exchange.publish(aio_pika.Message(body), routing_key="")
 
     def events(self) -> AsyncIterator[JobEvent | Resync]:
-        return job_events(self._require(self._consumer), self.names)
+        return job_events(
+            self._require(self._consumer), self.names, backlog_bytes=self.event_backlog_bytes
+        )
 
     async def queue_depths(self) -> dict[str, int]:
         return await queue_depths(self._require(self._consumer), self.names)

@@ -17,9 +17,17 @@ log = logging.getLogger(__name__)
 
 
 async def job_events(
-    connection: AbstractRobustConnection, names: Topology
+    connection: AbstractRobustConnection, names: Topology, *, backlog_bytes: int
 ) -> AsyncIterator[JobEvent | Resync]:
-    """Every event, a ``Resync`` after each reconnect (events may have been lost meanwhile)."""
+    """Every event, a ``Resync`` after each reconnect (events may have been lost meanwhile).
+
+    The broker keeps at most ``backlog_bytes`` of events this process has not read and
+    drops the oldest beyond that: an API that stops reading (hung, or starved of CPU)
+    must not make RabbitMQ hold every event of every job meanwhile. What is dropped is
+    found as other lost events are: a subscriber that sees a gap in a job's ``seq``
+    re-reads the row, and the quiet-subscription check finds a job whose last event
+    never came.
+    """
     # None: the consumer is broken and must be reopened.
     inbox: asyncio.Queue[JobEvent | Resync | None] = asyncio.Queue()
 
@@ -30,7 +38,7 @@ async def job_events(
     try:
         reopened = False
         while True:
-            channel, queue = await _listen(connection, names, inbox)
+            channel, queue = await _listen(connection, names, inbox, backlog_bytes)
             if reopened:
                 # Only now that the new queue is bound: a re-read from here on misses nothing.
                 inbox.put_nowait(RESYNC)
@@ -54,6 +62,7 @@ async def _listen(
     connection: AbstractRobustConnection,
     names: Topology,
     inbox: "asyncio.Queue[JobEvent | Resync | None]",
+    backlog_bytes: int,
 ) -> tuple[AbstractChannel, str]:
     channel = await connection.channel()
     exchange = await channel.declare_exchange(
@@ -61,7 +70,12 @@ async def _listen(
     )
     # A name of our own, so the robust channel re-declares the same queue after a reconnect.
     name = f"{names.events}.{uuid.uuid4().hex}"
-    queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
+    queue = await channel.declare_queue(
+        name,
+        exclusive=True,
+        auto_delete=True,
+        arguments={"x-max-length-bytes": backlog_bytes, "x-overflow": "drop-head"},
+    )
     await queue.bind(exchange)
 
     async def on_event(message: AbstractIncomingMessage) -> None:

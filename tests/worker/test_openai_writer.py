@@ -18,6 +18,7 @@ from core.settings import Settings
 from tests.client import JOB_EVENTS, Api, Json, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.fakes.openai_server import MODEL, Answer, Failure, FakeOpenAI, Silence
+from tests.waiting import until_async
 from worker.writers.openai import OpenAIWriter
 from worker.writers.prompt import PROMPT_VERSION
 
@@ -190,18 +191,11 @@ async def test_a_server_error_every_time_fails_the_job_after_the_configured_atte
         "Gave up after 3 attempts: The model's server answered (500 Internal Server Error)."
     )
     message = JobMessage(job["id"], JobKind.COVER_LETTER).to_json()
-    await until(lambda: _contains(broker, message))
+    await until_async(lambda: _contains(broker, message), timeout=5)
 
 
 async def _contains(broker: Broker, message: bytes) -> bool:
     return message in await broker.dead_letters()
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("cut", ["abort", "end"])
@@ -287,7 +281,7 @@ async def test_cancelling_mid_stream_closes_the_connection_to_the_model(
     job = await api.create_job(token)
     # Two words stored first: the first flush may hold one word alone when the model's first
     # chunk is slower than the flush interval (a loaded machine).
-    await until(lambda: _has_text(api, token, job["id"], "word word"))
+    await until_async(lambda: _has_text(api, token, job["id"], "word word"), timeout=5)
 
     cancelled_at = time.monotonic()
     await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job["id"]}, token)
