@@ -19,6 +19,7 @@ from bench import procs
 from bench.env import BenchEnv, bench_env, delete_topology
 from bench.loadgen import AgentPool
 from bench.ops import JOB, auth_header, create_job, register
+from bench.scenarios.loops import open_loop_args
 from bench.stats import Rounds, alternate, percentile
 
 OUTPUT = Path(__file__).parent / "experiments.md"
@@ -74,7 +75,8 @@ def _side(
         cpu0 = procs.total_cpu_ns(pids)
         if scenario == "B2":
             # An open loop: the value is the first-event p99 (lower is better), as in B2.
-            replies = await pool.call("open", {"rate": rate / len(pool.pids), "seconds": seconds})
+            args = open_loop_args(rate, seconds, len(pool.pids))
+            replies = await pool.call("open", args, per_agent=True)
             first = [v for reply in replies for v in reply["first_ms"]]
             total = len(first)
             cpu_ms = (procs.total_cpu_ns(pids) - cpu0) / 1e6 / max(total, 1)
@@ -128,7 +130,8 @@ async def experiment(patches: str, scenario: str, rounds: int, seconds: float, r
 
 def _infra(before: Rounds, after: Rounds) -> str:
     if not all("infra_ms" in extra for extra in before.extras + after.extras):
-        return ""  # B2's rounds
+        # B2's rounds: their p50 beside the p99 the row compares
+        return f" (p50 {before.extra_median('p50'):.1f} → {after.extra_median('p50'):.1f} ms)"
     return (
         f" (PostgreSQL and RabbitMQ {before.extra_median('infra_ms'):.2f}"
         f" → {after.extra_median('infra_ms'):.2f})"

@@ -31,9 +31,25 @@ async def closed_loop(one: OneJob, slots: int, seconds: float) -> dict[str, Any]
     return {"completed": in_window, "total": total, "done_ms": done_ms}
 
 
-async def open_loop(one: OneJob, rate: float, seconds: float) -> dict[str, Any]:
-    """Jobs sent on a fixed schedule, ``rate`` per second; latency counts from the schedule."""
-    start = time.monotonic() + 0.05
+def open_loop_args(rate: float, seconds: float, agents: int) -> list[dict[str, Any]]:
+    """Each agent's share of an open loop at ``rate`` jobs/s in all, their schedules
+    interleaved: jobs arrive evenly spaced, not in bursts of one per agent (the agents
+    would otherwise each start when the command reached them, within a millisecond or
+    two of each other, and every second job would queue behind its twin)."""
+    # CLOCK_MONOTONIC is the machine's: every agent reads the same clock.
+    start = time.monotonic() + 0.1
+    return [
+        {"rate": rate / agents, "seconds": seconds, "start_at": start + index / rate}
+        for index in range(agents)
+    ]
+
+
+async def open_loop(
+    one: OneJob, rate: float, seconds: float, start_at: float | None = None
+) -> dict[str, Any]:
+    """Jobs sent on a fixed schedule, ``rate`` per second from ``start_at`` (or at once);
+    latency counts from the schedule."""
+    start = time.monotonic() + 0.05 if start_at is None else start_at
     count = max(1, round(rate * seconds))
     first_ms: list[float] = []
     done_ms: list[float] = []
@@ -58,5 +74,5 @@ async def run_loop(one: OneJob, command: str, arg: dict[str, Any]) -> dict[str, 
     if command == "closed":
         return await closed_loop(one, arg["slots"], arg["seconds"])
     if command == "open":
-        return await open_loop(one, arg["rate"], arg["seconds"])
+        return await open_loop(one, arg["rate"], arg["seconds"], arg.get("start_at"))
     raise ValueError(f"unknown command {command!r}")

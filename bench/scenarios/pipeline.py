@@ -16,6 +16,7 @@ from bench.loadgen import AgentPool
 from bench.ops import register
 from bench.procs import Proc
 from bench.results import Results, Row
+from bench.scenarios.loops import open_loop_args
 from bench.sizes import Sizes
 from bench.stats import Rounds, alternate, percentile
 
@@ -109,14 +110,17 @@ async def _sides(
             await side.pool.close()
 
 
-async def _measure(side: Side, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    """Run one loop on every agent; add up what it did and what it cost."""
+async def _measure(
+    side: Side, command: str, arg: dict[str, Any] | list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Run one loop on every agent (``arg``, or ``arg[i]`` for agent i); add up what it did
+    and what it cost."""
     pids = [proc.pid for proc in side.servers]
     infra = procs.InfraCpu()
     cpu0, load0 = procs.total_cpu_ns(pids), side.pool.cpu_ns()
     api0 = procs.cpu_ns(pids[0])
     started = time.monotonic()
-    replies = await side.pool.call(command, arg)
+    replies = await side.pool.call(command, arg, per_agent=isinstance(arg, list))
     wall = time.monotonic() - started
     cpu, load = procs.total_cpu_ns(pids) - cpu0, side.pool.cpu_ns() - load0
     total = sum(reply.get("total", reply["completed"]) for reply in replies)
@@ -149,11 +153,10 @@ async def _throughput(sides: dict[str, Side], sizes: Sizes) -> dict[str, Rounds]
 
 
 async def _latency(sides: dict[str, Side], sizes: Sizes, rate: float) -> dict[str, Rounds]:
-    arg = {"rate": rate / sizes.agents, "seconds": sizes.latency_seconds}
-
     def round_of(side: Side) -> Any:
         async def run() -> tuple[float, dict[str, Any]]:
-            measured = await _measure(side, "open", arg)
+            args = open_loop_args(rate, sizes.latency_seconds, sizes.agents)
+            measured = await _measure(side, "open", args)
             return percentile(measured["first_ms"], 99), measured
 
         return run
