@@ -66,7 +66,9 @@ class Settings:
     #: an attempt that has no text from the model after this long is retried
     first_token_timeout_seconds: float = 20.0
     max_attempts: int = 5
-    worker_concurrency: int = 4
+    #: jobs one worker runs at once: a letter is 10-30 s of waiting on the model and a
+    #: few flushes a second, so a worker is idle most of the time at 4
+    worker_concurrency: int = 16
     #: Postgres connections per process; a worker running many jobs at once wants more,
     #: since each flush holds one for its UPDATE
     db_pool_size: int = 10
