@@ -7,16 +7,19 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, NoReturn, cast
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from starlette.websockets import WebSocketDisconnected as SendAfterClose
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -24,6 +27,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.server import SERVER_SEND
 from api.static import graphiql_page
@@ -255,6 +260,10 @@ def _log_lost() -> None:
     log.info("a subscriber's connection was lost as a message went out")
 
 
+class _MutationOverGet(Exception):
+    """A mutation sent with GET: answered 405 past strawberry's view, which says 400."""
+
+
 class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = _WebSocketAdapter
     graphql_transport_ws_handler_class = _TransportWSHandler
@@ -271,10 +280,43 @@ class GraphQLApp(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except _MutationOverGet as refused:
+            # GraphQL over HTTP: a mutation asked for with GET is refused with 405, and
+            # an HTTP 405 names the method that would do.
+            response = PlainTextResponse(str(refused), status_code=405, headers={"Allow": "POST"})
+            await response(scope, receive, send)
         finally:
             connection: Connection | None = scope.get(_CONNECTION)
             if connection is not None:
                 connection.release()
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as e:
+            # strawberry answers 400 to every operation of a type the method does not allow
+            refused = e.__cause__
+            if (
+                isinstance(refused, InvalidOperationTypeError)
+                and refused.operation_type is OperationType.MUTATION
+            ):
+                raise _MutationOverGet(e.reason) from e
+            raise
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

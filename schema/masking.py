@@ -1,7 +1,7 @@
 """Errors leave the service with a contract code and without internals.
 
-``schema.served.ServedSchema`` hands every result to ``ErrorMasking`` on its way out.
-strawberry logs the original errors (``Schema.process_errors``) before they get here.
+``schema.served.ServedSchema`` hands every result to ``ErrorMasking`` on its way out,
+and logs the internal ones (``ServedSchema.process_errors``) before they get here.
 """
 
 import re
@@ -19,7 +19,9 @@ _INPUT_PATH = re.compile(r"at '?\.?([\w.]+)'?:?")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
-def _is_internal(error: GraphQLError) -> bool:
+def is_internal(error: GraphQLError) -> bool:
+    """Whether the service did not expect the error (a bug, an outage), as opposed to a
+    client's mistake or a refusal with a contract code."""
     # graphql-core's own errors (syntax, validation, variable coercion) carry no
     # original error, or another GraphQLError: they are the client's mistake.
     original = error.original_error
@@ -39,7 +41,7 @@ class ErrorMasking:
             result.errors = [self.public(error) for error in errors]  # type: ignore[attr-defined]
 
     def public(self, error: GraphQLError) -> GraphQLError:
-        if _is_internal(error):
+        if is_internal(error):
             return _anonymised(error)
         if self.hide_suggestions:
             error.message = _SUGGESTION.sub("", error.message)

@@ -2,10 +2,14 @@
 
 Every result leaves through ``ServedSchema``: ``execute`` for HTTP queries and mutations,
 ``stream`` (and ``subscribe``, which calls it) for every operation on either websocket
-protocol (HTTP streaming of subscriptions is not enabled). Masking was a strawberry extension
-(``MaskErrors``), and strawberry wraps each of an extension's hooks in context managers
-built afresh for every operation and, for ``on_stream_result``, for every event of every
-subscriber: without it a fan-out went from 29,000-31,000 to 34,000-37,000 deliveries/s.
+protocol (HTTP streaming of subscriptions is not enabled). Only errors the service did not
+expect are logged as errors, with their traceback: a client's mistakes and the refusals
+with a contract code are the service working, and are logged at debug level.
+
+Masking was a strawberry extension (``MaskErrors``), and strawberry wraps each of an
+extension's hooks in context managers built afresh for every operation and, for
+``on_stream_result``, for every event of every subscriber: without it a fan-out went
+from 29,000-31,000 to 34,000-37,000 deliveries/s.
 The runner below skips the context managers of hooks that no extension of the operation
 has, which after that is all of them but parsing and validation; those two run the
 hooks of extensions that say their hooks are simple (``SIMPLE_HOOKS``) as plain
@@ -13,20 +17,26 @@ generators, without a context manager built per hook and per operation.
 """
 
 import functools
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from contextlib import aclosing, nullcontext
 from types import TracebackType
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
+from strawberry.utils.logging import StrawberryLogger
 
-from schema.masking import ErrorMasking
+from db.connection import DatabaseUnavailable
+from schema.masking import ErrorMasking, is_internal
+
+_log = logging.getLogger(__name__)
 
 #: a context manager, sync and async, that does nothing: a stage no extension hooks
 _NOTHING: Any = nullcontext()
@@ -69,6 +79,39 @@ class ServedSchema(strawberry.Schema):
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         return self._masked(await super().stream(*args, **kwargs))
+
+    async def subscribe(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> Any:
+        # The legacy graphql-ws protocol (the only caller) runs queries and mutations sent
+        # with ``start`` as well, as graphql-transport-ws does; strawberry's ``subscribe``
+        # refused them with an error that left as INTERNAL.
+        return await self.stream(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if isinstance(error.original_error, DatabaseUnavailable):
+                # An outage, not a bug: a line per refused request, without a traceback.
+                _log.warning("database unavailable: %s", error.original_error)
+            elif is_internal(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                _log.debug("refused: %s", error.message)
 
     async def _masked(self, results: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         # Closed with its consumer's operation, so strawberry's stream (and the

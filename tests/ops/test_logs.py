@@ -59,3 +59,34 @@ def test_the_json_formatter_writes_one_object_per_line_with_the_context() -> Non
         "attempt": 2,
         "request_id": "r1",
     }
+
+
+async def test_a_clients_mistakes_are_not_logged_as_errors(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await api.register()
+    caplog.set_level(logging.DEBUG)
+
+    refusals = [
+        await api.execute(
+            'mutation { login(email: "nobody@example.com", password: "wrong password") { token } }'
+        ),
+        await api.execute(
+            'mutation { cancelJob(id: "00000000-0000-0000-0000-000000000000") { id } }',
+            token=token,
+        ),
+        await api.execute("{ jobs(first: 500) { totalCount } }", token=token),
+        await api.execute("{ me { nosuchfield } }", token=token),
+        await api.execute("{ me { id } }", token="not a token"),
+    ]
+
+    codes = [result["errors"][0]["extensions"]["code"] for result in refusals]
+    assert codes == [
+        "UNAUTHENTICATED",
+        "NOT_FOUND",
+        "BAD_USER_INPUT",
+        "BAD_USER_INPUT",
+        "UNAUTHENTICATED",
+    ]
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not loud, [(r.name, r.getMessage()) for r in loud]

@@ -1,5 +1,6 @@
 """Door 5, abuse limits: jobs, body size, query shape, introspection, hints, masked errors."""
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -179,8 +180,8 @@ async def test_graphiql_introspection_and_hints_are_on_in_dev_or_when_enabled(
     assert "Did you mean 'me'?" in typo["errors"][0]["message"]
 
 
-async def test_unexpected_errors_are_masked_without_internals(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+async def test_unexpected_errors_are_masked_without_internals_and_logged_with_them(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = await api.register()
 
@@ -195,6 +196,8 @@ async def test_unexpected_errors_are_masked_without_internals(
     for secret in ("SELECT", "password_hash", "/srv", "Traceback", "RuntimeError"):
         assert secret not in str(result)
     assert (await api.data("{ me { id } }", token=token))["me"]["id"]
+    (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged.exc_info is not None and isinstance(logged.exc_info[1], RuntimeError)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -1,0 +1,29 @@
+"""What each HTTP method may ask for: GraphQL over HTTP refuses a mutation over GET with 405."""
+
+from tests.client import Api
+
+REGISTER = 'mutation { register(email: "%s", password: "long enough") { token } }'
+
+
+async def test_a_mutation_sent_with_get_is_refused_with_405_and_not_run(api: Api) -> None:
+    email = "over-get@example.com"
+
+    refused = await api.http.get("/graphql", params={"query": REGISTER % email})
+    registered = await api.execute(REGISTER % email)
+
+    assert (refused.status_code, refused.headers["allow"]) == (405, "POST")
+    assert refused.text == "mutations are not allowed when using GET"
+    assert "errors" not in registered, "the GET created no account"
+
+
+async def test_a_query_sent_with_get_is_answered(api: Api) -> None:
+    token = await api.register()
+
+    answered = await api.http.get(
+        "/graphql",
+        params={"query": "{ me { email } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert answered.status_code == 200
+    assert answered.json()["data"]["me"]["email"].endswith("@example.com")
