@@ -6,15 +6,27 @@ and logs the internal ones (``ServedSchema.process_errors``) before they get her
 
 import re
 
-from graphql import GraphQLError
+from graphql import ArgumentNode, GraphQLError, ObjectFieldNode, parse, visit
+from graphql.language import Visitor
 
 from core.errors import AppError, ServiceUnavailable
 from db.connection import DatabaseUnavailable
 
 #: what a client sees of an error the service did not expect
 INTERNAL_MESSAGE = "Internal error."
-# graphql-core names the offending input path: "... at 'i.tone'" (3.2), "... at .tone:" (3.3).
-_INPUT_PATH = re.compile(r"at '?\.?([\w.]+)'?:?")
+#: how graphql-core names the input at fault in its messages, most precise first: the path
+#: inside a variable ("... at .tone:" in 3.3, "... at 'i.tone';" in 3.2), a required or an
+#: unknown field of an input object, a required argument ("Argument 'Mutation.cancelJob(id:)'
+#: ..."), and, for a variable that was not given at all, the variable ("Variable '$i' ...").
+#: Messages quote the client's value too ("found: {...}"): the patterns match graphql-core's
+#: own words, which come before it.
+_NAMED_INPUT = [
+    re.compile(r"has invalid value at \.([\w.]+):"),
+    re.compile(r"got invalid value .*? at '([\w.]+)'; "),
+    re.compile(r"(?:required|unknown) field '(\w+)'"),
+    re.compile(r"Argument '[\w.]+\((\w+):\)'"),
+    re.compile(r"Variable '\$(\w+)'"),
+]
 # graphql-core's hints name fields, arguments, types and enum values of the schema.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
@@ -47,10 +59,47 @@ class ErrorMasking:
             error.message = _SUGGESTION.sub("", error.message)
         if not (error.extensions or {}).get("code"):
             extensions: dict[str, object] = {"code": "BAD_USER_INPUT"}
-            if match := _INPUT_PATH.search(error.message):
-                extensions["field"] = match.group(1).rsplit(".", 1)[-1]
+            if field := _input_named_by(error):
+                extensions["field"] = field
             error.extensions = extensions
         return error
+
+
+def _input_named_by(error: GraphQLError) -> str | None:
+    """The argument or input field a client's mistake is about, if it is about one."""
+    for pattern in _NAMED_INPUT:
+        if match := pattern.search(error.message):
+            return match.group(1).rsplit(".", 1)[-1]
+    return _input_holding(error)
+
+
+def _input_holding(error: GraphQLError) -> str | None:
+    """The argument or input field whose literal value the error points at (a message
+    about a value, ``String cannot represent a non string value: 5``, names no field)."""
+    if not error.source or not error.positions:
+        return None
+    holder = _Holder(next(iter(error.positions)))
+    # Parsed again, and only for such an error: the error keeps its source, not its document.
+    visit(parse(error.source), holder)
+    return holder.name
+
+
+class _Holder(Visitor):
+    def __init__(self, position: int) -> None:
+        super().__init__()
+        self.position = position
+        self.name: str | None = None
+
+    def enter_argument(self, node: ArgumentNode, *_: object) -> None:
+        self._hold(node)
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+        self._hold(node)
+
+    def _hold(self, node: ArgumentNode | ObjectFieldNode) -> None:
+        # The innermost holder wins: visited later, it overwrites its parents.
+        if node.value.loc is not None and node.value.loc.start == self.position:
+            self.name = node.name.value
 
 
 def _anonymised(error: GraphQLError) -> GraphQLError:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.client import PROTOCOLS, Api
+from tests.client import PROTOCOLS, Api, Json, Socket
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -14,11 +14,19 @@ async def test_a_query_and_a_mutation_over_a_socket_get_one_result_each(
 
     async with api.socket(token, protocol) as socket:
         await socket.ack()
-        me = await socket.collect("query { me { email } }")
-        deleted = await socket.collect(
-            "mutation($id: ID!) { deleteJob(id: $id) }", {"id": job["id"]}
+        me = await _only_result(socket, "query { me { email } }")
+        deleted = await _only_result(
+            socket, "mutation($id: ID!) { deleteJob(id: $id) }", {"id": job["id"]}
         )
 
-    assert len(me) == 1 and me[0]["email"].endswith("@example.com")
-    assert deleted == [True]
+    assert me["data"]["me"]["email"].endswith("@example.com")
+    assert deleted["data"] == {"deleteJob": True}
     assert await api.job(token, job["id"]) is None
+
+
+async def _only_result(socket: Socket, query: str, variables: Json | None = None) -> Json:
+    operation = await socket.subscribe(query, variables)
+    result = await socket.next_payload(operation)
+    assert result is not None
+    assert await socket.next_payload(operation) is None, "completed after its one result"
+    return result

@@ -57,6 +57,32 @@ async def test_an_unknown_tone_is_rejected_by_the_schema(api: Api, db: Db) -> No
     assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
 
 
+LITERAL = "mutation { createCoverLetter(input: {%s}) { id } }"
+#: input the schema itself refuses, each with the argument or input field it is about
+SCHEMA_REFUSALS = [
+    ("cvText", CREATE, {"i": {"jobDescription": "a role"}}),
+    ("cvText", CREATE, {"i": {"jobDescription": "a role", "cvText": None}}),
+    ("bogus", CREATE, {"i": {**SAMPLE_INPUT, "bogus": 1}}),
+    ("i", CREATE, {}),
+    ("cvText", LITERAL % 'jobDescription: "a role"', None),
+    ("cvText", LITERAL % 'jobDescription: "a role", cvText: null', None),
+    ("jobDescription", LITERAL % 'jobDescription: 5, cvText: "a CV"', None),
+    ("tone", LITERAL % 'jobDescription: "a role", cvText: "a CV", tone: SARCASTIC', None),
+    ("id", "mutation { cancelJob { id } }", None),
+    ("first", '{ jobs(first: "ten") { totalCount } }', None),
+]
+
+
+@pytest.mark.parametrize(("field", "query", "variables"), SCHEMA_REFUSALS)
+async def test_input_the_schema_refuses_is_bad_user_input_naming_its_field(
+    api: Api, db: Db, field: str, query: str, variables: dict[str, object] | None
+) -> None:
+    token = await api.register()
+    error = await api.error(query, variables, token)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, error
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
+
+
 async def test_an_over_long_idempotency_key_is_bad_user_input(api: Api, db: Db) -> None:
     token = await api.register()
     error = await api.error(CREATE, {"i": SAMPLE_INPUT, "k": "k" * 201}, token)
