@@ -4,7 +4,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from tests.client import assemble
+from tests.client import JOB_EVENTS, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.resolvers.test_cancel_and_retry_job import CANCEL
 from worker.writers.base import LetterRequest
@@ -65,9 +65,10 @@ async def test_text_waiting_through_a_pause_is_flushed_within_the_interval(
     writer = PausingWriter()
     async with api.socket(token) as socket:
         await socket.ack()
-        from tests.client import JOB_EVENTS
-
         operation = await socket.subscribe(JOB_EVENTS, {"id": job["id"]})
+        # Its SNAPSHOT first: read after the first flush, it would hold the first words.
+        snapshot = await socket.next_payload(operation)
+        assert snapshot is not None and snapshot["data"]["jobEvents"]["type"] == "SNAPSHOT"
         await start_worker(writer, flush_interval_ms=100, flush_chars=10_000)
         first_delta = None
         while first_delta is None:
