@@ -44,6 +44,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``relaxed_marks``: the publish mark committed without waiting for its WAL flush
   (``set_config('synchronous_commit', 'off', true)`` in the statement): a mark lost to a
   database crash costs only a repeated wake-up from the sweep.
+- ``view_as_is``: strawberry's ``execute_single`` without the override that answers a
+  mutation over GET with 405 (a frame more per HTTP operation), to measure its cost.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -77,6 +79,7 @@ KNOWN = (
     "long_way",
     "inline_send",
     "relaxed_marks",
+    "view_as_is",
 )
 
 
@@ -542,7 +545,16 @@ def _relaxed_marks() -> None:
     jobs.mark_published = mark_published
 
 
+def _view_as_is() -> None:
+    from strawberry.http.async_base_view import AsyncBaseHTTPView
+
+    from api.graphql import GraphQLApp
+
+    GraphQLApp.execute_single = AsyncBaseHTTPView.execute_single  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "view_as_is": _view_as_is,
     "inline_send": _inline_send,
     "relaxed_marks": _relaxed_marks,
     "long_way": _long_way,
