@@ -46,6 +46,11 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   database crash costs only a repeated wake-up from the sweep.
 - ``view_as_is``: strawberry's ``execute_single`` without the override that answers a
   mutation over GET with 405 (a frame more per HTTP operation), to measure its cost.
+- ``no_reads_probe``: not a change but a probe (it drops checks the service needs): no
+  read of the user's row and no count of their active jobs before ``createCoverLetter``'s
+  insert, the most that folding them into the insert could save.
+- ``reads_first``: ``createCoverLetter`` reads the account and counts its active jobs
+  before its INSERT, as before the INSERT checked both itself (``db.jobs.insert_job``).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -80,6 +85,8 @@ KNOWN = (
     "inline_send",
     "relaxed_marks",
     "view_as_is",
+    "no_reads_probe",
+    "reads_first",
 )
 
 
@@ -553,7 +560,42 @@ def _view_as_is() -> None:
     GraphQLApp.execute_single = AsyncBaseHTTPView.execute_single  # type: ignore[method-assign]
 
 
+def _no_reads_probe() -> None:
+    from datetime import UTC, datetime
+
+    from db import quotas
+    from db.users import UserRecord
+    from resolvers.context import Context
+
+    async def signed_in_user(self: Context) -> UserRecord:
+        if self.user is None:
+            claims = self.require_claims()
+            self.user = UserRecord(claims.user_id, "", "", datetime.now(UTC))
+        return self.user
+
+    async def count_active_jobs(db: Any, user_id: str) -> int:
+        return 0
+
+    Context.signed_in_user = signed_in_user  # type: ignore[method-assign]
+    quotas.count_active_jobs = count_active_jobs
+
+
+def _reads_first() -> None:
+    from db import jobs, quotas, users
+
+    fused = jobs.insert_job
+
+    async def insert_job(db: Any, job: Any, *, max_active: int = 0) -> Any:
+        await users.get_user(db, job.user_id)
+        await quotas.count_active_jobs(db, job.user_id)
+        return await fused(db, job)
+
+    jobs.insert_job = insert_job
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "reads_first": _reads_first,
+    "no_reads_probe": _no_reads_probe,
     "view_as_is": _view_as_is,
     "inline_send": _inline_send,
     "relaxed_marks": _relaxed_marks,

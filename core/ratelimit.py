@@ -40,6 +40,14 @@ class SlidingWindow:
             return 0
         return max(1, math.ceil(events[0] + self.window - self._clock()))
 
+    def give_back(self, key: str) -> None:
+        """Uncount the latest event (taken for something that then did not happen)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+            if not events:
+                del self._events[key]
+
     def hit(self, key: str) -> None:
         """Count one event (even over the limit: failures keep counting)."""
         if self.limit <= 0:

@@ -4,8 +4,7 @@ from datetime import datetime
 
 from core.jobs import TERMINAL
 from db.connection import Db
-from db.jobs import status_in
-from db.quotas import ACTIVE_PREDICATE
+from db.jobs import ACTIVE_PREDICATE, status_in
 
 
 async def active_job_ids(db: Db, user_id: str) -> list[str]:

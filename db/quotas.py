@@ -1,15 +1,7 @@
 """Counts behind the per-user job limits, read from the table so they hold across processes."""
 
-from core.jobs import ACTIVE
 from db.connection import Db
-from db.jobs import JobRecord, status_in
-
-#: The condition of the partial index ``jobs_user_active`` (migration 0003), spelt the
-#: same way by the queries that are to use it.
-ACTIVE_PREDICATE = status_in(ACTIVE)
-#: The user's PENDING and PROCESSING jobs, read through ``jobs_user_active``: as cheap
-#: for a user with ten thousand finished letters as for a new one.
-COUNT_ACTIVE_JOBS = f"SELECT COUNT(*) FROM jobs WHERE user_id = :user_id AND {ACTIVE_PREDICATE}"
+from db.jobs import COUNT_ACTIVE_JOBS, JobRecord
 
 
 async def count_active_jobs(db: Db, user_id: str) -> int:

@@ -43,6 +43,13 @@ class Context:
             raise self.auth_error or Unauthenticated()
         return self.user
 
+    def caller_id(self) -> str:
+        """The caller's id from their verified token, without reading their account: for a
+        statement that checks the account itself (``db.jobs.insert_job``)."""
+        if self.user is not None:
+            return self.user.id
+        return self.require_claims().user_id
+
     def require_claims(self) -> Claims:
         """The verified token, or the reason there is none, before any read."""
         if self.claims is None:

@@ -58,6 +58,10 @@ class Limits:
         if wait:
             raise RateLimited(wait, f"At most {per_minute} letters a minute; try again shortly.")
 
+    def give_back_job_slot(self, user_id: str) -> None:
+        """A slot taken for a job that was then refused does not count."""
+        self.jobs_by_user.give_back(user_id)
+
 
 def client_address(connection: HTTPConnection) -> str:
     """The client's address as uvicorn saw it (from X-Forwarded-For only for trusted proxies)."""

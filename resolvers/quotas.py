@@ -1,6 +1,9 @@
 """How many letters a user may have written: per minute, and at once."""
 
+from typing import NoReturn
+
 from core.errors import RateLimited
+from core.settings import Settings
 from db import quotas
 from resolvers.context import Info
 
@@ -8,21 +11,44 @@ from resolvers.context import Info
 ACTIVE_RETRY_AFTER_SECONDS = 15
 
 
-async def take_job_quota(info: Info, idempotency_key: str | None = None) -> None:
-    """Refuse (RATE_LIMITED) a job over the user's limits; a repeated request is always free."""
+async def take_job_quota(info: Info) -> None:
+    """Refuse (RATE_LIMITED) writing a letter again over the user's limits (``retryJob``)."""
     user = info.context.require_user()
     db, settings = info.context.db, info.context.settings
-    if idempotency_key is not None and await quotas.job_with_idempotency_key(
-        db, user.id, idempotency_key
-    ):
-        return
     # Counted in the database, so the cap holds across API processes.
     if settings.max_active_jobs > 0 and (
         await quotas.count_active_jobs(db, user.id) >= settings.max_active_jobs
     ):
-        raise RateLimited(
-            ACTIVE_RETRY_AFTER_SECONDS,
-            f"At most {settings.max_active_jobs} letters can be in progress at once;"
-            " wait for one to finish.",
-        )
+        raise _over_active_limit(settings)
     info.context.limits.take_job_slot(user.id, settings.jobs_per_minute)
+
+
+async def take_new_job_slot(info: Info, idempotency_key: str | None) -> bool:
+    """A new job's slot of the per-minute limit; False for a repeated request, which is
+    free. Its active-jobs limit is checked by its INSERT (``db.jobs.insert_job``)."""
+    context = info.context
+    user_id = context.caller_id()
+    if idempotency_key is not None and await quotas.job_with_idempotency_key(
+        context.db, user_id, idempotency_key
+    ):
+        return False
+    context.limits.take_job_slot(user_id, context.settings.jobs_per_minute)
+    return True
+
+
+async def refuse_unplaced_job(info: Info, *, slot_taken: bool) -> NoReturn:
+    """Why ``insert_job`` placed no job: the account is gone (UNAUTHENTICATED, as for any
+    field), or it has its most unfinished jobs already (RATE_LIMITED)."""
+    context = info.context
+    if slot_taken:
+        context.limits.give_back_job_slot(context.caller_id())
+    await context.signed_in_user()
+    raise _over_active_limit(context.settings)
+
+
+def _over_active_limit(settings: Settings) -> RateLimited:
+    return RateLimited(
+        ACTIVE_RETRY_AFTER_SECONDS,
+        f"At most {settings.max_active_jobs} letters can be in progress at once;"
+        " wait for one to finish.",
+    )

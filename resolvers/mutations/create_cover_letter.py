@@ -11,8 +11,8 @@ from core.tracing import tracer
 from db import jobs
 from db.jobs import NewJob
 from resolvers.context import Info
-from resolvers.permissions import IsAuthenticated
-from resolvers.quotas import take_job_quota
+from resolvers.permissions import HasValidToken
+from resolvers.quotas import refuse_unplaced_job, take_new_job_slot
 from resolvers.validation import (
     blank_to_none,
     validate_cover_letter_input,
@@ -24,19 +24,20 @@ from schema.types.job import Job
 log = logging.getLogger(__name__)
 
 
-@strawberry.mutation(permission_classes=[IsAuthenticated])
+# The account is not read first: the INSERT checks that it exists (and its active jobs).
+@strawberry.mutation(permission_classes=[HasValidToken])
 async def create_cover_letter(
     info: Info, input: CoverLetterInput, idempotency_key: str | None = None
 ) -> Job:
-    user = info.context.require_user()
+    user_id = info.context.caller_id()
     validate_cover_letter_input(input)
     validate_idempotency_key(idempotency_key)
-    await take_job_quota(info, idempotency_key)
+    slot_taken = await take_new_job_slot(info, idempotency_key)
     with tracer.start_as_current_span("createCoverLetter") as span:
-        record, created = await jobs.insert_job(
+        inserted = await jobs.insert_job(
             info.context.db,
             NewJob(
-                user_id=user.id,
+                user_id=user_id,
                 kind=JobKind.COVER_LETTER,
                 tone=input.tone.value,
                 job_description=input.job_description,
@@ -45,10 +46,14 @@ async def create_cover_letter(
                 applicant_name=blank_to_none(input.applicant_name),
                 idempotency_key=idempotency_key,
             ),
+            max_active=info.context.settings.max_active_jobs,
         )
+        if inserted is None:
+            await refuse_unplaced_job(info, slot_taken=slot_taken)
+        record, created = inserted
         if created:
             JOBS_CREATED.inc()
-            with bound(job_id=record.id, user_id=user.id):
+            with bound(job_id=record.id, user_id=user_id):
                 log.info("job created")
                 await info.context.broker.publish_event(record.to_event(EventType.STATUS))
                 # A broker outage never fails an accepted job: the sweep publishes it later.

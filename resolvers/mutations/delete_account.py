@@ -32,5 +32,6 @@ async def delete_account(info: Info, password: str) -> bool:
     await erasure.delete_user_and_jobs(context.db, user.id)
     await context.limits.connections.close_user(user.id, ACCOUNT_DELETED, keep=context.request)
     # A websocket's context outlives this operation: the next one on it must find no user.
-    context.user, context.auth_error = None, Unauthenticated("Account deleted.")
+    context.user, context.claims = None, None
+    context.auth_error = Unauthenticated("Account deleted.")
     return True

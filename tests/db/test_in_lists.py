@@ -13,9 +13,11 @@ async def test_lookups_by_id_find_the_rows_among_more_ids_than_one_statement_tak
 ) -> None:
     user = await users.insert_user(db, email="lists@example.com", password_hash="x")
     assert user is not None
-    job, _ = await jobs.insert_job(
+    inserted = await jobs.insert_job(
         db, NewJob(user.id, JobKind.COVER_LETTER, "FORMAL", "jd", "cv", None, None, None)
     )
+    assert inserted is not None
+    job, _ = inserted
     unknown = [str(uuid.uuid4()) for _ in range(2 * IN_LIST_MAX + 1)]
     # The known ids sit in the first and the last statement's share.
     user_ids = [user.id, *unknown, user.id]

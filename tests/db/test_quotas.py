@@ -2,7 +2,8 @@
 
 import pytest
 
-from db import quotas
+from core.jobs import JobKind
+from db import jobs, quotas
 from db.connection import Db
 from tests.db.tables import add_jobs, add_user, plan
 
@@ -23,5 +24,9 @@ async def test_active_jobs_are_counted_from_the_index_of_unfinished_jobs(
         await db.execute("ANALYZE")
 
     assert await quotas.count_active_jobs(db, heavy) == 1
-    query_plan = await plan(db, quotas.COUNT_ACTIVE_JOBS, {"user_id": heavy})
+    query_plan = await plan(db, jobs.COUNT_ACTIVE_JOBS, {"user_id": heavy})
     assert "jobs_user_active" in query_plan, query_plan
+    # The same count inside the INSERT of every new job (``jobs.insert_job``).
+    new = jobs.NewJob(heavy, JobKind.COVER_LETTER, "FORMAL", "jd", "cv", None, None, None)
+    insert_plan = await plan(db, jobs.insert_new_job(5), jobs.new_job_values(db, new, 5))
+    assert "jobs_user_active" in insert_plan, insert_plan

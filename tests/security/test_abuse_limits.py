@@ -52,6 +52,25 @@ async def test_active_jobs_per_user_are_limited(start_api: StartApi, db: Db) -> 
     await assert_serves_an_honest_client(api)
 
 
+async def test_a_job_refused_for_the_active_limit_takes_no_slot_of_the_minute(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api(max_active_jobs=1, jobs_per_minute=3)  # no worker: jobs wait
+    token = await api.register()
+    first = await api.create_job(token)
+    refusals = [await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token) for _ in range(3)]
+    cancel = "mutation($id: ID!) { cancelJob(id: $id) { status } }"
+    await api.data(cancel, {"id": first["id"]}, token)
+
+    second = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+
+    assert [r["errors"][0]["message"] for r in refusals] == [
+        "At most 1 letters can be in progress at once; wait for one to finish."
+    ] * 3
+    assert "errors" not in second, second  # the minute's second job, not its fifth
+    assert await rows(db, "jobs") == 2
+
+
 async def test_an_oversized_body_gets_413_and_writes_nothing(start_api: StartApi, db: Db) -> None:
     api = await start_api(max_body_bytes=20_000)
     token = await api.register()

@@ -8,9 +8,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from db.connection import Db, utcnow
-from tests.client import JOB_EVENTS, PROTOCOLS, TRANSPORT_WS, Api, GraphQLErrors
+from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, TRANSPORT_WS, Api, GraphQLErrors
 from tests.conftest import StartApi, StartWorker
 from tests.security.probes import (
+    CREATE,
     LOGIN,
     MY_JOBS,
     assert_serves_an_honest_client,
@@ -133,6 +134,9 @@ async def test_delete_account_erases_the_user_and_every_job_and_ends_their_socke
     assert await rows(db, "jobs", "cv_text LIKE :marker", marker="%7f3a%") == 0
     for query in READS:
         assert code(await post(api, query, token=token)) == "UNAUTHENTICATED"
+    # createCoverLetter does not read the account first: its INSERT finds it gone.
+    created = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+    assert (code(created), created["data"]) == ("UNAUTHENTICATED", None)
     for job_id in (finished["id"], running):
         result = await post(
             api, "query($id: ID!) { job(id: $id) { id } }", {"id": job_id}, token=token

@@ -11,7 +11,7 @@ the user ever had: a count grew from 0.5 to 2.6 ms over a minute of benchmark lo
 import sqlalchemy as sa
 from alembic import op
 
-from db.quotas import ACTIVE_PREDICATE
+from db.jobs import ACTIVE_PREDICATE
 
 revision = "0003"
 down_revision = "0002"
