@@ -253,7 +253,9 @@ class RabbitBroker:
     async def _send_events(self, body: bytes) -> None:
         exchange = self._require(self._event_exchange)
         async with asyncio.timeout(self.publish_timeout):
-            await exchange.publish(aio_pika.Message(body), routing_key="")
+            # Not mandatory (aio-pika's default is): with no API listening, RabbitMQ would
+            # return each event, and aiormq logs what it returns, letter text and all.
+            await exchange.publish(aio_pika.Message(body), routing_key="", mandatory=False)
 
     def events(self) -> AsyncIterator[JobEvent | Resync]:
         return job_events(

@@ -2,13 +2,16 @@
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
 from broker.base import Broker, BrokerUnavailable, Resync
 from broker.rabbitmq.batching import Batches
 from core.events import JobEvent
+from core.logs import quiet_libraries
 from tests.broker.test_fanout import event
 
 
@@ -116,3 +119,19 @@ async def test_an_event_published_just_as_the_sender_finishes_still_goes_out() -
     await asyncio.gather(*(batches.publish(event("a", s).to_json()) for s in (3, 4)))
 
     assert [e.seq for m in wire.messages for e in JobEvent.many_from_json(m)] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_an_event_nobody_listens_to_is_dropped_without_a_word(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet_libraries()  # as every process configures its logs: no library's debug lines
+    caplog.set_level(logging.DEBUG)
+    letter = "Dear Acme, I would like to join your data team."
+    unheard = replace(event("a", 1), delta=letter)  # no API process is listening
+
+    await broker.publish_event(unheard)
+    await asyncio.sleep(0.5)  # RabbitMQ returns an unroutable mandatory message at once
+
+    assert not [r for r in caplog.records if letter in r.getMessage()]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
