@@ -106,8 +106,13 @@ async def api_process(
 
 
 @contextlib.asynccontextmanager
-async def worker_process(env: Mapping[str, str]) -> AsyncIterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command("worker"), env=dict(env), cwd=ROOT)
+async def worker_process(
+    env: Mapping[str, str], *, log: Path | None = None
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """``careerops worker``; its log (stderr) to ``log`` if given."""
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log.open("wb")) if log is not None else None
+        process = subprocess.Popen(command("worker"), env=dict(env), cwd=ROOT, stderr=stderr)
     try:
         yield process
     finally:

@@ -1,5 +1,6 @@
 """The worker's small HTTP server: /healthz, /readyz and /metrics for orchestrators."""
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,9 @@ from broker.base import Broker
 from db.connection import Db
 
 log = logging.getLogger(__name__)
+
+#: how long the server may take to close its connections before it is cancelled
+STOP_SECONDS = 5.0
 
 
 class _QuietServer(uvicorn.Server):
@@ -29,15 +33,30 @@ def health_app(db: Db, broker: Broker) -> Starlette:
     return Starlette(routes=health_routes(), lifespan=lifespan)
 
 
-async def serve_health(db: Db, broker: Broker, *, host: str, port: int) -> None:
-    """Serve until cancelled; a port already taken is logged, not fatal for the worker."""
-    config = uvicorn.Config(
-        health_app(db, broker), host=host, port=port, log_level="warning", lifespan="on"
-    )
-    server = _QuietServer(config)
-    try:
-        await server.serve()
-    except SystemExit:
-        log.warning("worker health server could not listen on %s:%d", host, port)
-    finally:
-        server.should_exit = True
+class HealthServer:
+    """/healthz, /readyz and /metrics on ``host:port`` until ``stop``."""
+
+    def __init__(self, db: Db, broker: Broker, *, host: str, port: int) -> None:
+        config = uvicorn.Config(
+            health_app(db, broker), host=host, port=port, log_level="warning", lifespan="on"
+        )
+        self._server = _QuietServer(config)
+        self._where = (host, port)
+
+    async def serve(self) -> None:
+        """Serve until stopped; a port already taken is logged, not fatal for the worker."""
+        try:
+            await self._server.serve()
+        except SystemExit:
+            log.warning("worker health server could not listen on %s:%d", *self._where)
+
+    async def stop(self, serving: "asyncio.Task[None]") -> None:
+        """Shut down as uvicorn does on a signal. Cancelled instead, its lifespan task
+        printed a CancelledError traceback on every SIGTERM, outside the JSON log."""
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(serving), STOP_SECONDS)
+        except TimeoutError:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 from broker import broker_from_settings
@@ -12,11 +13,13 @@ from db.connection import Db
 from worker.consumer import Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS, Handler
-from worker.http import serve_health
+from worker.http import HealthServer
 from worker.purge import run_purger
 from worker.sweep import run_sweeper
 from worker.writers.base import Writer
 from worker.writers.factory import writer_from_settings
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
@@ -54,10 +57,10 @@ async def worker_running(
         if sweep and settings.retention_days > 0:
             stack.push_async_callback(_cancel, asyncio.create_task(run_purger(db, settings)))
         if serve_http and settings.worker_http_port:
-            server = serve_health(
+            health = HealthServer(
                 db, broker, host=settings.worker_http_host, port=settings.worker_http_port
             )
-            stack.push_async_callback(_cancel, asyncio.create_task(server))
+            stack.push_async_callback(health.stop, asyncio.create_task(health.serve()))
         await broker.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
         stack.push_async_callback(broker.stop_consuming, settings.shutdown_grace_seconds)
         yield worker
@@ -72,4 +75,10 @@ async def _cancel(task: "asyncio.Task[None]") -> None:
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (the CLI sets it on SIGTERM/SIGINT)."""
     async with worker_running(settings, serve_http=True):
+        log.info(
+            "worker started: up to %d jobs at once, writer %s",
+            settings.worker_concurrency,
+            settings.writer,
+        )
         await stop.wait()
+    log.info("worker stopped")

@@ -1,7 +1,9 @@
 """Health, readiness and Prometheus metrics, on the API and on a worker process."""
 
 import asyncio
+import json
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -68,13 +70,14 @@ async def test_readyz_goes_false_while_the_broker_is_down_and_back_after(
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
-async def test_a_worker_process_serves_health_readiness_and_metrics(
-    settings: Settings, db: object
+async def test_a_worker_process_serves_health_readiness_and_metrics_and_stops_quietly(
+    settings: Settings, db: object, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = environment(settings, CAREEROPS_WORKER_HTTP_PORT=str(port))
+    env = environment(settings, CAREEROPS_WORKER_HTTP_PORT=str(port), CAREEROPS_LOG_FORMAT="json")
+    log = tmp_path / "worker.log"
     async with (
-        worker_process(env),
+        worker_process(env, log=log) as worker,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
     ):
         for _ in range(100):
@@ -88,3 +91,7 @@ async def test_a_worker_process_serves_health_readiness_and_metrics(
         metrics = await client.get("/metrics")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     assert "careerops_queue_depth" in metrics.text
+    # Stopped by SIGTERM on the way out: a clean exit, its log JSON to the last line.
+    assert worker.returncode == 0
+    lines = log.read_text().splitlines()
+    assert lines and all(json.loads(line)["level"] != "ERROR" for line in lines), lines
