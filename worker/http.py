@@ -41,14 +41,14 @@ class HealthServer:
             health_app(db, broker), host=host, port=port, log_level="warning", lifespan="on"
         )
         self._server = _QuietServer(config)
-        self._where = (host, port)
 
     async def serve(self) -> None:
         """Serve until stopped; a port already taken is logged, not fatal for the worker."""
         try:
             await self._server.serve()
         except SystemExit:
-            log.warning("worker health server could not listen on %s:%d", *self._where)
+            config = self._server.config
+            log.warning("worker health server could not listen on %s:%d", config.host, config.port)
 
     async def stop(self, serving: "asyncio.Task[None]") -> None:
         """Shut down as uvicorn does on a signal. Cancelled instead, its lifespan task

@@ -34,6 +34,7 @@ from broker.rabbitmq.queues import queue_depths, read_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
 from core.metrics import BROKER_ERRORS
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class RabbitBroker:
         prefix: str = "",
         publish_timeout: float = 5.0,
         quorum: bool = False,
-        event_backlog_bytes: int = 64 << 20,
+        event_backlog_bytes: int = Settings.event_backlog_bytes,
     ) -> None:
         self.url = url
         self.event_backlog_bytes = event_backlog_bytes
