@@ -38,9 +38,6 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   start), so a flush finds room on its row's page for a heap-only update.
 - ``long_way``: every subscription event through its operation's task, as before the
   short way from the hub's dispatch (``schema.express``), to measure what that buys.
-- ``inline_send``: a lone event published by its caller at once, instead of through the
-  batch sender's task (a loop turn less before it is on the wire); what comes while it is
-  sent still goes in the next batch.
 - ``relaxed_marks``: the publish mark committed without waiting for its WAL flush
   (``set_config('synchronous_commit', 'off', true)`` in the statement): a mark lost to a
   database crash costs only a repeated wake-up from the sweep.
@@ -51,6 +48,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   insert, the most that folding them into the insert could save.
 - ``reads_first``: ``createCoverLetter`` reads the account and counts its active jobs
   before its INSERT, as before the INSERT checked both itself (``db.jobs.insert_job``).
+- ``flushes_alone``: every text flush its own UPDATE and commit, as before the worker
+  grouped the flushes that come together into one statement (``worker.flushes``).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -82,11 +81,11 @@ KNOWN = (
     "fences_indexable",
     "fillfactor_70",
     "long_way",
-    "inline_send",
     "relaxed_marks",
     "view_as_is",
     "no_reads_probe",
     "reads_first",
+    "flushes_alone",
 )
 
 
@@ -500,38 +499,6 @@ def _long_way() -> None:
     graphql._TransportWSHandler._express_lane = lambda self, operation: None  # type: ignore[method-assign]
 
 
-def _inline_send() -> None:
-    import asyncio
-
-    from broker.rabbitmq.batching import Batches
-
-    async def publish(self: Batches, body: bytes) -> None:
-        if getattr(self, "_busy", False) or self._sender is not None or self._waiting:
-            self._busy = True  # type: ignore[attr-defined]
-            sent = asyncio.get_running_loop().create_future()
-            self._waiting.append((body, sent))
-            await sent
-            return
-        self._busy = True  # type: ignore[attr-defined]
-        try:
-            await self._send(body)
-        finally:
-            if self._waiting:
-                self._sender = asyncio.create_task(send_rest(self))
-                self._sender.add_done_callback(self._stopped)
-            else:
-                self._busy = False  # type: ignore[attr-defined]
-
-    async def send_rest(self: Batches) -> None:
-        try:
-            await send_all(self)
-        finally:
-            self._busy = False  # type: ignore[attr-defined]
-
-    send_all = Batches._send_all
-    Batches.publish = publish  # type: ignore[method-assign]
-
-
 def _relaxed_marks() -> None:
     from db import jobs
     from db.connection import utcnow
@@ -593,11 +560,21 @@ def _reads_first() -> None:
     jobs.insert_job = insert_job
 
 
+def _flushes_alone() -> None:
+    from db import jobs
+    from worker.flushes import TextFlushes
+
+    async def append(self: TextFlushes, flush: Any) -> Any:
+        return await jobs._append_one(self._db, flush)
+
+    TextFlushes.append = append  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "flushes_alone": _flushes_alone,
     "reads_first": _reads_first,
     "no_reads_probe": _no_reads_probe,
     "view_as_is": _view_as_is,
-    "inline_send": _inline_send,
     "relaxed_marks": _relaxed_marks,
     "long_way": _long_way,
     "fillfactor_70": _fillfactor_70,

@@ -367,6 +367,71 @@ async def append_text(
     return Flushed(seq=int(record["seq"]), updated_at=read_time(record["updated_at"]))
 
 
+@dataclass(frozen=True, slots=True)
+class TextFlush:
+    """One flush of a job's text, to be appended while ``attempt`` is its running attempt."""
+
+    job_id: str
+    attempt: int
+    delta: str
+    progress: float
+    lease_until: datetime
+
+
+#: several jobs' flushes as one UPDATE: each row joined by its primary key, fenced as in
+#: ``append_text`` (inside ``IS TRUE``, so only the key serves the join: see ``by_id``)
+_APPEND_TEXTS = (
+    "UPDATE jobs SET partial_text = jobs.partial_text || f.delta, progress = f.progress,"
+    " seq = jobs.seq + 1, lease_until = f.lease_until, updated_at = :now"
+    " FROM unnest(:ids::text[], :attempts::int[], :deltas::text[], :progresses::float8[],"
+    " :leases::timestamptz[]) AS f(id, attempt, delta, progress, lease_until)"
+    " WHERE jobs.id = f.id AND (jobs.status = :processing AND jobs.attempts = f.attempt) IS TRUE"
+    " RETURNING jobs.id, jobs.seq, jobs.updated_at"
+)
+
+
+async def append_texts(db: Db, flushes: Sequence[TextFlush]) -> list[Flushed | None]:
+    """Flushes of several jobs: on PostgreSQL one statement and one commit for them all.
+
+    A result per flush, in order, as ``append_text`` gives it: each row is still updated
+    once per flush, with its own ``seq``, and ``None`` means that job's attempt was
+    cancelled or fenced out. A job may have one flush in a group at most.
+    """
+    if db.dialect != "postgresql" or len(flushes) == 1:
+        return [await _append_one(db, flush) for flush in flushes]
+    ids = [flush.job_id for flush in flushes]
+    if len(set(ids)) != len(ids):
+        raise ValueError("one flush per job in a statement: a second would overwrite the first")
+    records = await db.fetch_all(
+        _APPEND_TEXTS,
+        {
+            "ids": ids,
+            "attempts": [flush.attempt for flush in flushes],
+            "deltas": [flush.delta for flush in flushes],
+            "progresses": [flush.progress for flush in flushes],
+            "leases": [flush.lease_until for flush in flushes],
+            "processing": JobStatus.PROCESSING.value,
+            "now": utcnow(),
+        },
+    )
+    flushed = {
+        record["id"]: Flushed(seq=int(record["seq"]), updated_at=read_time(record["updated_at"]))
+        for record in records
+    }
+    return [flushed.get(job_id) for job_id in ids]
+
+
+async def _append_one(db: Db, flush: TextFlush) -> Flushed | None:
+    return await append_text(
+        db,
+        flush.job_id,
+        attempt=flush.attempt,
+        delta=flush.delta,
+        progress=flush.progress,
+        lease_until=flush.lease_until,
+    )
+
+
 async def renew_lease(db: Db, job_id: str, *, attempt: int, lease_until: datetime) -> bool:
     """Extend the running attempt's lease; False means it no longer owns the job."""
     record = await db.fetch_one(

@@ -1,11 +1,12 @@
 """What a handler may use, handed in by the worker's lifespan."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from broker.base import Broker
 from core.settings import Settings
 from db.connection import Db, utcnow
+from worker.flushes import TextFlushes
 from worker.writers.base import Writer
 
 
@@ -15,6 +16,11 @@ class WorkerDeps:
     broker: Broker
     writer: Writer
     settings: Settings
+    #: the text flushes of every job this worker runs, grouped into shared statements
+    text_flushes: TextFlushes = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text_flushes", TextFlushes(self.db))
 
     def lease_deadline(self) -> datetime:
         """When a lease taken or renewed now runs out."""

@@ -7,8 +7,7 @@ from dataclasses import replace
 
 from core.events import EventType
 from core.usage import Usage
-from db import jobs
-from db.jobs import JobRecord
+from db.jobs import JobRecord, TextFlush
 from worker.beside import run_beside
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
@@ -71,13 +70,14 @@ class JobStream:
         self.written += len(delta)
         self.has_text = self.has_text or not delta.isspace()
         progress = self._progress()
-        flushed = await jobs.append_text(
-            self.deps.db,
-            self.job.id,
-            attempt=self.attempt,
-            delta=delta,
-            progress=progress,
-            lease_until=self.deps.lease_deadline(),
+        flushed = await self.deps.text_flushes.append(
+            TextFlush(
+                self.job.id,
+                attempt=self.attempt,
+                delta=delta,
+                progress=progress,
+                lease_until=self.deps.lease_deadline(),
+            )
         )
         if flushed is None:
             raise Fenced("job cancelled or taken over")

@@ -6,10 +6,10 @@ each message in. Batching needs no timer: a lone event goes out at once, as befo
 and only events that would have queued behind it share a message.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from broker.base import BrokerUnavailable
+from core.grouping import Grouped
 
 #: events in one message at most (a few hundred bytes each)
 MAX_BATCH = 256
@@ -23,52 +23,17 @@ def batch_body(bodies: list[bytes]) -> bytes:
 class Batches:
     def __init__(self, send: Callable[[bytes], Awaitable[None]]) -> None:
         self._send = send
-        self._waiting: list[_Waiting] = []
-        self._sending: list[_Waiting] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._grouped: Grouped[bytes, None] = Grouped(
+            self._send_batch,
+            max_group=MAX_BATCH,
+            name="event-batches",
+            stopped=lambda: BrokerUnavailable("the event publisher stopped"),
+        )
 
     async def publish(self, body: bytes) -> None:
         """Returns once the message carrying ``body`` is sent; raises what the send raised."""
-        sent = asyncio.get_running_loop().create_future()
-        self._waiting.append((body, sent))
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_all(), name="event-batches")
-            self._sender.add_done_callback(self._stopped)
-        await sent
+        await self._grouped(body)
 
-    async def _send_all(self) -> None:
-        while self._waiting:
-            self._sending, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            try:
-                await self._send(batch_body([body for body, _ in self._sending]))
-            except Exception as e:
-                _settle(self._sending, e)
-            else:
-                _settle(self._sending, None)
-            self._sending = []
-        # In the same step as the last look at the queue: a publish from now on starts a
-        # new sender (a done callback would run too late for that).
-        self._sender = None
-
-    def _stopped(self, sender: asyncio.Task[None]) -> None:
-        if not sender.cancelled():
-            return
-        # Cancelled (the broker is closing), even before it started: nobody may wait for a
-        # send that will not come.
-        if self._sender is sender:
-            self._sender = None
-        left, self._sending, self._waiting = self._sending + self._waiting, [], []
-        _settle(left, BrokerUnavailable("the event publisher stopped"))
-
-
-_Waiting = tuple[bytes, "asyncio.Future[None]"]
-
-
-def _settle(batch: list[_Waiting], error: Exception | None) -> None:
-    for _, sent in batch:
-        if sent.done():
-            continue
-        if error is None:
-            sent.set_result(None)
-        else:
-            sent.set_exception(error)
+    async def _send_batch(self, bodies: list[bytes]) -> list[None]:
+        await self._send(batch_body(bodies))
+        return [None] * len(bodies)

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from broker.base import Broker, BrokerUnavailable, Resync
+from broker.base import Broker, Resync
 from broker.rabbitmq.batching import Batches
 from core.events import JobEvent
 from core.logs import quiet_libraries
@@ -57,19 +57,6 @@ async def test_a_failed_send_fails_every_event_in_it() -> None:
     assert all(isinstance(r, ConnectionError) for r in results)
 
 
-async def test_nobody_waits_forever_on_a_sender_that_was_stopped() -> None:
-    wire = SlowWire()
-    batches = Batches(wire.send)
-    waiting = [asyncio.create_task(batches.publish(event("a", s).to_json())) for s in (1, 2)]
-    await asyncio.sleep(0)
-    assert batches._sender is not None
-    batches._sender.cancel()
-
-    results = await asyncio.gather(*waiting, return_exceptions=True)
-
-    assert all(isinstance(r, BrokerUnavailable) for r in results)
-
-
 @contextlib.asynccontextmanager
 async def listening(broker: Broker) -> AsyncIterator[list[JobEvent]]:
     received: list[JobEvent] = []
@@ -108,17 +95,6 @@ async def test_many_events_published_at_once_all_arrive_in_order(broker: Broker)
 
     for job in "ab":
         assert [e.seq for e in received if e.job_id == job] == list(range(1, 301))
-
-
-async def test_an_event_published_just_as_the_sender_finishes_still_goes_out() -> None:
-    wire = SlowWire()
-    batches = Batches(wire.send)
-    await batches.publish(event("a", 1).to_json())
-    # The sender task has returned, but its done callbacks have not run yet.
-    await batches.publish(event("a", 2).to_json())
-    await asyncio.gather(*(batches.publish(event("a", s).to_json()) for s in (3, 4)))
-
-    assert [e.seq for m in wire.messages for e in JobEvent.many_from_json(m)] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)

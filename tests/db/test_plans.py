@@ -131,6 +131,27 @@ async def test_a_running_job_is_read_fenced_cancelled_and_deleted_by_its_id(
     await _assert_through_primary_key(db, _by_id(statements))
 
 
+async def test_flushes_of_several_running_jobs_find_each_by_its_id(
+    db: Db, statistics: str, statements: list[Statement]
+) -> None:
+    await _busy_table(db, statistics)
+    group = [
+        jobs.TextFlush(f"running-{i}", attempt=0, delta="Dear", progress=0.1, lease_until=utcnow())
+        for i in (3, 5, 7)
+    ]
+    del statements[:]  # those that filled the table
+
+    flushed = await jobs.append_texts(db, group)
+
+    assert all(one is not None for one in flushed)
+    if db.dialect == "sqlite":  # one statement per flush there
+        await _assert_through_primary_key(db, _by_id(statements))
+        return
+    [(sql, values)] = statements
+    for query_plan in await _plans(db, sql, values):
+        assert _through_primary_key(db, query_plan), f"{sql}\n{query_plan}"
+
+
 async def test_a_polling_read_finds_the_job_by_its_id(
     db: Db, statistics: str, statements: list[Statement]
 ) -> None:
