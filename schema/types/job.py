@@ -35,6 +35,9 @@ class Job:
     usage: Usage | None = strawberry.field(
         description="What writing the letter cost; null until the job is COMPLETED."
     )
+    #: the event this job was made from (``from_event``): every reader of the same
+    #: document shares its result (``schema.sharing``)
+    source_event: strawberry.Private[JobEvent | None] = None
 
     @classmethod
     def from_record(cls, record: JobRecord) -> "Job":
@@ -83,6 +86,7 @@ class Job:
             created_at=None,  # type: ignore[arg-type]
             completed_at=None,
             usage=None,
+            source_event=event,
         )
 
 

@@ -11,7 +11,7 @@ from core.events import EventType
 from db import jobs, users
 from db.connection import Db
 from db.jobs import JobRecord
-from tests.client import SAMPLE_INPUT, Api, Json, Socket
+from tests.client import LEGACY_WS, SAMPLE_INPUT, Api, Json, Socket
 from tests.conftest import StartApi
 from tests.rows import complete_without_events
 
@@ -67,11 +67,14 @@ async def test_a_reader_that_fell_behind_gets_every_job_changed_meanwhile(
     async with _watcher(api, db) as (token, socket, operation, first):
         second = await api.create_job(token)
         assert await _pushed(socket, operation) == {"id": second["id"], "status": "PENDING"}
+        pending = await jobs.get_job(db, second["id"])
+        assert pending is not None
 
         await complete_without_events(db, first.id)
         await complete_without_events(db, second["id"])
-        # More events at once than the inbox holds: the backlog is dropped for a resync.
-        stale = first.to_event(EventType.STATUS)
+        # More events at once than the inbox holds: the backlog is dropped for a resync. (An
+        # event the reader was sent already, so none of them can take the short way.)
+        stale = pending.to_event(EventType.STATUS)
         for _ in range(3):
             hub.dispatch(stale)
         (inbox,) = hub.subscriptions_of_user(first.user_id)
@@ -146,3 +149,33 @@ async def test_a_subscriber_of_what_events_carry_gets_each_status_as_the_row_had
     assert processing["progress"] == 0 and processing["updatedAt"] < completed["updatedAt"]
     assert light_pushes[-1] == final["job"]
     assert full_pushes[-1]["jobDescription"] == SAMPLE_INPUT["jobDescription"]
+
+
+async def test_pushes_sent_from_the_dispatch_are_the_ones_the_long_way_sends(
+    api: Api, db: Db
+) -> None:
+    email = "short-way@example.com"
+    token = await api.register(email)
+    user = await users.get_user_by_email(db, email)
+    assert user is not None
+    hub: Hub = api.app.state.hub
+    query = f"subscription {{ myJobs {{ {EVENT_FIELDS} }} }}"
+    # graphql-ws has no short way: its pushes all go through the operation's task.
+    async with api.socket(token) as short, api.socket(token, LEGACY_WS) as long:
+        await short.ack()
+        await long.ack()
+        short_operation = await short.subscribe(query)
+        await _registered(hub, user.id)
+        [short_inbox] = hub.subscriptions_of_user(user.id)
+        long_operation = await long.subscribe(query)
+        await _registered(hub, user.id, count=2)
+        [long_inbox] = hub.subscriptions_of_user(user.id) - {short_inbox}
+        await api.create_job(token)
+        short_pushes = await _pushes_until_completed(short, short_operation)
+        long_pushes = await _pushes_until_completed(long, long_operation)
+
+    assert short_pushes == long_pushes
+    assert [push["status"] for push in short_pushes] == ["PENDING", "PROCESSING", "COMPLETED"]
+    # A push that found the reader still busy with the one before took the long way.
+    assert 1 <= short_inbox.expressed <= 3
+    assert long_inbox.expressed == 0
