@@ -111,6 +111,14 @@ async def test_after_the_broker_came_back_the_reader_gets_what_changed_while_it_
 EVENT_FIELDS = "id status seq progress attempts error updatedAt"
 
 
+async def _account(api: Api, db: Db, email: str) -> tuple[str, str]:
+    """A new account's token and id."""
+    token = await api.register(email)
+    user = await users.get_user_by_email(db, email)
+    assert user is not None
+    return token, user.id
+
+
 async def _pushes_until_completed(socket: Socket, operation: str) -> list[Json]:
     pushes = [await _pushed(socket, operation)]
     while pushes[-1]["status"] != "COMPLETED":
@@ -122,10 +130,7 @@ async def test_a_subscriber_of_what_events_carry_gets_each_status_as_the_row_had
     api: Api, db: Db
 ) -> None:
     # Only fields every event carries: answered from the events, with no read of the row.
-    email = "light-reader@example.com"
-    token = await api.register(email)
-    user = await users.get_user_by_email(db, email)
-    assert user is not None
+    token, user_id = await _account(api, db, "light-reader@example.com")
     hub: Hub = api.app.state.hub
     async with api.socket(token) as light, api.socket(token) as full:
         await light.ack()
@@ -134,7 +139,7 @@ async def test_a_subscriber_of_what_events_carry_gets_each_status_as_the_row_had
         full_operation = await full.subscribe(
             "subscription { myJobs { id status seq jobDescription } }"
         )
-        await _registered(hub, user.id, count=2)
+        await _registered(hub, user_id, count=2)
         job = await api.create_job(token)
         light_pushes = await _pushes_until_completed(light, light_operation)
         full_pushes = await _pushes_until_completed(full, full_operation)
@@ -154,10 +159,7 @@ async def test_a_subscriber_of_what_events_carry_gets_each_status_as_the_row_had
 async def test_pushes_sent_from_the_dispatch_are_the_ones_the_long_way_sends(
     api: Api, db: Db
 ) -> None:
-    email = "short-way@example.com"
-    token = await api.register(email)
-    user = await users.get_user_by_email(db, email)
-    assert user is not None
+    token, user_id = await _account(api, db, "short-way@example.com")
     hub: Hub = api.app.state.hub
     query = f"subscription {{ myJobs {{ {EVENT_FIELDS} }} }}"
     # graphql-ws has no short way: its pushes all go through the operation's task.
@@ -165,11 +167,11 @@ async def test_pushes_sent_from_the_dispatch_are_the_ones_the_long_way_sends(
         await short.ack()
         await long.ack()
         short_operation = await short.subscribe(query)
-        await _registered(hub, user.id)
-        [short_inbox] = hub.subscriptions_of_user(user.id)
+        await _registered(hub, user_id)
+        [short_inbox] = hub.subscriptions_of_user(user_id)
         long_operation = await long.subscribe(query)
-        await _registered(hub, user.id, count=2)
-        [long_inbox] = hub.subscriptions_of_user(user.id) - {short_inbox}
+        await _registered(hub, user_id, count=2)
+        [long_inbox] = hub.subscriptions_of_user(user_id) - {short_inbox}
         await api.create_job(token)
         short_pushes = await _pushes_until_completed(short, short_operation)
         long_pushes = await _pushes_until_completed(long, long_operation)
