@@ -565,7 +565,7 @@ def _flushes_alone() -> None:
     from worker.flushes import TextFlushes
 
     async def append(self: TextFlushes, flush: Any) -> Any:
-        return await jobs._append_one(self._db, flush)
+        return await jobs.append_text(self._db, flush)
 
     TextFlushes.append = append  # type: ignore[method-assign]
 

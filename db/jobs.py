@@ -345,28 +345,6 @@ class Flushed:
     updated_at: datetime
 
 
-async def append_text(
-    db: Db, job_id: str, *, attempt: int, delta: str, progress: float, lease_until: datetime
-) -> Flushed | None:
-    """Append one flush of text; ``None`` means the attempt was cancelled or fenced out."""
-    # RETURNING only what the event needs: the row's texts can be 70 KB, flushes are many.
-    record = await db.fetch_one(
-        "UPDATE jobs SET partial_text = partial_text || :delta, progress = :progress,"
-        " seq = seq + 1, lease_until = :lease_until, updated_at = :now"
-        f" WHERE {_RUNNING_ATTEMPT} RETURNING seq, updated_at",
-        {
-            **_running_attempt(job_id, attempt),
-            "delta": delta,
-            "progress": progress,
-            "lease_until": db.time(lease_until),
-            "now": db.time(utcnow()),
-        },
-    )
-    if record is None:
-        return None
-    return Flushed(seq=int(record["seq"]), updated_at=read_time(record["updated_at"]))
-
-
 @dataclass(frozen=True, slots=True)
 class TextFlush:
     """One flush of a job's text, to be appended while ``attempt`` is its running attempt."""
@@ -376,6 +354,26 @@ class TextFlush:
     delta: str
     progress: float
     lease_until: datetime
+
+
+async def append_text(db: Db, flush: TextFlush) -> Flushed | None:
+    """Append one flush of text; ``None`` means the attempt was cancelled or fenced out."""
+    # RETURNING only what the event needs: the row's texts can be 70 KB, flushes are many.
+    record = await db.fetch_one(
+        "UPDATE jobs SET partial_text = partial_text || :delta, progress = :progress,"
+        " seq = seq + 1, lease_until = :lease_until, updated_at = :now"
+        f" WHERE {_RUNNING_ATTEMPT} RETURNING seq, updated_at",
+        {
+            **_running_attempt(flush.job_id, flush.attempt),
+            "delta": flush.delta,
+            "progress": flush.progress,
+            "lease_until": db.time(flush.lease_until),
+            "now": db.time(utcnow()),
+        },
+    )
+    if record is None:
+        return None
+    return Flushed(seq=int(record["seq"]), updated_at=read_time(record["updated_at"]))
 
 
 #: several jobs' flushes as one UPDATE: each row joined by its primary key, fenced as in
@@ -398,7 +396,7 @@ async def append_texts(db: Db, flushes: Sequence[TextFlush]) -> list[Flushed | N
     cancelled or fenced out. A job may have one flush in a group at most.
     """
     if db.dialect != "postgresql" or len(flushes) == 1:
-        return [await _append_one(db, flush) for flush in flushes]
+        return [await append_text(db, flush) for flush in flushes]
     ids = [flush.job_id for flush in flushes]
     if len(set(ids)) != len(ids):
         raise ValueError("one flush per job in a statement: a second would overwrite the first")
@@ -419,17 +417,6 @@ async def append_texts(db: Db, flushes: Sequence[TextFlush]) -> list[Flushed | N
         for record in records
     }
     return [flushed.get(job_id) for job_id in ids]
-
-
-async def _append_one(db: Db, flush: TextFlush) -> Flushed | None:
-    return await append_text(
-        db,
-        flush.job_id,
-        attempt=flush.attempt,
-        delta=flush.delta,
-        progress=flush.progress,
-        lease_until=flush.lease_until,
-    )
 
 
 async def renew_lease(db: Db, job_id: str, *, attempt: int, lease_until: datetime) -> bool:

@@ -47,7 +47,7 @@ class TextFlushes:
 
 async def _alone(db: Db, flush: TextFlush) -> Flushed | Exception | None:
     try:
-        [flushed] = await jobs.append_texts(db, [flush])
+        flushed = await jobs.append_text(db, flush)
     except DatabaseUnavailable:
         raise
     except Exception as e:

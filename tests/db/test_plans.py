@@ -122,7 +122,7 @@ async def test_a_running_job_is_read_fenced_cancelled_and_deleted_by_its_id(
     assert await jobs.owns_attempt(db, running, attempt=0)
     assert await jobs.renew_lease(db, running, attempt=0, lease_until=utcnow())
     flushed = await jobs.append_text(
-        db, running, attempt=0, delta="Dear", progress=0.1, lease_until=utcnow()
+        db, jobs.TextFlush(running, attempt=0, delta="Dear", progress=0.1, lease_until=utcnow())
     )
     assert flushed is not None
     cancelled = await jobs.transition(db, running, JobStatus.CANCELLED, user_id=user)

@@ -10,7 +10,7 @@ from core.jobs import JobStatus
 from core.settings import Settings
 from db import jobs
 from db.connection import Db, utcnow
-from db.jobs import Sql
+from db.jobs import Sql, TextFlush
 from tests.client import assemble
 from tests.conftest import StartApi, StartWorker
 from tests.processes import environment, worker_process
@@ -48,7 +48,7 @@ async def test_a_worker_killed_mid_stream_is_taken_over_and_its_late_writes_chan
 
     # The dead attempt wakes up and tries to write and to finish: both are fenced out.
     late = await jobs.append_text(
-        db, job["id"], attempt=1, delta=" LATE", progress=0.5, lease_until=utcnow()
+        db, TextFlush(job["id"], attempt=1, delta=" LATE", progress=0.5, lease_until=utcnow())
     )
     finished = await jobs.transition(
         db,
