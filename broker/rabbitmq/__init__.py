@@ -30,6 +30,7 @@ from broker.base import (
 )
 from broker.rabbitmq.batching import Batches
 from broker.rabbitmq.events import job_events
+from broker.rabbitmq.outages import ConnectionOutages, quiet_reconnect_noise
 from broker.rabbitmq.queues import queue_depths, read_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
@@ -70,8 +71,10 @@ class RabbitBroker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._delay_queues: dict[int, AbstractQueue] = {}
         self._watchdog: asyncio.Task[None] | None = None
+        self._outages: list[ConnectionOutages] = []
 
     async def connect(self) -> None:
+        quiet_reconnect_noise()
         # Publishing and consuming on separate connections: a blocked publisher
         # (memory or disk alarm) must never stop acks from flowing.
         self._publisher = await self._connect("careerops-publish")
@@ -88,9 +91,14 @@ class RabbitBroker:
         if "reconnect_interval" not in URL(self.url).query:
             options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS
         connection: AbstractRobustConnection = await aio_pika.connect_robust(self.url, **options)
+        outages = ConnectionOutages(name)
+        outages.watch(connection)
+        self._outages.append(outages)
         return connection
 
     async def disconnect(self) -> None:
+        for outages in self._outages:
+            outages.closing()
         await self.stop_consuming()
         for connection in (self._consumer, self._publisher):
             if connection is not None:

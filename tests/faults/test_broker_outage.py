@@ -2,9 +2,12 @@
 
 import asyncio
 import itertools
+import logging
 
 import pytest
 
+from broker.base import Broker, Resync
+from broker.rabbitmq import RabbitBroker
 from tests.client import Api, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.faults.outages import rabbitmq_down, start_rabbitmq, stop_rabbitmq
@@ -74,3 +77,30 @@ async def test_the_api_still_accepts_jobs_after_the_broker_came_back(api: Api) -
     job = await api.create_job(token)
     done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
     assert done["coverLetter"]
+
+
+async def test_an_outage_is_logged_once_when_lost_and_once_when_back(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert isinstance(broker, RabbitBroker)
+    events = broker.events()
+    listening = asyncio.ensure_future(anext(events))  # a consumer, as an API has one
+    await asyncio.sleep(0.2)
+    caplog.set_level(logging.INFO)
+
+    async with rabbitmq_down():
+        await asyncio.sleep(3.5)  # three failed attempts to reconnect each connection
+    assert isinstance(await asyncio.wait_for(listening, 15), Resync)
+    await events.aclose()  # type: ignore[attr-defined]  # an async generator
+
+    from_libraries = [r for r in caplog.records if r.name.startswith(("aiormq", "aio_pika"))]
+    assert from_libraries == [], "the libraries' reconnection loop stays quiet"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    ours = [r.getMessage() for r in caplog.records if r.name == "broker.rabbitmq.outages"]
+    told = sorted(" ".join(message.split()[2:4]) for message in ours)
+    assert told == [
+        "careerops-consume back",
+        "careerops-consume lost",
+        "careerops-publish back",
+        "careerops-publish lost",
+    ], ours
