@@ -115,11 +115,14 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from db.migrate import migrate
+    from db.migrate import current_head, migrate
 
     if not settings.database_url:
         raise SettingsError("CAREEROPS_DATABASE_URL is not set")
-    migrate(settings.database_url)
+    steps = migrate(settings.database_url)
+    for step in steps:
+        print(f"applied {step}")
+    print(f"the database is at revision {current_head()}, the latest")
     return 0
 
 

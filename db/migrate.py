@@ -1,6 +1,7 @@
 """Apply the Alembic migrations; safe to run from several processes at once."""
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,14 +46,46 @@ def _sqlite_file_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database at ``url`` to ``revision``. Blocking: call it off the event loop."""
+def migrate(url: str, revision: str = "head") -> list[str]:
+    """Upgrade the database at ``url`` to ``revision``; the steps it took ("0002: usage on
+    jobs"), none if it was there already. Blocking: call it off the event loop."""
     config = alembic_config(url)
-    if dialect_of(url) == "sqlite":
-        with _sqlite_file_lock(url):
+    with _steps_taken() as steps:
+        if dialect_of(url) == "sqlite":
+            with _sqlite_file_lock(url):
+                command.upgrade(config, revision)
+        else:
             command.upgrade(config, revision)
-    else:
-        command.upgrade(config, revision)
+    return steps
+
+
+class _Steps(logging.Handler):
+    PREFIX = "Running upgrade "
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.steps: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(self.PREFIX):
+            # "Running upgrade 0001 -> 0002, usage on jobs"
+            move, _, what = message.removeprefix(self.PREFIX).partition(", ")
+            self.steps.append(f"{move.rpartition('->')[2].strip()}: {what}")
+
+
+@contextmanager
+def _steps_taken() -> Iterator[list[str]]:
+    # Alembic tells each step it runs only through its log.
+    logger = logging.getLogger("alembic.runtime.migration")
+    handler, level = _Steps(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler.steps
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def current_head() -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from db.migrate import current_head
 from tests.client import Api, assemble
 from tests.conftest import database_url
 from tests.processes import (
@@ -135,14 +136,31 @@ async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
         url = f"sqlite:///{tmp_path}/fresh.db"
     env = environment(settings, CAREEROPS_DATABASE_URL=url)
     try:
-        runs = [subprocess.Popen(command("migrate"), env=env, cwd=ROOT) for _ in range(3)]
-        assert [run.wait(60) for run in runs] == [0, 0, 0]
-        again = subprocess.run(command("migrate"), env=env, cwd=ROOT, timeout=60)
+        runs = [
+            subprocess.Popen(
+                command("migrate"), env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        outputs = [run.communicate(timeout=60)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0, 0]
+        again = subprocess.run(
+            command("migrate"), env=env, cwd=ROOT, timeout=60, capture_output=True, text=True
+        )
         assert again.returncode == 0
     finally:
         if admin is not None:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
+    head = current_head()
+    applied = [line for output in outputs for line in output.splitlines() if "applied" in line]
+    # Each step ran once, by whichever process took the lock first.
+    revisions = sorted(path.name[:4] for path in (ROOT / "db/migrations/versions").glob("0*.py"))
+    assert [line.split()[1] for line in applied] == [f"{revision}:" for revision in revisions]
+    assert revisions[-1] == head
+    for output in [*outputs, again.stdout]:
+        assert output.endswith(f"the database is at revision {head}, the latest\n")
+    assert again.stdout == f"the database is at revision {head}, the latest\n", "nothing to do"
 
 
 def test_export_schema_prints_the_committed_sdl() -> None:
