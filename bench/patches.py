@@ -48,6 +48,9 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   insert, the most that folding them into the insert could save.
 - ``reads_first``: ``createCoverLetter`` reads the account and counts its active jobs
   before its INSERT, as before the INSERT checked both itself (``db.jobs.insert_job``).
+- ``tail_flushed``: a buffer past ``flush_chars`` flushed at once, and the text a writer
+  ends with flushed on its own before the completion, as before the completion wrote it
+  (``worker.consumer: Worker._complete``).
 - ``flushes_alone``: every text flush its own UPDATE and commit, as before the worker
   grouped the flushes that come together into one statement (``worker.flushes``).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
@@ -86,6 +89,7 @@ KNOWN = (
     "no_reads_probe",
     "reads_first",
     "flushes_alone",
+    "tail_flushed",
 )
 
 
@@ -570,7 +574,35 @@ def _flushes_alone() -> None:
     TextFlushes.append = append  # type: ignore[method-assign]
 
 
+def _tail_flushed() -> None:
+    import time
+
+    from worker.consumer import Worker
+    from worker.stream import JobStream
+
+    async def write(self: JobStream, chunk: str) -> None:
+        self._last_chunk = time.monotonic()
+        if not chunk:
+            return
+        self._buffer.append(chunk)
+        self._buffered += len(chunk)
+        settings = self.deps.settings
+        due = time.monotonic() - self._last_flush >= settings.flush_interval_ms / 1000
+        if due or self._buffered >= settings.flush_chars:
+            await self.flush()
+
+    complete = Worker._complete
+
+    async def flushed_first(self: Worker, stream: JobStream) -> Any:
+        await stream.flush()  # nothing is left for the completion to write
+        return await complete(self, stream)
+
+    JobStream.write = write  # type: ignore[method-assign]
+    Worker._complete = flushed_first  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "tail_flushed": _tail_flushed,
     "flushes_alone": _flushes_alone,
     "reads_first": _reads_first,
     "no_reads_probe": _no_reads_probe,

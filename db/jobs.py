@@ -306,15 +306,24 @@ async def transition(
     changes: Mapping[str, Any | Sql] | None = None,
     only_from: frozenset[JobStatus] | None = None,
     condition: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    changes_made: int = 1,
 ) -> JobRecord | None:
     """Move a job to ``to`` if the state machine allows it from its current status.
 
     One UPDATE; ``None`` means the job is gone or someone else moved it first,
     and the caller must stop. ``fence_attempts`` makes the move conditional on
     the attempt the caller owns; ``only_from`` and ``condition`` narrow it further.
+    ``params`` are values an ``Sql`` change names; ``changes_made`` is how far ``seq``
+    moves: a transition that also writes text is two changes, one event each.
     """
-    assignments = ["status = :to", "seq = seq + 1", "updated_at = :now"]
-    values: dict[str, Any] = {"id": job_id, "to": to.value, "now": db.time(utcnow())}
+    assignments = ["status = :to", f"seq = seq + {int(changes_made)}", "updated_at = :now"]
+    values: dict[str, Any] = {
+        **(params or {}),
+        "id": job_id,
+        "to": to.value,
+        "now": db.time(utcnow()),
+    }
     for column, value in (changes or {}).items():
         if column not in _WRITABLE:
             raise ValueError(f"not a writable job column: {column}")

@@ -100,7 +100,6 @@ class Worker:
                     "write", attributes={"attempt": claimed.attempts}
                 ):
                     await handler(claimed, stream, self.deps)
-                    await stream.flush()
             return await self._complete(stream)
         except Fenced:
             log.info("attempt fenced out (cancelled or taken over); stopping")
@@ -140,30 +139,48 @@ class Worker:
             await self.deps.broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
 
     async def _complete(self, stream: JobStream) -> Outcome:
+        # The text not flushed yet goes in the completion's UPDATE: one statement, and its
+        # DELTA and the COMPLETED event in one message, where a flush of its own was two.
+        tail = stream.take_tail()
+        progress = stream.progress()
         if not stream.has_text:
             await self._fail(stream, "The writer returned an empty letter.")
             return Outcome.ACK
         with tracer.start_as_current_span("complete"):
-            done = await self._mark_completed(stream)
+            done = await self._mark_completed(stream, tail)
         if done is not None:
             observe_finished(stream, JobStatus.COMPLETED)
             log.info("letter completed: %d characters", stream.written)
-            await self._publish(done)
+            publish = self.deps.broker.publish_event
+            completed = done.to_event(EventType.STATUS)
+            if tail:
+                delta = stream.delta_event(
+                    tail, seq=done.seq - 1, at=done.updated_at, progress=progress
+                )
+                # Tasks start in the order given, so both are queued before the publisher
+                # runs: one message, in order.
+                await asyncio.gather(publish(delta), publish(completed))
+            else:
+                await publish(completed)
         return Outcome.ACK
 
-    async def _mark_completed(self, stream: JobStream) -> JobRecord | None:
+    async def _mark_completed(self, stream: JobStream, tail: str) -> JobRecord | None:
+        text = "partial_text || :tail" if tail else "partial_text"
         return await jobs.transition(
             self.deps.db,
             stream.job.id,
             JobStatus.COMPLETED,
             fence_attempts=stream.attempt,
             changes={
-                "cover_letter": Sql("partial_text"),
+                "partial_text": Sql(text),
+                "cover_letter": Sql(text),
                 "progress": 1.0,
                 "lease_until": None,
                 "completed_at": utcnow(),
                 **(usage_changes(stream.usage) if stream.usage else {}),
             },
+            params={"tail": tail} if tail else None,
+            changes_made=2 if tail else 1,
         )
 
     async def _fail(self, stream: JobStream, reason: str) -> bool:

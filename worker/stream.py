@@ -1,8 +1,15 @@
-"""Coalesced text flushes: one UPDATE and one DELTA event per ~100 ms or N characters."""
+"""Coalesced text flushes: one UPDATE and one DELTA event per ~100 ms or N characters.
+
+Text a writer ends with is not flushed on its own: the completion writes it in the same
+UPDATE (``take_tail``), with the same DELTA and COMPLETED events. So a buffer past N
+characters is flushed as the next chunk comes (or after the interval, if none does),
+not at once: a writer that gives its whole letter in one piece needs no flush at all.
+"""
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from core.events import EventType, JobEvent
 from core.usage import Usage
@@ -38,7 +45,8 @@ class JobStream:
     def attempt(self) -> int:
         return self.job.attempts
 
-    def _progress(self) -> float:
+    def progress(self) -> float:
+        """How far the letter is, from what was written (below 1 until it completes)."""
         expected = self.deps.settings.expected_letter_chars
         return min(0.99, round(self.written / expected, 3))
 
@@ -50,27 +58,36 @@ class JobStream:
         self._last_chunk = time.monotonic()
         if not chunk:
             return
+        settings = self.deps.settings
+        if self._buffered >= settings.flush_chars:
+            await self.flush()  # full since the last chunk, and this one shows it was not the last
         self._buffer.append(chunk)
         self._buffered += len(chunk)
-        settings = self.deps.settings
-        due = time.monotonic() - self._last_flush >= settings.flush_interval_ms / 1000
-        if due or self._buffered >= settings.flush_chars:
+        if time.monotonic() - self._last_flush >= settings.flush_interval_ms / 1000:
             await self.flush()
 
     async def flush(self) -> None:
         async with self._flushing:
             await self._flush()
 
-    async def _flush(self) -> None:
-        self._last_flush = time.monotonic()
-        if not self._buffer:
-            return
+    def _take(self) -> str:
         delta = "".join(self._buffer)
         self._buffer.clear()
         self._buffered = 0
         self.written += len(delta)
-        self.has_text = self.has_text or not delta.isspace()
-        progress = self._progress()
+        self.has_text = self.has_text or (bool(delta) and not delta.isspace())
+        return delta
+
+    def take_tail(self) -> str:
+        """The text not flushed when the writer ended, for the completion to write."""
+        return self._take()
+
+    async def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._buffer:
+            return
+        delta = self._take()
+        progress = self.progress()
         flushed = await self.deps.text_flushes.append(
             TextFlush(
                 self.job.id,
@@ -82,24 +99,30 @@ class JobStream:
         )
         if flushed is None:
             raise Fenced("job cancelled or taken over")
+        await self.deps.broker.publish_event(
+            self.delta_event(delta, seq=flushed.seq, at=flushed.updated_at, progress=progress)
+        )
+
+    def delta_event(self, delta: str, *, seq: int, at: datetime, progress: float) -> JobEvent:
+        """The DELTA of text written as change ``seq`` of the running attempt."""
         job = self.job
         # Built here rather than from a copy of the record with the flush's values: that
         # copy (two dozen fields) was a twentieth of a streaming worker's CPU.
-        event = JobEvent(
+        return JobEvent(
             job_id=job.id,
             user_id=job.user_id,
-            seq=flushed.seq,
+            seq=seq,
             type=EventType.DELTA,
             status=job.status,
             attempt=job.attempts,
             progress=progress,
-            at=flushed.updated_at,
+            at=at,
             delta=delta,
         )
-        await self.deps.broker.publish_event(event)
 
     async def pipe(self, chunks: AsyncIterator[str]) -> None:
-        """Write every chunk; text left waiting by a pause is flushed when the interval is up.
+        """Write every chunk; text left waiting by a pause is flushed when the interval is up,
+        and the text left at the end is the completion's (``take_tail``).
 
         One watcher task per attempt notices pauses, instead of a task and a timeout around
         every chunk: those were most of what a streamed token cost the worker.
@@ -116,7 +139,6 @@ class JobStream:
                 aclose = getattr(iterator, "aclose", None)
                 if aclose is not None:
                     await aclose()
-        await self.flush()
 
     async def _flush_after_pauses(self, interval: float) -> None:
         while True:
