@@ -16,7 +16,7 @@ from starlette.websockets import WebSocketDisconnected as SendAfterClose
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
-from strawberry.http.async_base_view import AsyncBaseHTTPView
+from strawberry.http.async_base_view import AsyncBaseHTTPView, AsyncWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -230,6 +230,8 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.send_text(_next_frame(json.dumps(message["id"]), encoded))
                 return
         await super().send_message(message)
+        if message["type"] == "complete":
+            await _close_if_asked(self.websocket, self.context)
 
     async def handle_task_exception(self, error: Exception) -> None:
         # A client gone while an event was on its way is not the server's error: strawberry
@@ -246,6 +248,8 @@ class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def send_message(self, message: OperationMessage) -> None:
         try:
             await super().send_message(message)
+            if message["type"] == "complete":
+                await _close_if_asked(self.websocket, self.context)
         except _GONE:
             _log_lost()
             # strawberry's loop would leave the stream open, and with it the hub's
@@ -254,6 +258,12 @@ class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             stream = self.subscriptions.get(str(message.get("id")))
             if message["type"] == "data" and stream is not None:
                 await stream.aclose()
+
+
+async def _close_if_asked(websocket: AsyncWebSocketAdapter, context: Context) -> None:
+    """Close the socket (4403) if the operation whose reply just went out asked for it."""
+    if context.close_after_reply is not None:
+        await websocket.close(FORBIDDEN, context.close_after_reply)
 
 
 def _log_lost() -> None:

@@ -36,6 +36,9 @@ class Context:
     auth_error: AppError | None = None
     # Mutable on purpose: Strawberry sets it from the websocket's connection_init.
     connection_params: dict[str, Any] | None = field(default=None)
+    #: why the websocket closes once the reply of the operation that set it is out
+    #: (``deleteAccount`` sent over the socket it ends)
+    close_after_reply: str | None = None
 
     def require_user(self) -> UserRecord:
         """The caller, once ``IsAuthenticated`` (``signed_in_user``) has read it."""

@@ -31,7 +31,9 @@ async def delete_account(info: Info, password: str) -> bool:
         await cancel(info, job_id)
     await erasure.delete_user_and_jobs(context.db, user.id)
     await context.limits.connections.close_user(user.id, ACCOUNT_DELETED, keep=context.request)
-    # A websocket's context outlives this operation: the next one on it must find no user.
+    # A websocket's context outlives this operation: the next one on it must find no user,
+    # and the socket that asked is closed as the others were, once it has its answer.
     context.user, context.claims = None, None
     context.auth_error = Unauthenticated("Account deleted.")
+    context.close_after_reply = ACCOUNT_DELETED
     return True

@@ -156,6 +156,47 @@ async def test_delete_account_erases_the_user_and_every_job_and_ends_their_socke
     await assert_serves_an_honest_client(api)
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_delete_account_sent_over_a_socket_answers_then_closes_that_socket(
+    start_api: StartApi, db: Db, protocol: str
+) -> None:
+    api = await start_api()
+    email = f"leaving-by-socket-{protocol}@example.com"
+    token = await api.register(email, PASSWORD)
+
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        operation = await socket.subscribe(DELETE_ACCOUNT, {"p": PASSWORD})
+        answer = await socket.next_payload(operation, timeout=10)
+        assert answer == {"data": {"deleteAccount": True}}
+        assert await socket.next_payload(operation, timeout=10) is None  # complete
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.receive(timeout=5)  # not the 30 s of the periodic check
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "Account deleted")
+    assert await rows(db, "users", "email = :email", email=email) == 0
+
+
+async def test_a_refused_delete_account_over_a_socket_leaves_it_open(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api()
+    token = await api.register("staying@example.com", PASSWORD)
+
+    async with api.socket(token, TRANSPORT_WS) as socket:
+        await socket.ack()
+        operation = await socket.subscribe(DELETE_ACCOUNT, {"p": "not the password"})
+        with pytest.raises(GraphQLErrors) as refused:
+            await socket.next_payload(operation, timeout=10)
+        assert refused.value.errors[0]["extensions"]["code"] == "FORBIDDEN"
+        assert await socket.next_payload(operation, timeout=10) is None
+        me = await socket.subscribe("{ me { email } }")
+        assert await socket.next_payload(me, timeout=10) == {
+            "data": {"me": {"email": "staying@example.com"}}
+        }
+    assert await rows(db, "users", "email = :email", email="staying@example.com") == 1
+
+
 async def test_finished_jobs_older_than_the_retention_are_purged(
     start_api: StartApi, start_worker: StartWorker, db: Db
 ) -> None:
