@@ -31,14 +31,15 @@ class CharByCharWriter:
 class PausingWriter:
     """A few words, then a long silence, then the rest."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: str = "Dear team,", rest: str = " thank you.") -> None:
+        self.first, self.rest = first, rest
         self.resumed_at = 0.0
 
     async def write(self, request: LetterRequest) -> AsyncIterator[str]:
-        yield "Dear team,"
+        yield self.first
         await asyncio.sleep(1.0)
         self.resumed_at = time.monotonic()
-        yield " thank you."
+        yield self.rest
 
     async def close(self) -> None:
         pass
@@ -172,29 +173,13 @@ async def test_a_letter_written_in_one_piece_is_stored_by_its_completion_alone(
     assert final["progress"] == 1.0
 
 
-class BigChunkThenPause:
-    """A chunk past ``flush_chars``, a silence, then the rest."""
-
-    def __init__(self) -> None:
-        self.resumed_at = 0.0
-
-    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
-        yield "x" * 300
-        await asyncio.sleep(1.0)
-        self.resumed_at = time.monotonic()
-        yield " and the rest."
-
-    async def close(self) -> None:
-        pass
-
-
 async def test_a_full_buffer_waits_for_the_next_chunk_at_most_the_interval(
     start_api: StartApi, start_worker: StartWorker
 ) -> None:
     api = await start_api()
     token = await api.register()
     job = await api.create_job(token)
-    writer = BigChunkThenPause()
+    writer = PausingWriter("x" * 300, " and the rest.")  # past flush_chars, then a silence
     deltas: list[tuple[str, float]] = []
     async with api.socket(token) as socket:
         await socket.ack()
