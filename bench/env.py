@@ -79,6 +79,7 @@ async def _migrate(url: str) -> None:
         "migrate",
         env={**os.environ, "CAREEROPS_DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,  # the steps it applied: every run's are the same
     )
     if await process.wait() != 0:
         raise RuntimeError("careerops migrate failed")
