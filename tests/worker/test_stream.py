@@ -164,7 +164,7 @@ async def test_a_letter_written_in_one_piece_is_stored_by_its_completion_alone(
     processing, delta, completed = events[1:]
     assert processing["status"] == "PROCESSING"
     assert delta["delta"] == OnePieceWriter.LETTER and delta["status"] == "PROCESSING"
-    assert completed["status"] == "COMPLETED"
+    assert completed["status"] == "COMPLETED" and completed["text"] == OnePieceWriter.LETTER
     assert [delta["seq"], completed["seq"]] == [processing["seq"] + 1, processing["seq"] + 2]
     assert len(texts_written) == 2, "the claim, then the completion with the text: no flush"
     final = await api.job(token, job["id"])
