@@ -141,7 +141,7 @@ class Worker:
     async def _complete(self, stream: JobStream) -> Outcome:
         # The text not flushed yet goes in the completion's UPDATE: one statement, and its
         # DELTA and the COMPLETED event in one message, where a flush of its own was two.
-        tail = stream.take_tail()
+        tail = stream.take_text()
         progress = stream.progress()
         if not stream.has_text:
             await self._fail(stream, "The writer returned an empty letter.")

@@ -1,7 +1,7 @@
 """Coalesced text flushes: one UPDATE and one DELTA event per ~100 ms or N characters.
 
 Text a writer ends with is not flushed on its own: the completion writes it in the same
-UPDATE (``take_tail``), with the same DELTA and COMPLETED events. So a buffer past N
+UPDATE (``take_text``), with the same DELTA and COMPLETED events. So a buffer past N
 characters is flushed as the next chunk comes (or after the interval, if none does),
 not at once: a writer that gives its whole letter in one piece needs no flush at all.
 """
@@ -70,7 +70,9 @@ class JobStream:
         async with self._flushing:
             await self._flush()
 
-    def _take(self) -> str:
+    def take_text(self) -> str:
+        """The buffered text, out of the buffer and counted as written: a flush's, or at the
+        end the completion's (the text a writer ends with)."""
         delta = "".join(self._buffer)
         self._buffer.clear()
         self._buffered = 0
@@ -78,15 +80,11 @@ class JobStream:
         self.has_text = self.has_text or (bool(delta) and not delta.isspace())
         return delta
 
-    def take_tail(self) -> str:
-        """The text not flushed when the writer ended, for the completion to write."""
-        return self._take()
-
     async def _flush(self) -> None:
         self._last_flush = time.monotonic()
         if not self._buffer:
             return
-        delta = self._take()
+        delta = self.take_text()
         progress = self.progress()
         flushed = await self.deps.text_flushes.append(
             TextFlush(
@@ -122,7 +120,7 @@ class JobStream:
 
     async def pipe(self, chunks: AsyncIterator[str]) -> None:
         """Write every chunk; text left waiting by a pause is flushed when the interval is up,
-        and the text left at the end is the completion's (``take_tail``).
+        and the text left at the end is the completion's (``take_text``).
 
         One watcher task per attempt notices pauses, instead of a task and a timeout around
         every chunk: those were most of what a streamed token cost the worker.
