@@ -334,7 +334,7 @@ def _timeline() -> None:
     timed(RequestIdMiddleware, "__call__", "request")
     timed(GraphQLApp, "get_context", "context")
     timed(GraphQLApp, "execute_operation", "execute")
-    timed(mutation, "take_job_quota", "quota")
+    timed(mutation, "take_new_job_slot", "quota")
     timed(Context, "signed_in_user", "user")
     timed(jobs, "insert_job", "insert")
     timed(RabbitBroker, "publish_job", "publish_job")
