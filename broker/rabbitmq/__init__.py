@@ -250,7 +250,10 @@ class RabbitBroker:
     async def publish_event(self, event: JobEvent) -> None:
         self._require(self._event_exchange)
         if not self.publishing:
-            log.info("event %s/%s dropped: the broker connection is down", event.job_id, event.seq)
+            # Counted, not logged: the outage is told by its connection (``outages``), and a
+            # streaming worker would log each of its ten flushes a second per job.
+            BROKER_ERRORS.labels("publish_event").inc()
+            log.debug("event %s/%s dropped: the broker connection is down", event.job_id, event.seq)
             return
         try:
             await self._event_batches.publish(event.to_json())
