@@ -14,6 +14,7 @@ from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
 from core.logs import bound
+from core.outages import Outage
 from core.tracing import extract, tracer
 from db import jobs
 from db.connection import DatabaseUnavailable, utcnow
@@ -40,6 +41,10 @@ class Worker:
             raise ValueError("a worker needs at least one job handler")
         self.deps = deps
         self.handlers = dict(handlers)
+        #: told once, not once per job taken from the queue while it lasts
+        self.database_outage = Outage(
+            "database connection", meanwhile="jobs are requeued until it is back"
+        )
 
     async def handle(self, delivery: Delivery) -> Outcome:
         parent = extract(delivery.headers)
@@ -63,11 +68,14 @@ class Worker:
             return Outcome.DEAD_LETTER
         try:
             with bound(job_id=message.job_id):
-                return await self._run(message.job_id, handler, takeover=delivery.redelivered)
+                outcome = await self._run(message.job_id, handler, takeover=delivery.redelivered)
         except DatabaseUnavailable as e:
-            log.warning("job %s: %s; requeueing", message.job_id, e)
+            self.database_outage.failed(e)
+            log.debug("job %s: %s; requeueing", message.job_id, e)
             await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
             return Outcome.REQUEUE
+        self.database_outage.recovered()
+        return outcome
 
     async def _run(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
         # The claim comes first: a job that can run needs no other statement, and only a

@@ -1,4 +1,4 @@
-"""A lost RabbitMQ connection is told once, then every half minute, then once when it is back.
+"""A lost RabbitMQ connection is told as an ``Outage``: once, every half minute, once back.
 
 aio-pika and aiormq log each failed attempt of their reconnection loop, an ERROR and two
 more lines a second for each connection, with tracebacks when the broker goes: an outage
@@ -7,34 +7,18 @@ dropped (``ReconnectNoise``) and each connection says what happened itself.
 """
 
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 from aio_pika.abc import AbstractRobustConnection
 
-log = logging.getLogger(__name__)
-
-#: how often a connection that is still down says so
-REMIND_EVERY_SECONDS = 30.0
+from core.outages import Outage
 
 
 class ConnectionOutages:
-    """Logs the outages of one robust connection: lost, still down, back."""
+    """Tells the outages of one robust connection, but not its closing by the service."""
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        remind_every: float = REMIND_EVERY_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.name = name
-        self.remind_every = remind_every
-        self._clock = clock
-        #: when the current outage began, None while connected
-        self.down_since: float | None = None
-        self._reminded_at = 0.0
+    def __init__(self, name: str, outage: Outage | None = None) -> None:
+        self.outage = outage or Outage(f"RabbitMQ connection {name}", meanwhile="reconnecting")
         self._closing = False
 
     def watch(self, connection: AbstractRobustConnection) -> None:
@@ -47,35 +31,11 @@ class ConnectionOutages:
 
     def closed(self, _connection: Any, error: BaseException | None = None) -> None:
         """Called for the first loss and again as attempts to reconnect fail."""
-        if self._closing:
-            return
-        now = self._clock()
-        if self.down_since is None:
-            self.down_since = self._reminded_at = now
-            log.warning("RabbitMQ connection %s lost (%s); reconnecting", self.name, _reason(error))
-            return
-        if now - self._reminded_at >= self.remind_every:
-            self._reminded_at = now
-            log.warning(
-                "RabbitMQ connection %s still down after %.0f s (%s)",
-                self.name,
-                now - self.down_since,
-                _reason(error),
-            )
+        if not self._closing:
+            self.outage.failed(error)
 
     def restored(self, _connection: Any) -> None:
-        if self.down_since is None:
-            return
-        log.warning(
-            "RabbitMQ connection %s back after %.1f s", self.name, self._clock() - self.down_since
-        )
-        self.down_since = None
-
-
-def _reason(error: BaseException | None) -> str:
-    if error is None:
-        return "closed"
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        self.outage.recovered()
 
 
 class ReconnectNoise(logging.Filter):

@@ -102,7 +102,7 @@ async def test_an_outage_is_logged_once_when_lost_and_once_when_back(
     assert from_libraries == [], "the libraries' reconnection loop stays quiet"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not [r for r in caplog.records if r.name == "broker.rabbitmq"], "nothing per event"
-    ours = [r.getMessage() for r in caplog.records if r.name == "broker.rabbitmq.outages"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "core.outages"]
     told = sorted(" ".join(message.split()[2:4]) for message in ours)
     assert told == [
         "careerops-consume back",

@@ -1,6 +1,7 @@
 """Postgres restarted: a clear, retryable error while it is down, recovery without restarts."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -75,3 +76,34 @@ async def test_a_job_running_when_postgres_goes_down_is_retried_not_failed(
     assert done["error"] is None and done["attempts"] >= 2
     assert done["coverLetter"].startswith("Dear team, "), "one attempt's text, nothing half-written"
     assert done["coverLetter"].count("Dear team, ") == 1
+
+
+async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
+    start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = await start_api()
+    writer = GatedWriter()
+    await start_worker(writer, worker_concurrency=1)
+    token = await api.register()
+    jobs = [await api.create_job(token) for _ in range(4)]  # one runs, three wait their turn
+    await asyncio.wait_for(writer.started.wait(), 10)
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="worker.consumer")
+
+    async with postgres_down():
+        writer.go_on.set()  # its next flush meets a dead database, then each job's claim does
+        await asyncio.sleep(4.5)
+
+    for job in jobs:
+        await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+    from_worker = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name in ("worker.consumer", "core.outages") and r.levelno >= logging.WARNING
+    ]
+    assert [message.split(" (")[0].split(" after")[0] for message in from_worker] == [
+        "database connection lost",
+        "database connection back",
+    ], from_worker
+    requeued = [r for r in caplog.records if "requeueing" in r.getMessage()]
+    assert len(requeued) >= 3, "several jobs met the outage, each told at DEBUG only"
