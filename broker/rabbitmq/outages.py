@@ -17,8 +17,8 @@ from core.outages import Outage
 class ConnectionOutages:
     """Tells the outages of one robust connection, but not its closing by the service."""
 
-    def __init__(self, name: str, outage: Outage | None = None) -> None:
-        self.outage = outage or Outage(f"RabbitMQ connection {name}", meanwhile="reconnecting")
+    def __init__(self, name: str) -> None:
+        self.outage = Outage(f"RabbitMQ connection {name}", meanwhile="reconnecting")
         self._closing = False
 
     def watch(self, connection: AbstractRobustConnection) -> None:
