@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import random
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from tests.client import Api, Streams, assemble
 from tests.conftest import StartApi
 from tests.faults.outages import start_rabbitmq, stop_rabbitmq
 from tests.processes import ROOT, command, environment, stop
+from tests.waiting import until_async
 
 JOBS = 500
 WORKERS = 3
@@ -56,8 +58,7 @@ async def record_history(db: Db) -> None:
 
 class Workers:
     def __init__(self, settings: Settings) -> None:
-        # Paced so the jobs outlast the chaos rounds: at 4 ms a chunk, a faster machine
-        # once finished all 500 before the third kill and the RabbitMQ restart.
+        # Paced so that a worker holds several jobs mid-stream when it is killed.
         self.env = environment(
             settings, CAREEROPS_WRITER_PACE_MS="8", CAREEROPS_SWEEP_INTERVAL_SECONDS="1"
         )
@@ -78,20 +79,28 @@ class Workers:
             stop(process)
 
 
-KILL_ROUNDS = 8
+#: the share of the jobs completed at which a worker is killed and a new one started; at
+#: the third, RabbitMQ restarts too. By progress, not by time: on a fast machine the jobs
+#: once all finished before the third kill of a timed schedule.
+KILL_AT = (0.05, 0.15, 0.30, 0.45, 0.60, 0.75)
+RESTART_AT_KILL = 3
 
 
-async def chaos(workers: Workers, finished: asyncio.Event) -> dict[str, int]:
-    """Every few seconds a random worker is SIGKILLed and a new one started; once, RabbitMQ."""
+async def reached(db: Db, completed: float) -> bool:
+    row = await db.fetch_one("SELECT count(*) AS n FROM jobs WHERE status = 'COMPLETED'")
+    return row is not None and row["n"] >= completed
+
+
+async def chaos(workers: Workers, db: Db) -> dict[str, int]:
+    """A random worker SIGKILLed (and a new one started) at each share of ``KILL_AT``;
+    RabbitMQ stopped for a second at the third."""
     rng = random.Random(20261129)
     restarted = 0
-    for round_number in range(1, KILL_ROUNDS + 1):
-        await asyncio.sleep(rng.uniform(2.0, 4.0))
-        if finished.is_set():
-            break
+    for kill_number, share in enumerate(KILL_AT, start=1):
+        await until_async(functools.partial(reached, db, share * JOBS), timeout=240)
         workers.kill_one(rng)
         workers.start()
-        if round_number == 3:
+        if kill_number == RESTART_AT_KILL:
             await stop_rabbitmq()
             await asyncio.sleep(1.0)
             await start_rabbitmq()
@@ -109,12 +118,12 @@ async def test_chaos_every_job_completes_once_with_a_gapless_history(
     api: Api = await start_api()
     workers = Workers(settings)
     streams: list[Streams] = []
+    chaos_task: asyncio.Task[dict[str, int]] | None = None
     try:
         token = await api.register()
         for _ in range(WORKERS):
             workers.start()
-        finished = asyncio.Event()
-        chaos_task = asyncio.create_task(chaos(workers, finished))
+        chaos_task = asyncio.create_task(chaos(workers, db))
         job_ids = []
         async with contextlib.AsyncExitStack() as sockets:
             for first in range(0, JOBS, SUBSCRIPTIONS_PER_SOCKET):
@@ -134,8 +143,8 @@ async def test_chaos_every_job_completes_once_with_a_gapless_history(
             unfinished = [job for stream in streams for job in await stream.wait_all(timeout=240)]
             stuck = [await api.job(token, job_id) for job_id in unfinished[:5]]
             assert not unfinished, f"{len(unfinished)} subscriptions never completed: {stuck}"
-            finished.set()
-            counts = await chaos_task
+            # every share of KILL_AT is passed once all jobs are done
+            counts = await asyncio.wait_for(chaos_task, 10)
             for stream in streams:
                 await stream.close()
 
@@ -145,6 +154,8 @@ async def test_chaos_every_job_completes_once_with_a_gapless_history(
         history = await db.fetch_all("SELECT job_id, seq FROM chaos_history ORDER BY job_id, seq")
         dead = await broker.dead_letters()
     finally:
+        if chaos_task is not None:
+            chaos_task.cancel()
         workers.stop_all()
         await run_all(db, FORGET_HISTORY)
 
@@ -169,4 +180,4 @@ async def test_chaos_every_job_completes_once_with_a_gapless_history(
         expected = list(range(0, final["seq"] + 1))
         assert seqs[job_id] == expected, f"gap or repeat in the history of {job_id}"
     assert dead == []
-    assert counts["workers_killed"] >= 3 and counts["rabbitmq_restarts"] == 1
+    assert counts == {"workers_killed": len(KILL_AT), "rabbitmq_restarts": 1}
