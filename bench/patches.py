@@ -17,10 +17,11 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``memory_report``: not a change but a probe: ``SIGUSR1`` once marks a tracemalloc
   snapshot, again writes what was allocated since, by line, to ``$BENCH_MEMORY_REPORT``
   (B4's question: what an idle subscription holds).
-- ``timeline``: not a change but a probe: each process prints ``TL <monotonic s> <step>``
-  to stderr as a job passes its steps (request, user read, quota, insert, publishes,
+- ``timeline``: not a change but a probe: each process prints ``TL <monotonic s> <step>
+  <task> <job>`` to stderr as a job passes its steps (request, quota, insert, publishes,
   the worker's claim, each dispatch); the clock is the machine's, so one job's steps
-  line up across processes (the B2 breakdown in ``changes.md``).
+  line up across processes, and ``python -m bench.timeline <log dir>`` gives each step's
+  median from the request (the B2 breakdown in ``changes.md``).
 - ``cors_on_origin``: Starlette's CORS middleware only on requests that carry an
   ``Origin`` (it wraps every response's ``send`` to add ``Vary: Origin`` otherwise).
 - ``amqp_coalesce``: the frames aiormq writes to RabbitMQ in one turn of the event loop go
@@ -53,6 +54,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   (``worker.consumer: Worker._complete``).
 - ``flushes_alone``: every text flush its own UPDATE and commit, as before the worker
   grouped the flushes that come together into one statement (``worker.flushes``).
+- ``no_marks_probe``: not a change but a probe (a lost publish would go unnoticed): no
+  publish mark after a job's message is confirmed, to see what the mark costs a job's path.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -90,6 +93,7 @@ KNOWN = (
     "reads_first",
     "flushes_alone",
     "tail_flushed",
+    "no_marks_probe",
 )
 
 
@@ -302,7 +306,9 @@ def _memory_report() -> None:
 
 
 def _timeline() -> None:
-    """Prints ``TL <monotonic s> <step>`` to stderr as a job passes each step."""
+    """Prints ``TL <monotonic s> <step> <task> <job id or ->`` to stderr as a job passes
+    each step; ``python -m bench.timeline`` reads them."""
+    import asyncio
     import sys
     import time
 
@@ -312,18 +318,34 @@ def _timeline() -> None:
     from resolvers.mutations import create_cover_letter as mutation
     from worker.consumer import Worker
 
-    def mark(step: str) -> None:
-        print(f"TL {time.monotonic():.6f} {step}", file=sys.stderr, flush=True)
+    def job_id_in(*values: Any) -> str:
+        for value in values:
+            if isinstance(value, tuple) and value:
+                value = value[0]
+            if isinstance(value, str) and len(value) == 36:
+                return value
+            for attribute in ("job_id", "id"):
+                found = getattr(value, attribute, None)
+                if isinstance(found, str) and len(found) == 36:
+                    return found
+        return "-"
+
+    def mark(step: str, job_id: str = "-") -> None:
+        # the task's id joins one request's steps to the job its INSERT returns
+        task = id(asyncio.current_task())
+        print(f"TL {time.monotonic():.6f} {step} {task} {job_id}", file=sys.stderr, flush=True)
 
     def timed(owner: Any, name: str, step: str) -> None:
         original = getattr(owner, name)
 
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            mark(step + ">")
+            mark(step + ">", job_id_in(*args, *kwargs.values()))
+            result = None
             try:
-                return await original(*args, **kwargs)
+                result = await original(*args, **kwargs)
+                return result
             finally:
-                mark(step + "<")
+                mark(step + "<", job_id_in(result, *args))
 
         setattr(owner, name, wrapper)
 
@@ -345,7 +367,8 @@ def _timeline() -> None:
     dispatch = Hub.dispatch
 
     def dispatched(self: Hub, item: Any) -> None:
-        mark(f"dispatch {getattr(item, 'status', '')}")
+        status = getattr(item, "status", None)
+        mark(f"dispatch:{getattr(status, 'value', status)}", getattr(item, "job_id", "-"))
         dispatch(self, item)
 
     Hub.dispatch = dispatched  # type: ignore[method-assign]
@@ -601,7 +624,17 @@ def _tail_flushed() -> None:
     Worker._complete = flushed_first  # type: ignore[method-assign]
 
 
+def _no_marks_probe() -> None:
+    from db import jobs
+
+    async def mark_published(db: Any, job_id: str) -> None:
+        return None
+
+    jobs.mark_published = mark_published  # type: ignore[assignment]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "no_marks_probe": _no_marks_probe,
     "tail_flushed": _tail_flushed,
     "flushes_alone": _flushes_alone,
     "reads_first": _reads_first,
