@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import TypedDict
 
@@ -23,11 +24,14 @@ from broker import broker_from_settings
 from broker.base import Broker
 from broker.fanout import Hub
 from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
+from core.reaching import Unreachable
 from core.settings import Settings
 from db import jobs
 from db.connection import Db
 from resolvers.limits import Limits
 from worker.writers.base import Writer
+
+log = logging.getLogger(__name__)
 
 
 class State(TypedDict):
@@ -36,6 +40,25 @@ class State(TypedDict):
     hub: Hub
     settings: Settings
     limits: Limits
+
+
+async def _connect(
+    stack: contextlib.AsyncExitStack, settings: Settings, db: Db | None, broker: Broker | None
+) -> tuple[Db, Broker]:
+    """The database and broker handed in, or connected here (waiting for them at start)."""
+    if db is None:
+        db = await stack.enter_async_context(
+            Db(
+                _required(settings.database_url),
+                pool_size=settings.db_pool_size,
+                connect_within=settings.startup_wait_seconds,
+            )
+        )
+    if broker is None:
+        broker = broker_from_settings(settings, connect_within=settings.startup_wait_seconds)
+        await broker.connect()
+        stack.push_async_callback(broker.disconnect)
+    return db, broker
 
 
 def create_app(
@@ -51,16 +74,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with contextlib.AsyncExitStack() as stack:
-            database = db
-            if database is None:
-                database = await stack.enter_async_context(
-                    Db(_required(settings.database_url), pool_size=settings.db_pool_size)
-                )
-            bus = broker
-            if bus is None:
-                bus = broker_from_settings(settings)
-                await bus.connect()
-                stack.push_async_callback(bus.disconnect)
+            try:
+                database, bus = await _connect(stack, settings, db, broker)
+            except Unreachable as e:
+                log.error("%s; the API stops", e)
+                raise
             relay = asyncio.create_task(hub.run(bus), name="event-relay")
             stack.push_async_callback(_cancel, relay)
             checks = asyncio.create_task(

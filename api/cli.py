@@ -11,6 +11,7 @@ careerops requeue-dead                  run dead-lettered jobs again (after an o
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from api.webbuild import ensure_web_built
 from core.logs import configure_logging
+from core.reaching import Unreachable
 from core.settings import Settings, SettingsError
 
 
@@ -110,7 +112,11 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     # uvloop, as uvicorn gives the API: 12% less worker CPU per job (bench/experiments.md).
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(run())
+        try:
+            runner.run(run())
+        except Unreachable as e:
+            logging.getLogger("worker.main").error("%s; the worker stops", e)
+            return 1
     return 0
 
 

@@ -11,6 +11,7 @@ def from_url(
     publish_timeout: float = 5.0,
     quorum: bool = False,
     event_backlog_bytes: int = Settings.event_backlog_bytes,
+    connect_within: float = 0.0,
 ) -> Broker:
     """The broker for ``amqp://…`` (RabbitMQ) or ``memory://`` (one process)."""
     if url.startswith(("amqp://", "amqps://")):
@@ -22,6 +23,7 @@ def from_url(
             publish_timeout=publish_timeout,
             quorum=quorum,
             event_backlog_bytes=event_backlog_bytes,
+            connect_within=connect_within,
         )
     if url.startswith("memory://"):
         from broker.memory import MemoryBroker
@@ -30,7 +32,9 @@ def from_url(
     raise ValueError(f"unsupported broker URL: {url.split(':', 1)[0]}://")
 
 
-def broker_from_settings(settings: Settings) -> Broker:
+def broker_from_settings(settings: Settings, *, connect_within: float = 0.0) -> Broker:
+    """The settings' broker; ``connect_within``: how long its ``connect`` keeps trying
+    while RabbitMQ is not reachable (the API and workers wait, one-off commands do not)."""
     if not settings.amqp_url:
         raise ValueError("no broker URL in the settings")
     return from_url(
@@ -39,4 +43,5 @@ def broker_from_settings(settings: Settings) -> Broker:
         publish_timeout=settings.publish_timeout_seconds,
         quorum=settings.quorum_queues,
         event_backlog_bytes=settings.event_backlog_bytes,
+        connect_within=connect_within,
     )

@@ -42,12 +42,12 @@ class Outage:
         now = self._clock()
         if self.down_since is None:
             self.down_since = self._reminded_at = now
-            log.warning("%s lost (%s); %s", self.name, _reason(error), self.meanwhile)
+            log.warning("%s lost (%s); %s", self.name, reason(error), self.meanwhile)
             return
         if now - self._reminded_at >= self.remind_every:
             self._reminded_at = now
             log.warning(
-                "%s still down after %.0f s (%s)", self.name, now - self.down_since, _reason(error)
+                "%s still down after %.0f s (%s)", self.name, now - self.down_since, reason(error)
             )
 
     def recovered(self) -> None:
@@ -58,7 +58,8 @@ class Outage:
         self.down_since = None
 
 
-def _reason(error: BaseException | None) -> str:
+def reason(error: BaseException | None) -> str:
+    """An error as a log line shows it: its type, and its message if it has one."""
     if error is None:
         return "closed"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

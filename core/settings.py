@@ -88,6 +88,9 @@ class Settings:
     publish_timeout_seconds: float = 5.0
     #: on SIGTERM a worker finishes its jobs for this long, then hands the rest back
     shutdown_grace_seconds: float = 30.0
+    #: an API or worker that starts before PostgreSQL or RabbitMQ tries to reach them for
+    #: this long, then exits with an error (0: one try)
+    startup_wait_seconds: float = 60.0
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     #: per-subscriber buffer; an overflow collapses the backlog into one SNAPSHOT
@@ -198,6 +201,9 @@ class Settings:
             ),
             shutdown_grace_seconds=config(
                 "CAREEROPS_SHUTDOWN_GRACE_SECONDS", cast=float, default=cls.shutdown_grace_seconds
+            ),
+            startup_wait_seconds=config(
+                "CAREEROPS_STARTUP_WAIT_SECONDS", cast=float, default=cls.startup_wait_seconds
             ),
             worker_http_host=config("CAREEROPS_WORKER_HTTP_HOST", default=cls.worker_http_host),
             worker_http_port=config(

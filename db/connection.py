@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import asyncpg
 from databases import Database
 
 from core.metrics import DB_ERRORS
+from core.reaching import reach
 
 Dialect = Literal["postgresql", "sqlite"]
 T = TypeVar("T")
@@ -64,10 +66,12 @@ _ASYNCPG_UNAVAILABLE = frozenset(
 class Db:
     """A connected database and the codecs that make both backends look alike."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, connect_within: float = 0.0) -> None:
         self.url = url
         self.dialect = dialect_of(url)
         self.pool_size = pool_size
+        #: how long ``connect`` keeps trying while PostgreSQL is not reachable (0: one try)
+        self.connect_within = connect_within
         self._pool: asyncpg.Pool | None = None
         # SQLite serialises writers; wait for the lock instead of failing at once.
         self._sqlite = None if self.dialect == "postgresql" else Database(url, timeout=30)
@@ -76,8 +80,13 @@ class Db:
         if self._sqlite is not None:
             await self._sqlite.connect()
             return
-        self._pool = await asyncpg.create_pool(
-            _asyncpg_dsn(self.url), min_size=1, max_size=self.pool_size, reset=_keep_session
+        self._pool = await reach(
+            f"PostgreSQL at {_address(self.url)}",
+            lambda: asyncpg.create_pool(
+                _asyncpg_dsn(self.url), min_size=1, max_size=self.pool_size, reset=_keep_session
+            ),
+            within=self.connect_within,
+            transient=_is_unavailable,
         )
 
     async def disconnect(self) -> None:
@@ -164,6 +173,12 @@ def _asyncpg_dsn(url: str) -> str:
     """``postgresql+asyncpg://…`` (SQLAlchemy's spelling) as libpq spells it."""
     scheme, rest = url.split(":", 1)
     return scheme.split("+", 1)[0] + ":" + rest
+
+
+def _address(url: str) -> str:
+    """Where a URL points, without its credentials, for log lines."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
 
 
 async def _keep_session(connection: object) -> None:

@@ -102,7 +102,9 @@ async def api_process(
         await wait_healthy(base_url, process)
         yield ApiProcess(base_url, process)
     finally:
-        stop(process)
+        # off the event loop: the test's own servers (a fake OpenAI, a proxy) may be what
+        # the process talks to as it shuts down
+        await asyncio.to_thread(stop, process)
 
 
 @contextlib.asynccontextmanager
@@ -116,4 +118,6 @@ async def worker_process(
     try:
         yield process
     finally:
-        stop(process)
+        # off the event loop: the test's own servers (a fake OpenAI, a proxy) may be what
+        # the process talks to as it shuts down
+        await asyncio.to_thread(stop, process)

@@ -38,10 +38,14 @@ async def worker_running(
         if db is None:
             assert settings.database_url is not None
             db = await stack.enter_async_context(
-                Db(settings.database_url, pool_size=settings.db_pool_size)
+                Db(
+                    settings.database_url,
+                    pool_size=settings.db_pool_size,
+                    connect_within=settings.startup_wait_seconds,
+                )
             )
         if broker is None:
-            broker = broker_from_settings(settings)
+            broker = broker_from_settings(settings, connect_within=settings.startup_wait_seconds)
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
         if writer is None:

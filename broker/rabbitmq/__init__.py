@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aio_pika
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -35,6 +36,7 @@ from broker.rabbitmq.queues import queue_depths, read_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
 from core.metrics import BROKER_ERRORS
+from core.reaching import reach
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,13 @@ log = logging.getLogger(__name__)
 #: aio-pika waits 5 s between reconnection attempts by default; a job service wants less
 RECONNECT_INTERVAL_SECONDS = 1.0
 T = TypeVar("T")
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    """Whether connecting failed in a way that may pass (not a refused login or vhost)."""
+    if isinstance(error, aiormq.exceptions.ProbableAuthenticationError):
+        return False
+    return isinstance(error, (OSError, TimeoutError, aiormq.exceptions.AMQPConnectionError))
 
 
 class RabbitBroker:
@@ -55,8 +64,11 @@ class RabbitBroker:
         publish_timeout: float = 5.0,
         quorum: bool = False,
         event_backlog_bytes: int = Settings.event_backlog_bytes,
+        connect_within: float = 0.0,
     ) -> None:
         self.url = url
+        #: how long ``connect`` keeps trying while RabbitMQ is not reachable (0: one try)
+        self.connect_within = connect_within
         self.event_backlog_bytes = event_backlog_bytes
         # publish has no timeout of its own and can hang on a broken connection
         self.publish_timeout = publish_timeout
@@ -90,7 +102,13 @@ class RabbitBroker:
         options: dict[str, Any] = {"client_properties": {"connection_name": name}}
         if "reconnect_interval" not in URL(self.url).query:
             options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS
-        connection: AbstractRobustConnection = await aio_pika.connect_robust(self.url, **options)
+        address = URL(self.url)
+        connection: AbstractRobustConnection = await reach(
+            f"RabbitMQ at {address.host}:{address.port}{address.path}",
+            lambda: aio_pika.connect_robust(self.url, **options),
+            within=self.connect_within,
+            transient=_is_unreachable,
+        )
         outages = ConnectionOutages(name)
         outages.watch(connection)
         self._outages.append(outages)

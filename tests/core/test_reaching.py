@@ -1,0 +1,82 @@
+"""A dependency not reachable at start is tried again for a while, told once, then given up."""
+
+import logging
+
+import pytest
+
+from core.reaching import Unreachable, reach
+
+
+class Refusing:
+    """A connect that is refused ``times`` times, then answers."""
+
+    def __init__(self, times: int, error: Exception | None = None) -> None:
+        self.times = times
+        self.error = error or ConnectionRefusedError("refused")
+        self.tries = 0
+
+    async def __call__(self) -> str:
+        self.tries += 1
+        if self.tries <= self.times:
+            raise self.error
+        return "connected"
+
+
+def told(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "core.reaching"]
+
+
+def transient(error: BaseException) -> bool:
+    return isinstance(error, OSError)
+
+
+async def test_a_dependency_that_comes_up_is_reached_and_the_wait_told_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    connect = Refusing(times=5)
+
+    got = await reach(
+        "PostgreSQL at db:5432", connect, within=10, transient=transient, retry_every=0.01
+    )
+
+    assert got == "connected" and connect.tries == 6
+    lines = told(caplog)
+    assert lines[0] == (
+        "PostgreSQL at db:5432 not reachable (ConnectionRefusedError: refused);"
+        " trying again for up to 10 s"
+    )
+    assert len(lines) == 2 and lines[1].startswith("PostgreSQL at db:5432 reached after ")
+
+
+async def test_a_dependency_reached_at_once_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    assert await reach("RabbitMQ", Refusing(times=0), within=10, transient=transient) == "connected"
+    assert told(caplog) == []
+
+
+async def test_a_dependency_still_down_when_the_wait_is_over_is_unreachable() -> None:
+    connect = Refusing(times=1_000)
+
+    with pytest.raises(Unreachable) as refused:
+        await reach(
+            "RabbitMQ at mq:5672/", connect, within=0.2, transient=transient, retry_every=0.05
+        )
+
+    assert str(refused.value).startswith("RabbitMQ at mq:5672/ not reachable after 0 s")
+    assert "ConnectionRefusedError: refused" in str(refused.value)
+    assert 3 <= connect.tries <= 6  # every 0.05 s for 0.2 s, not in a tight loop
+
+
+async def test_no_wait_means_one_try() -> None:
+    connect = Refusing(times=1)
+    with pytest.raises(Unreachable):
+        await reach("RabbitMQ", connect, within=0, transient=transient)
+    assert connect.tries == 1
+
+
+async def test_a_refusal_waiting_cannot_cure_ends_it_at_once() -> None:
+    connect = Refusing(times=1, error=PermissionError("wrong password"))
+    with pytest.raises(PermissionError):
+        await reach("PostgreSQL", connect, within=10, transient=lambda e: False)
+    assert connect.tries == 1

@@ -1,0 +1,150 @@
+"""An API and a worker started before PostgreSQL and RabbitMQ wait for them, then serve;
+one that waits in vain stops with one line that says what it could not reach."""
+
+import asyncio
+import contextlib
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from core.settings import Settings
+from tests.client import Api
+from tests.processes import ROOT, api_process, command, environment, free_port, worker_process
+
+
+class LateDoor:
+    """A local port that refuses connections until ``open()``, then forwards them to
+    ``target``: PostgreSQL or RabbitMQ as a process sees them when it starts first."""
+
+    def __init__(self, target: str) -> None:
+        parts = urlsplit(target)
+        self.target_host, self.target_port = parts.hostname or "127.0.0.1", parts.port
+        self.port = free_port()
+        credentials = parts.netloc.rpartition("@")[0]
+        netloc = f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}"
+        self.url = urlunsplit(parts._replace(netloc=netloc))
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+
+    async def _forward(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        server_in, server_out = await asyncio.open_connection(self.target_host, self.target_port)
+        self._writers += [client_out, server_out]
+        for source, sink in ((client_in, server_out), (server_in, client_out)):
+            pipe = asyncio.create_task(self._pipe(source, sink))
+            self._pipes.add(pipe)
+            pipe.add_done_callback(self._pipes.discard)
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for pipe in list(self._pipes):
+            pipe.cancel()
+        for writer in self._writers:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def late_doors(settings: Settings) -> AsyncIterator[tuple[LateDoor, LateDoor]]:
+    assert settings.database_url and settings.amqp_url
+    doors = LateDoor(settings.database_url), LateDoor(settings.amqp_url)
+    try:
+        yield doors
+    finally:
+        for door in doors:
+            await door.close()
+
+
+def log_lines(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+
+
+def waits_told(lines: list[dict[str, str]], name: str) -> list[str]:
+    return [line["message"] for line in lines if line["message"].startswith(name)]
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_an_api_and_a_worker_started_first_wait_for_postgres_and_rabbitmq_then_serve(
+    settings: Settings, db: object, tmp_path: Path
+) -> None:
+    async with late_doors(settings) as (postgres, rabbitmq):
+        env = environment(
+            settings,
+            CAREEROPS_DATABASE_URL=postgres.url,
+            CAREEROPS_AMQP_URL=rabbitmq.url,
+            CAREEROPS_STARTUP_WAIT_SECONDS="30",
+        )
+
+        async def open_doors() -> None:
+            await asyncio.sleep(2)  # both processes are up and refused by now
+            await postgres.open()
+            await asyncio.sleep(1.5)
+            await rabbitmq.open()
+
+        opening = asyncio.create_task(open_doors())
+        async with (
+            worker_process(env, log=tmp_path / "worker.log") as worker,
+            api_process(env, log=tmp_path / "api.log") as api,
+        ):
+            await opening
+            client = Api(api.url)
+            token = await client.register()
+            job = await client.create_job(token)
+            events = await asyncio.wait_for(client.job_events(token, job["id"]), 30)
+            await client.close()
+            assert worker.poll() is None
+
+    assert events[-1]["status"] == "COMPLETED"
+    for log in ("worker.log", "api.log"):
+        lines = log_lines(tmp_path / log)
+        assert not any("Traceback" in line["message"] for line in lines), log
+        for name in (
+            f"PostgreSQL at 127.0.0.1:{postgres.port}",
+            f"RabbitMQ at 127.0.0.1:{rabbitmq.port}",
+        ):
+            told = waits_told(lines, name)
+            assert len(told) == 2, (log, told)
+            assert "not reachable (" in told[0] and "trying again for up to 30 s" in told[0]
+            assert " reached after " in told[1]
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_worker_that_waits_in_vain_stops_with_one_line_naming_what_it_missed(
+    settings: Settings, db: object
+) -> None:
+    async with late_doors(settings) as (_, rabbitmq):  # never opened
+        env = environment(
+            settings, CAREEROPS_AMQP_URL=rabbitmq.url, CAREEROPS_STARTUP_WAIT_SECONDS="1.5"
+        )
+        finished = await asyncio.to_thread(
+            subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
+        )
+
+    assert finished.returncode == 1
+    stderr = finished.stderr.decode()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    errors = [line["message"] for line in lines if line["level"] == "ERROR"]
+    assert errors == [
+        f"RabbitMQ at 127.0.0.1:{rabbitmq.port}/ not reachable after 2 s"
+        " (AMQPConnectionError: [Errno 111] Connection refused); the worker stops"
+    ]
+    assert "Traceback" not in stderr
