@@ -1,31 +1,15 @@
 """Operator commands: `careerops status` and `careerops requeue-dead`."""
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
-from broker import broker_from_settings
 from broker.base import Broker, JobMessage, MalformedMessage
 from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import ACTIVE, JobStatus
-from core.settings import Settings
 from db import jobs
 from db.connection import Db, utcnow
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.asynccontextmanager
-async def connected(settings: Settings) -> AsyncIterator[tuple[Db, Broker]]:
-    assert settings.database_url is not None
-    broker = broker_from_settings(settings)
-    async with Db(settings.database_url, pool_size=2) as db:
-        await broker.connect()
-        try:
-            yield db, broker
-        finally:
-            await broker.disconnect()
 
 
 async def status_report(db: Db, broker: Broker) -> str:

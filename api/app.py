@@ -19,8 +19,8 @@ from api.httponly import HttpOnly
 from api.quiet_jobs import run_quiet_job_checks
 from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
+from api.services import connected
 from api.static import web_routes
-from broker import broker_from_settings
 from broker.base import Broker
 from broker.fanout import Hub
 from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
@@ -42,25 +42,6 @@ class State(TypedDict):
     limits: Limits
 
 
-async def _connect(
-    stack: contextlib.AsyncExitStack, settings: Settings, db: Db | None, broker: Broker | None
-) -> tuple[Db, Broker]:
-    """The database and broker handed in, or connected here (waiting for them at start)."""
-    if db is None:
-        db = await stack.enter_async_context(
-            Db(
-                _required(settings.database_url),
-                pool_size=settings.db_pool_size,
-                connect_within=settings.startup_wait_seconds,
-            )
-        )
-    if broker is None:
-        broker = broker_from_settings(settings, connect_within=settings.startup_wait_seconds)
-        await broker.connect()
-        stack.push_async_callback(broker.disconnect)
-    return db, broker
-
-
 def create_app(
     settings: Settings,
     *,
@@ -75,7 +56,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with contextlib.AsyncExitStack() as stack:
             try:
-                database, bus = await _connect(stack, settings, db, broker)
+                database, bus = await stack.enter_async_context(
+                    connected(
+                        settings, db=db, broker=broker, wait_seconds=settings.startup_wait_seconds
+                    )
+                )
             except Unreachable as e:
                 log.error("%s; the API stops", e)
                 raise
@@ -149,9 +134,3 @@ async def _cancel(task: "asyncio.Task[None]") -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def _required(value: str | None) -> str:
-    if not value:
-        raise RuntimeError("create_app needs a database and broker URL (Settings.require())")
-    return value

@@ -144,10 +144,11 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
-    from api.admin import connected, status_report
+    from api.admin import status_report
+    from api.services import connected
 
     async def run() -> str:
-        async with connected(settings.require()) as (db, broker):
+        async with connected(settings.require(), pool_size=2) as (db, broker):
             return await status_report(db, broker)
 
     sys.stdout.write(asyncio.run(run()))
@@ -155,10 +156,11 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _requeue_dead(settings: Settings, args: argparse.Namespace) -> int:
-    from api.admin import connected, requeue_dead
+    from api.admin import requeue_dead
+    from api.services import connected
 
     async def run() -> tuple[int, int]:
-        async with connected(settings.require()) as (db, broker):
+        async with connected(settings.require(), pool_size=2) as (db, broker):
             return await requeue_dead(db, broker)
 
     requeued, kept = asyncio.run(run())

@@ -5,7 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 
-from broker import broker_from_settings
+from api.services import connected
 from broker.base import Broker
 from core.jobs import JobKind
 from core.settings import Settings
@@ -35,38 +35,28 @@ async def worker_running(
 ) -> AsyncIterator[Worker]:
     """Connect what was not handed in, consume jobs, and undo it all on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        if db is None:
-            assert settings.database_url is not None
-            db = await stack.enter_async_context(
-                Db(
-                    settings.database_url,
-                    pool_size=settings.db_pool_size,
-                    connect_within=settings.startup_wait_seconds,
-                )
-            )
-        if broker is None:
-            broker = broker_from_settings(settings, connect_within=settings.startup_wait_seconds)
-            await broker.connect()
-            stack.push_async_callback(broker.disconnect)
+        database, bus = await stack.enter_async_context(
+            connected(settings, db=db, broker=broker, wait_seconds=settings.startup_wait_seconds)
+        )
         if writer is None:
             writer = writer_from_settings(settings)
             stack.push_async_callback(writer.close)
         worker = Worker(
-            WorkerDeps(db=db, broker=broker, writer=writer, settings=settings), handlers
+            WorkerDeps(db=database, broker=bus, writer=writer, settings=settings), handlers
         )
         if sweep:
             stack.push_async_callback(
-                _cancel, asyncio.create_task(run_sweeper(db, broker, settings))
+                _cancel, asyncio.create_task(run_sweeper(database, bus, settings))
             )
         if sweep and settings.retention_days > 0:
-            stack.push_async_callback(_cancel, asyncio.create_task(run_purger(db, settings)))
+            stack.push_async_callback(_cancel, asyncio.create_task(run_purger(database, settings)))
         if serve_http and settings.worker_http_port:
             health = HealthServer(
-                db, broker, host=settings.worker_http_host, port=settings.worker_http_port
+                database, bus, host=settings.worker_http_host, port=settings.worker_http_port
             )
             stack.push_async_callback(health.stop, asyncio.create_task(health.serve()))
-        await broker.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
-        stack.push_async_callback(broker.stop_consuming, settings.shutdown_grace_seconds)
+        await bus.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
+        stack.push_async_callback(bus.stop_consuming, settings.shutdown_grace_seconds)
         yield worker
 
 
