@@ -46,6 +46,8 @@ def test_api_and_worker_wait_for_migrations_and_can_scale() -> None:
     assert rendered.count("condition: service_healthy") >= 3
     # A fixed host port would make `--scale api=2` collide.
     assert not re.search(r"published: '?8000'?", rendered)
+    # one that gave up waiting for PostgreSQL or RabbitMQ (or died) is started again
+    assert rendered.count("restart: unless-stopped") == 2
 
 
 def test_the_image_is_slim_non_root_with_a_healthcheck_and_no_dev_tools() -> None:
