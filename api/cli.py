@@ -50,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as e:
         print(f"careerops: {e}", file=sys.stderr)
         return 2
+    except Unreachable as e:  # an operator's command does not wait: it says so and ends
+        print(f"careerops: {e}", file=sys.stderr)
+        return 1
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:

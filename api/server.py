@@ -4,8 +4,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import signal
 import socket
 from collections.abc import Awaitable
+from types import FrameType
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -90,6 +92,15 @@ class Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, websockets: WebSocketRegistry) -> None:
         super().__init__(config)
         self.websockets = websockets
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.started:
+            # Still starting (waiting for PostgreSQL or RabbitMQ, say): no socket is open
+            # and nothing is in flight, and uvicorn would only look at the signal once
+            # startup ended. End as the signal's default would.
+            signal.signal(sig, signal.SIG_DFL)
+            signal.raise_signal(sig)
+        super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self.websockets.close_all()

@@ -34,6 +34,7 @@ async def connected(
             )
         if broker is None:
             broker = broker_from_settings(settings, connect_within=wait_seconds)
-            await broker.connect()
+            # before connecting: a broker that got one connection of two is closed too
             stack.push_async_callback(broker.disconnect)
+            await broker.connect()
         yield db, broker

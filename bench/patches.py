@@ -18,8 +18,8 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   snapshot, again writes what was allocated since, by line, to ``$BENCH_MEMORY_REPORT``
   (B4's question: what an idle subscription holds).
 - ``timeline``: not a change but a probe: each process prints ``TL <monotonic s> <step>
-  <task> <job>`` to stderr as a job passes its steps (request, quota, insert, publishes,
-  the worker's claim, each dispatch); the clock is the machine's, so one job's steps
+  <task> <job>`` to stderr as a job passes its steps (request, user read, quota, insert,
+  publishes, the worker's claim, each dispatch); the clock is the machine's, so one job's steps
   line up across processes, and ``python -m bench.timeline <log dir>`` gives each step's
   median from the request (the B2 breakdown in ``changes.md``).
 - ``cors_on_origin``: Starlette's CORS middleware only on requests that carry an

@@ -47,7 +47,7 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached; the operation may succeed later."""
 
 
-def _is_unavailable(error: BaseException) -> bool:
+def is_unavailable(error: BaseException) -> bool:
     if isinstance(error, (OSError, ConnectionError, TimeoutError)):
         return True
     module = type(error).__module__
@@ -86,7 +86,7 @@ class Db:
                 _asyncpg_dsn(self.url), min_size=1, max_size=self.pool_size, reset=_keep_session
             ),
             within=self.connect_within,
-            transient=_is_unavailable,
+            transient=is_unavailable,
         )
 
     async def disconnect(self) -> None:
@@ -176,9 +176,10 @@ def _asyncpg_dsn(url: str) -> str:
 
 
 def _address(url: str) -> str:
-    """Where a URL points, without its credentials, for log lines."""
+    """Where a URL points, without its credentials, for log lines (as written: it may
+    name several hosts)."""
     parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+    return (parts.netloc.rpartition("@")[2] or "localhost") + parts.path
 
 
 async def _keep_session(connection: object) -> None:
@@ -190,7 +191,7 @@ def _unavailable_as_error() -> Iterator[None]:
     try:
         yield
     except Exception as e:
-        if _is_unavailable(e):
+        if is_unavailable(e):
             DB_ERRORS.inc()
             raise DatabaseUnavailable(f"database unavailable: {type(e).__name__}") from e
         raise

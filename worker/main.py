@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from api.services import connected
 from broker.base import Broker
@@ -60,15 +61,27 @@ async def worker_running(
         yield worker
 
 
-async def _cancel(task: "asyncio.Task[None]") -> None:
+async def _cancel(task: "asyncio.Future[Any]") -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
-    """Run until ``stop`` is set (the CLI sets it on SIGTERM/SIGINT)."""
-    async with worker_running(settings, serve_http=True):
+    """Run until ``stop`` is set (the CLI sets it on SIGTERM/SIGINT), also while it still
+    waits for PostgreSQL or RabbitMQ at start."""
+    async with contextlib.AsyncExitStack() as stack:
+        starting = asyncio.ensure_future(
+            stack.enter_async_context(worker_running(settings, serve_http=True))
+        )
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not starting.done():
+            await _cancel(starting)  # undoes whatever it had connected
+            log.info("worker stopped before it started")
+            return
+        starting.result()  # raises what starting raised (Unreachable)
         log.info(
             "worker started: up to %d jobs at once, writer %s",
             settings.worker_concurrency,

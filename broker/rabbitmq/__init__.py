@@ -46,7 +46,10 @@ RECONNECT_INTERVAL_SECONDS = 1.0
 T = TypeVar("T")
 
 
-def _is_unreachable(error: BaseException) -> bool:
+_DEFAULT_PORTS = {"amqp": 5672, "amqps": 5671}
+
+
+def is_unreachable(error: BaseException) -> bool:
     """Whether connecting failed in a way that may pass (not a refused login or vhost)."""
     if isinstance(error, aiormq.exceptions.ProbableAuthenticationError):
         return False
@@ -104,10 +107,11 @@ class RabbitBroker:
             options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS
         address = URL(self.url)
         connection: AbstractRobustConnection = await reach(
-            f"RabbitMQ at {address.host}:{address.port}{address.path}",
+            f"RabbitMQ at {address.host}:{address.port or _DEFAULT_PORTS[address.scheme]}"
+            f"{address.path}",
             lambda: aio_pika.connect_robust(self.url, **options),
             within=self.connect_within,
-            transient=_is_unreachable,
+            transient=is_unreachable,
         )
         outages = ConnectionOutages(name)
         outages.watch(connection)

@@ -2,9 +2,13 @@
 
 import logging
 
+import aiormq
+import asyncpg
 import pytest
 
+from broker.rabbitmq import is_unreachable as rabbitmq_unreachable
 from core.reaching import Unreachable, reach
+from db.connection import is_unavailable as postgres_unavailable
 
 
 class Refusing:
@@ -80,3 +84,33 @@ async def test_a_refusal_waiting_cannot_cure_ends_it_at_once() -> None:
     with pytest.raises(PermissionError):
         await reach("PostgreSQL", connect, within=10, transient=lambda e: False)
     assert connect.tries == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "waited_for"),
+    [
+        (aiormq.exceptions.AMQPConnectionError(111, "Connection refused"), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (TimeoutError(), True),
+        (aiormq.exceptions.ProbableAuthenticationError("ACCESS_REFUSED"), False),
+    ],
+)
+def test_rabbitmq_is_waited_for_when_refused_but_not_when_the_login_is(
+    error: BaseException, waited_for: bool
+) -> None:
+    assert rabbitmq_unreachable(error) is waited_for
+
+
+@pytest.mark.parametrize(
+    ("error", "waited_for"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (asyncpg.CannotConnectNowError("the database system is starting up"), True),
+        (asyncpg.InvalidPasswordError("password authentication failed"), False),
+        (asyncpg.InvalidCatalogNameError('database "nope" does not exist'), False),
+    ],
+)
+def test_postgres_is_waited_for_while_starting_but_not_for_a_wrong_password(
+    error: BaseException, waited_for: bool
+) -> None:
+    assert postgres_unavailable(error) is waited_for

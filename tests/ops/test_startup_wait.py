@@ -4,8 +4,9 @@ one that waits in vain stops with one line that says what it could not reach."""
 import asyncio
 import contextlib
 import json
+import signal
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +15,7 @@ import pytest
 from core.settings import Settings
 from tests.client import Api
 from tests.processes import ROOT, api_process, command, environment, free_port, worker_process
+from tests.waiting import until
 
 
 class LateDoor:
@@ -37,8 +39,15 @@ class LateDoor:
     async def _forward(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
-        server_in, server_out = await asyncio.open_connection(self.target_host, self.target_port)
-        self._writers += [client_out, server_out]
+        self._writers.append(client_out)
+        try:
+            server_in, server_out = await asyncio.open_connection(
+                self.target_host, self.target_port
+            )
+        except OSError:
+            client_out.close()
+            return
+        self._writers.append(server_out)
         for source, sink in ((client_in, server_out), (server_in, client_out)):
             pipe = asyncio.create_task(self._pipe(source, sink))
             self._pipes.add(pipe)
@@ -57,6 +66,7 @@ class LateDoor:
             self._server.close()
         for pipe in list(self._pipes):
             pipe.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
         for writer in self._writers:
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -75,7 +85,26 @@ async def late_doors(settings: Settings) -> AsyncIterator[tuple[LateDoor, LateDo
 
 
 def log_lines(path: Path) -> list[dict[str, str]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    """The whole JSON lines of a process's log so far (its last may be half written)."""
+    if not path.exists():
+        return []
+    return [
+        json.loads(line)
+        for line in path.read_text().splitlines(keepends=True)
+        if line.startswith("{") and line.endswith("\n")
+    ]
+
+
+def waiting_told(logs: list[Path], name: str) -> Callable[[], bool]:
+    """Whether every log says it was refused by ``name`` (and is trying again)."""
+
+    def told() -> bool:
+        return all(
+            any(" not reachable (" in message for message in waits_told(log_lines(log), name))
+            for log in logs
+        )
+
+    return told
 
 
 def waits_told(lines: list[dict[str, str]], name: str) -> list[str]:
@@ -94,16 +123,19 @@ async def test_an_api_and_a_worker_started_first_wait_for_postgres_and_rabbitmq_
             CAREEROPS_STARTUP_WAIT_SECONDS="30",
         )
 
+        logs = [tmp_path / "worker.log", tmp_path / "api.log"]
+
         async def open_doors() -> None:
-            await asyncio.sleep(2)  # both processes are up and refused by now
-            await postgres.open()
-            await asyncio.sleep(1.5)
-            await rabbitmq.open()
+            # each door once both processes said they were refused by it
+            for door, name in ((postgres, "PostgreSQL"), (rabbitmq, "RabbitMQ")):
+                address = f"{name} at 127.0.0.1:{door.port}"
+                await until(waiting_told(logs, address), timeout=30)
+                await door.open()
 
         opening = asyncio.create_task(open_doors())
         async with (
-            worker_process(env, log=tmp_path / "worker.log") as worker,
-            api_process(env, log=tmp_path / "api.log") as api,
+            worker_process(env, log=logs[0]) as worker,
+            api_process(env, log=logs[1]) as api,
         ):
             await opening
             client = Api(api.url)
@@ -148,3 +180,32 @@ async def test_a_worker_that_waits_in_vain_stops_with_one_line_naming_what_it_mi
         " (AMQPConnectionError: [Errno 111] Connection refused); the worker stops"
     ]
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_sigterm_ends_the_wait_at_once(
+    settings: Settings, db: object, tmp_path: Path
+) -> None:
+    async with late_doors(settings) as (_, rabbitmq):  # never opened
+        env = environment(settings, CAREEROPS_AMQP_URL=rabbitmq.url)  # the default wait: 60 s
+        logs = [tmp_path / "worker.log", tmp_path / "api.log"]
+        with logs[0].open("wb") as worker_log, logs[1].open("wb") as api_log:
+            processes = [
+                subprocess.Popen(command("worker"), env=env, cwd=ROOT, stderr=worker_log),
+                subprocess.Popen(
+                    command("api", "--port", str(free_port())), env=env, cwd=ROOT, stderr=api_log
+                ),
+            ]
+        try:
+            await until(waiting_told(logs, f"RabbitMQ at 127.0.0.1:{rabbitmq.port}"), timeout=30)
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            codes = [await asyncio.to_thread(process.wait, 5) for process in processes]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+
+    # the worker ends as it does on SIGTERM once running; the API as the signal's default
+    assert codes == [0, -signal.SIGTERM]
+    assert "worker stopped before it started" in logs[0].read_text()
