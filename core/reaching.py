@@ -24,22 +24,38 @@ class Unreachable(Exception):
     """A dependency did not answer within the startup wait; the message names it."""
 
 
+#: the longest one attempt may take: a server that takes the connection but never answers
+#: (a hung broker, a half-open network path) must not hold a start past its wait
+ATTEMPT_SECONDS = 10.0
+MIN_ATTEMPT_SECONDS = 5.0
+
+
 async def reach(
     name: str,
-    connect: Callable[[], Awaitable[T]],
+    connect: Callable[[float], Awaitable[T]],
     *,
     within: float,
     transient: Callable[[BaseException], bool],
     retry_every: float = 1.0,
+    attempt_seconds: float = ATTEMPT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """``connect()``, tried again every ``retry_every`` s for up to ``within`` s while it
-    fails in a way ``transient`` says may pass; ``Unreachable`` once that time is up."""
+    """``connect(timeout)``, tried again every ``retry_every`` s for up to ``within`` s while
+    it fails in a way ``transient`` says may pass (a timed-out attempt may); ``Unreachable``
+    once that time is up.
+
+    ``connect`` bounds its attempt itself, by its library's own timeout: cancelled from
+    outside, aio-pika's robust connection keeps its connecting task alive, retrying.
+    """
     started = clock()
     waiting = False
     while True:
+        # An attempt ends by the deadline, but gets a few seconds at least: aio-pika keeps
+        # the connection's timeout for its reconnections, which a busy broker can take long.
+        left = within - (clock() - started)
+        timeout = min(attempt_seconds, max(left, MIN_ATTEMPT_SECONDS))
         try:
-            result = await connect()
+            result = await connect(timeout)
         except Exception as e:
             if not transient(e):
                 raise

@@ -82,8 +82,12 @@ class Db:
             return
         self._pool = await reach(
             f"PostgreSQL at {_address(self.url)}",
-            lambda: asyncpg.create_pool(
-                _asyncpg_dsn(self.url), min_size=1, max_size=self.pool_size, reset=_keep_session
+            lambda timeout: asyncpg.create_pool(
+                _asyncpg_dsn(self.url),
+                min_size=1,
+                max_size=self.pool_size,
+                reset=_keep_session,
+                timeout=timeout,
             ),
             within=self.connect_within,
             transient=is_unavailable,

@@ -109,7 +109,7 @@ class RabbitBroker:
         connection: AbstractRobustConnection = await reach(
             f"RabbitMQ at {address.host}:{address.port or _DEFAULT_PORTS[address.scheme]}"
             f"{address.path}",
-            lambda: aio_pika.connect_robust(self.url, **options),
+            lambda timeout: aio_pika.connect_robust(self.url, timeout=timeout, **options),
             within=self.connect_within,
             transient=is_unreachable,
         )

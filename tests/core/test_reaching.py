@@ -1,6 +1,8 @@
 """A dependency not reachable at start is tried again for a while, told once, then given up."""
 
+import asyncio
 import logging
+import time
 
 import aiormq
 import asyncpg
@@ -19,7 +21,7 @@ class Refusing:
         self.error = error or ConnectionRefusedError("refused")
         self.tries = 0
 
-    async def __call__(self) -> str:
+    async def __call__(self, timeout: float) -> str:
         self.tries += 1
         if self.tries <= self.times:
             raise self.error
@@ -114,3 +116,21 @@ def test_postgres_is_waited_for_while_starting_but_not_for_a_wrong_password(
     error: BaseException, waited_for: bool
 ) -> None:
     assert postgres_unavailable(error) is waited_for
+
+
+async def test_an_attempt_that_hangs_is_cut_short_and_counts_as_not_reachable() -> None:
+    tries = 0
+
+    async def hangs(timeout: float) -> str:
+        nonlocal tries
+        tries += 1
+        # a server that took the connection and says nothing, under the library's timeout
+        await asyncio.wait_for(asyncio.sleep(3600), timeout)
+        return "never"
+
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as refused:
+        await reach("RabbitMQ", hangs, within=0.3, transient=transient, attempt_seconds=0.1)
+
+    assert "TimeoutError" in str(refused.value)
+    assert tries >= 2 and time.monotonic() - started < 2.5  # bounded by the wait, not the hang

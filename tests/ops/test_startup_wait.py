@@ -209,3 +209,41 @@ async def test_sigterm_ends_the_wait_at_once(
     # the worker ends as it does on SIGTERM once running; the API as the signal's default
     assert codes == [0, -signal.SIGTERM]
     assert "worker stopped before it started" in logs[0].read_text()
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_broker_that_takes_the_connection_and_never_answers_does_not_hold_the_start(
+    settings: Settings, db: object
+) -> None:
+    held: list[asyncio.StreamWriter] = []
+
+    async def say_nothing(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # the connection stays open and silent
+
+    port = free_port()
+    silent = await asyncio.start_server(say_nothing, "127.0.0.1", port)
+    try:
+        env = environment(
+            settings,
+            CAREEROPS_AMQP_URL=f"amqp://guest:guest@127.0.0.1:{port}/",
+            CAREEROPS_STARTUP_WAIT_SECONDS="2",
+        )
+        finished = await asyncio.to_thread(
+            subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
+        )
+    finally:
+        silent.close()
+        for writer in held:
+            writer.close()
+
+    assert finished.returncode == 1
+    assert held, "the worker did reach the silent port"
+    errors = [
+        json.loads(line)["message"]
+        for line in finished.stderr.decode().splitlines()
+        if line.startswith("{") and json.loads(line)["level"] == "ERROR"
+    ]
+    assert errors == [
+        # its one attempt got 5 s, the least an attempt is given
+        f"RabbitMQ at 127.0.0.1:{port}/ not reachable after 5 s (TimeoutError); the worker stops"
+    ]
