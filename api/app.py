@@ -24,7 +24,7 @@ from api.static import web_routes
 from broker.base import Broker
 from broker.fanout import Hub
 from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
-from core.reaching import Unreachable
+from core.reaching import CannotConnect
 from core.settings import Settings
 from db import jobs
 from db.connection import Db
@@ -61,7 +61,7 @@ def create_app(
                         settings, db=db, broker=broker, wait_seconds=settings.startup_wait_seconds
                     )
                 )
-            except Unreachable as e:
+            except CannotConnect as e:
                 log.error("%s; the API stops", e)
                 raise
             relay = asyncio.create_task(hub.run(bus), name="event-relay")

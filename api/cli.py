@@ -21,7 +21,7 @@ from pathlib import Path
 
 from api.webbuild import ensure_web_built
 from core.logs import configure_logging
-from core.reaching import Unreachable
+from core.reaching import CannotConnect
 from core.settings import Settings, SettingsError
 
 
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as e:
         print(f"careerops: {e}", file=sys.stderr)
         return 2
-    except Unreachable as e:  # an operator's command does not wait: it says so and ends
+    except CannotConnect as e:  # an operator's command does not wait: it says so and ends
         print(f"careerops: {e}", file=sys.stderr)
         return 1
 
@@ -117,7 +117,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         try:
             runner.run(run())
-        except Unreachable as e:
+        except CannotConnect as e:
             logging.getLogger("worker.main").error("%s; the worker stops", e)
             return 1
     return 0

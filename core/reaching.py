@@ -20,8 +20,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Unreachable(Exception):
-    """A dependency did not answer within the startup wait; the message names it."""
+class CannotConnect(Exception):
+    """A process could not connect to a dependency at start; the message names it and why,
+    in one line."""
+
+
+class Unreachable(CannotConnect):
+    """A dependency did not answer within the startup wait."""
+
+
+class Refused(CannotConnect):
+    """A dependency answered with a refusal that waiting cannot cure (a wrong password, a
+    database or vhost that does not exist)."""
 
 
 #: the longest one attempt may take: a server that takes the connection but never answers
@@ -36,13 +46,14 @@ async def reach(
     *,
     within: float,
     transient: Callable[[BaseException], bool],
+    refusals: tuple[type[BaseException], ...] = (),
     retry_every: float = 1.0,
     attempt_seconds: float = ATTEMPT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """``connect(timeout)``, tried again every ``retry_every`` s for up to ``within`` s while
     it fails in a way ``transient`` says may pass (a timed-out attempt may); ``Unreachable``
-    once that time is up.
+    once that time is up, ``Refused`` for one of ``refusals`` that is not transient.
 
     ``connect`` bounds its attempt itself, by its library's own timeout: cancelled from
     outside, aio-pika's robust connection keeps its connecting task alive, retrying.
@@ -58,6 +69,8 @@ async def reach(
             result = await connect(timeout)
         except Exception as e:
             if not transient(e):
+                if isinstance(e, refusals):
+                    raise Refused(f"{name} refused the connection ({reason(e)})") from e
                 raise
             waited = clock() - started
             if waited >= within:

@@ -91,6 +91,8 @@ class Db:
             ),
             within=self.connect_within,
             transient=is_unavailable,
+            # a wrong password, a database that does not exist
+            refusals=(asyncpg.PostgresError,),
         )
 
     async def disconnect(self) -> None:

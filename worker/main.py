@@ -81,7 +81,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
             await _cancel(starting)  # undoes whatever it had connected
             log.info("worker stopped before it started")
             return
-        starting.result()  # raises what starting raised (Unreachable)
+        starting.result()  # raises what starting raised (CannotConnect)
         log.info(
             "worker started: up to %d jobs at once, writer %s",
             settings.worker_concurrency,

@@ -112,6 +112,8 @@ class RabbitBroker:
             lambda timeout: aio_pika.connect_robust(self.url, timeout=timeout, **options),
             within=self.connect_within,
             transient=is_unreachable,
+            # a refused login (ACCESS_REFUSED) or vhost (NOT_ALLOWED)
+            refusals=(aiormq.exceptions.AMQPError,),
         )
         outages = ConnectionOutages(name)
         outages.watch(connection)

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from broker.rabbitmq import is_unreachable as rabbitmq_unreachable
-from core.reaching import Unreachable, reach
+from core.reaching import Refused, Unreachable, reach
 from db.connection import is_unavailable as postgres_unavailable
 
 
@@ -81,10 +81,20 @@ async def test_no_wait_means_one_try() -> None:
     assert connect.tries == 1
 
 
-async def test_a_refusal_waiting_cannot_cure_ends_it_at_once() -> None:
-    connect = Refusing(times=1, error=PermissionError("wrong password"))
-    with pytest.raises(PermissionError):
-        await reach("PostgreSQL", connect, within=10, transient=lambda e: False)
+async def test_a_refusal_waiting_cannot_cure_ends_it_at_once_in_one_line() -> None:
+    connect = Refusing(times=1, error=LookupError('database "nope" does not exist'))
+    with pytest.raises(Refused) as refused:
+        await reach("PostgreSQL", connect, within=10, transient=transient, refusals=(LookupError,))
+    assert connect.tries == 1
+    assert str(refused.value) == (
+        'PostgreSQL refused the connection (LookupError: database "nope" does not exist)'
+    )
+
+
+async def test_an_error_that_is_no_refusal_is_raised_as_it_is() -> None:
+    connect = Refusing(times=1, error=TypeError("a bug"))
+    with pytest.raises(TypeError):
+        await reach("PostgreSQL", connect, within=10, transient=transient)
     assert connect.tries == 1
 
 

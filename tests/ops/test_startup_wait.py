@@ -247,3 +247,28 @@ async def test_a_broker_that_takes_the_connection_and_never_answers_does_not_hol
         # its one attempt got 5 s, the least an attempt is given
         f"RabbitMQ at 127.0.0.1:{port}/ not reachable after 5 s (TimeoutError); the worker stops"
     ]
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_refused_login_ends_a_worker_at_once_with_one_line(
+    settings: Settings, db: object
+) -> None:
+    assert settings.amqp_url
+    parts = urlsplit(settings.amqp_url)
+    login = f"{parts.username}:not-the-password@{parts.hostname}:{parts.port}"
+    wrong_password = urlunsplit(parts._replace(netloc=login))
+    env = environment(settings, CAREEROPS_AMQP_URL=wrong_password)  # the default wait: 60 s
+    finished = await asyncio.to_thread(
+        subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
+    )
+
+    assert finished.returncode == 1
+    stderr = finished.stderr.decode()
+    errors = [
+        json.loads(line)["message"]
+        for line in stderr.splitlines()
+        if line.startswith("{") and json.loads(line)["level"] == "ERROR"
+    ]
+    assert len(errors) == 1
+    assert "refused the connection (ProbableAuthenticationError: ACCESS_REFUSED" in errors[0]
+    assert "Traceback" not in stderr
