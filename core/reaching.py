@@ -1,11 +1,11 @@
 """Reaching a dependency at start: an API or a worker may start before PostgreSQL or
 RabbitMQ is up (a host's boot, a container restarted beside its broker, a chaos run).
 
-Refused at once, such a process died with a traceback and left its restart to whatever
-supervises it. It now tries again every second for up to ``CAREEROPS_STARTUP_WAIT_SECONDS``
-(one line when it starts waiting, one when it got through), then gives up with one line
-that names what it could not reach. A refusal that waiting cannot cure (a wrong password)
-ends it at once.
+Such a process used to die at its first failed attempt, with a traceback, and leave its
+restart to whatever supervises it. It now tries again every second for up to
+``CAREEROPS_STARTUP_WAIT_SECONDS`` (one line when it starts waiting, one when it got
+through), then gives up with one line that names what it could not reach. A refusal that
+waiting cannot cure (a wrong password) ends it at once, in one line too.
 """
 
 import asyncio
