@@ -35,7 +35,8 @@ class Refused(CannotConnect):
 
 
 #: the longest one attempt may take: a server that takes the connection but never answers
-#: (a hung broker, a half-open network path) must not hold a start past its wait
+#: (a hung broker, a half-open network path) must not hold a start for ever; an attempt
+#: ends by the wait's deadline, but is given MIN_ATTEMPT_SECONDS at least
 ATTEMPT_SECONDS = 10.0
 MIN_ATTEMPT_SECONDS = 5.0
 

@@ -53,7 +53,8 @@ def is_unreachable(error: BaseException) -> bool:
     """Whether connecting failed in a way that may pass (not a refused login or vhost)."""
     if isinstance(error, aiormq.exceptions.ProbableAuthenticationError):
         return False
-    return isinstance(error, (OSError, TimeoutError, aiormq.exceptions.AMQPConnectionError))
+    # OSError covers a refused or reset connection and a timed-out attempt (TimeoutError)
+    return isinstance(error, (OSError, aiormq.exceptions.AMQPConnectionError))
 
 
 class RabbitBroker:

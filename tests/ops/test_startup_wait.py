@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -111,6 +112,25 @@ def waits_told(lines: list[dict[str, str]], name: str) -> list[str]:
     return [line["message"] for line in lines if line["message"].startswith(name)]
 
 
+@dataclass(frozen=True)
+class Ended:
+    """A worker run to its end: its exit status, its stderr, and the ERROR lines in it."""
+
+    returncode: int
+    stderr: str
+    errors: list[str]
+
+
+async def run_worker_to_its_end(env: dict[str, str]) -> Ended:
+    finished = await asyncio.to_thread(
+        subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
+    )
+    stderr = finished.stderr.decode()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    errors = [line["message"] for line in lines if line["level"] == "ERROR"]
+    return Ended(finished.returncode, stderr, errors)
+
+
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
 async def test_an_api_and_a_worker_started_first_wait_for_postgres_and_rabbitmq_then_serve(
     settings: Settings, db: object, tmp_path: Path
@@ -167,19 +187,14 @@ async def test_a_worker_that_waits_in_vain_stops_with_one_line_naming_what_it_mi
         env = environment(
             settings, CAREEROPS_AMQP_URL=rabbitmq.url, CAREEROPS_STARTUP_WAIT_SECONDS="1.5"
         )
-        finished = await asyncio.to_thread(
-            subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
-        )
+        ended = await run_worker_to_its_end(env)
 
-    assert finished.returncode == 1
-    stderr = finished.stderr.decode()
-    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    errors = [line["message"] for line in lines if line["level"] == "ERROR"]
-    assert errors == [
+    assert ended.returncode == 1
+    assert ended.errors == [
         f"RabbitMQ at 127.0.0.1:{rabbitmq.port}/ not reachable after 2 s"
         " (AMQPConnectionError: [Errno 111] Connection refused); the worker stops"
     ]
-    assert "Traceback" not in stderr
+    assert "Traceback" not in ended.stderr
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
@@ -228,22 +243,15 @@ async def test_a_broker_that_takes_the_connection_and_never_answers_does_not_hol
             CAREEROPS_AMQP_URL=f"amqp://guest:guest@127.0.0.1:{port}/",
             CAREEROPS_STARTUP_WAIT_SECONDS="2",
         )
-        finished = await asyncio.to_thread(
-            subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
-        )
+        ended = await run_worker_to_its_end(env)
     finally:
         silent.close()
         for writer in held:
             writer.close()
 
-    assert finished.returncode == 1
+    assert ended.returncode == 1
     assert held, "the worker did reach the silent port"
-    errors = [
-        json.loads(line)["message"]
-        for line in finished.stderr.decode().splitlines()
-        if line.startswith("{") and json.loads(line)["level"] == "ERROR"
-    ]
-    assert errors == [
+    assert ended.errors == [
         # its one attempt got 5 s, the least an attempt is given
         f"RabbitMQ at 127.0.0.1:{port}/ not reachable after 5 s (TimeoutError); the worker stops"
     ]
@@ -258,17 +266,9 @@ async def test_a_refused_login_ends_a_worker_at_once_with_one_line(
     login = f"{parts.username}:not-the-password@{parts.hostname}:{parts.port}"
     wrong_password = urlunsplit(parts._replace(netloc=login))
     env = environment(settings, CAREEROPS_AMQP_URL=wrong_password)  # the default wait: 60 s
-    finished = await asyncio.to_thread(
-        subprocess.run, command("worker"), env=env, cwd=ROOT, capture_output=True, timeout=20
-    )
+    ended = await run_worker_to_its_end(env)
 
-    assert finished.returncode == 1
-    stderr = finished.stderr.decode()
-    errors = [
-        json.loads(line)["message"]
-        for line in stderr.splitlines()
-        if line.startswith("{") and json.loads(line)["level"] == "ERROR"
-    ]
-    assert len(errors) == 1
-    assert "refused the connection (ProbableAuthenticationError: ACCESS_REFUSED" in errors[0]
-    assert "Traceback" not in stderr
+    assert ended.returncode == 1
+    assert len(ended.errors) == 1
+    assert "refused the connection (ProbableAuthenticationError: ACCESS_REFUSED" in ended.errors[0]
+    assert "Traceback" not in ended.stderr
