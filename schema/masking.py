@@ -78,9 +78,13 @@ def _input_holding(error: GraphQLError) -> str | None:
     about a value, ``String cannot represent a non string value: 5``, names no field)."""
     if not error.source or not error.positions:
         return None
-    holder = _Holder(next(iter(error.positions)))
     # Parsed again, and only for such an error: the error keeps its source, not its document.
-    visit(parse(error.source), holder)
+    try:
+        document = parse(error.source)
+    except GraphQLError:
+        return None  # the error is the syntax error itself: no argument holds anything
+    holder = _Holder(next(iter(error.positions)))
+    visit(document, holder)
     return holder.name
 
 

@@ -1,8 +1,9 @@
 """Queries and mutations over websockets, on both protocols: one result, then complete."""
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
-from tests.client import PROTOCOLS, Api, Json, Socket
+from tests.client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, Api, GraphQLErrors, Json, Socket
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -30,3 +31,35 @@ async def _only_result(socket: Socket, query: str, variables: Json | None = None
     assert result is not None
     assert await socket.next_payload(operation) is None, "completed after its one result"
     return result
+
+
+async def test_a_document_that_does_not_parse_closes_a_graphql_transport_ws_socket_with_4400(
+    api: Api,
+) -> None:
+    # As the protocol's reference server and strawberry do: the reason is the syntax error.
+    token = await api.register()
+    async with api.socket(token, TRANSPORT_WS) as socket:
+        await socket.ack()
+        await socket.subscribe("subscription { myJobs {")
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.receive(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400
+    assert closed.value.rcvd.reason.startswith("Syntax Error")
+
+
+async def test_a_document_that_does_not_parse_is_bad_user_input_on_a_graphql_ws_socket(
+    api: Api,
+) -> None:
+    token = await api.register()
+
+    async with api.socket(token, LEGACY_WS) as socket:
+        await socket.ack()
+        operation = await socket.subscribe("subscription { myJobs {")
+        with pytest.raises(GraphQLErrors) as refused:
+            await socket.next_payload(operation, timeout=5)
+        me = await _only_result(socket, "query { me { email } }")
+
+    assert [error["extensions"]["code"] for error in refused.value.errors] == ["BAD_USER_INPUT"]
+    assert refused.value.errors[0]["message"].startswith("Syntax Error")
+    assert me["data"]["me"]["email"].endswith("@example.com"), "the socket stays open"

@@ -112,3 +112,15 @@ async def test_creating_needs_a_token(api: Api, db: Db) -> None:
     error = await api.error(CREATE, {"i": SAMPLE_INPUT})
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
+
+
+#: documents that do not parse, as a client mistyping them sends them
+UNPARSABLE = ["{ me {", "}}}", "{ me { id } } trailing", "query Q($a:) { me { id } }", "   "]
+
+
+@pytest.mark.parametrize("query", UNPARSABLE)
+async def test_a_document_that_does_not_parse_is_bad_user_input(api: Api, query: str) -> None:
+    token = await api.register()
+    error = await api.error(query, None, token)
+    assert error["message"].startswith("Syntax Error"), error
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}

@@ -155,3 +155,31 @@ async def test_jobs_pagination_answers_a_page_or_a_client_error(
         assert _codes(result) == {"BAD_USER_INPUT"}, result["errors"]
     else:
         assert result["data"]["jobs"]["totalCount"] >= 0
+
+
+#: a query a client might be typing, cut anywhere or with a stray character slipped in (no
+#: query at all is not a GraphQL request: strawberry answers it 400)
+TYPED_QUERY = "query($f: Int!) { jobs(first: $f, status: PENDING) { edges { node { id tone } } } }"
+QUERIES_BEING_TYPED = st.one_of(
+    st.integers(1, len(TYPED_QUERY)).map(lambda end: TYPED_QUERY[:end]),
+    st.builds(
+        lambda char, at: TYPED_QUERY[:at] + char + TYPED_QUERY[at:],
+        st.one_of(st.sampled_from(list('{}()[]:$!"#@.,=|&')), ANY_CHARACTER),
+        st.integers(0, len(TYPED_QUERY)),
+    ),
+)
+
+
+@FUZZ
+@given(query=QUERIES_BEING_TYPED)
+async def test_any_document_answers_json_with_data_or_a_client_error(
+    fuzzed: tuple[Api, str], query: str
+) -> None:
+    api, token = fuzzed
+
+    result = await post(api, query, {"f": 1}, token=token)
+
+    if result.get("errors"):
+        assert _codes(result) == {"BAD_USER_INPUT"}, result["errors"]
+    else:
+        assert result["data"]["jobs"]["edges"] == []
