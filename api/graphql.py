@@ -33,7 +33,7 @@ from strawberry.types.graphql import OperationType
 from api.server import SERVER_SEND
 from api.static import graphiql_page
 from core.auth import bearer_token, decode_token
-from core.errors import AppError, Unauthenticated
+from core.errors import AppError, RateLimited, Unauthenticated
 from core.settings import Settings
 from resolvers.authentication import token_from_connection_params
 from resolvers.connections import FORBIDDEN, Connection
@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 #: what a send to a client that is gone raises: strawberry's error for a lost connection,
 #: and Starlette's for any send after that (the socket is closed by then)
 _GONE = (WebSocketDisconnected, SendAfterClose)
+
+#: strawberry's words for an operation over the socket's limit, which it sends uncoded
+_LIMIT_REACHED = "Subscription limit reached"
+#: a slot frees as soon as one of the socket's operations ends
+_LIMIT_RETRY_AFTER_SECONDS = 1
 
 # Keys in a websocket's ASGI scope: its signed-in connection, and why it was refused.
 _CONNECTION = "careerops.connection"
@@ -229,6 +234,8 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if encoded is not None:
                 await self.websocket.send_text(_next_frame(json.dumps(message["id"]), encoded))
                 return
+        if message["type"] == "error":
+            message["payload"] = [_coded(error) for error in message["payload"]]
         await super().send_message(message)
         if message["type"] == "complete":
             await _close_if_asked(self.websocket, self.context)
@@ -246,6 +253,8 @@ class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """graphql-ws, ending an operation whose client is gone as its result goes out."""
 
     async def send_message(self, message: OperationMessage) -> None:
+        if message["type"] == "error" and isinstance(payload := message.get("payload"), dict):
+            message["payload"] = _coded(payload)
         try:
             await super().send_message(message)
             if message["type"] == "complete":
@@ -258,6 +267,15 @@ class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             stream = self.subscriptions.get(str(message.get("id")))
             if message["type"] == "data" and stream is not None:
                 await stream.aclose()
+
+
+def _coded(error: Any) -> Any:
+    """An error of the websocket protocols with its contract code: strawberry sends its
+    subscription limit's refusal without one."""
+    if error.get("message") != _LIMIT_REACHED or "extensions" in error:
+        return error
+    limited = RateLimited(_LIMIT_RETRY_AFTER_SECONDS, _LIMIT_REACHED)
+    return {**error, "extensions": limited.extensions}
 
 
 async def _close_if_asked(websocket: AsyncWebSocketAdapter, context: Context) -> None:

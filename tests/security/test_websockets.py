@@ -82,6 +82,10 @@ async def test_subscriptions_per_connection_are_capped(start_api: StartApi, prot
         with pytest.raises(GraphQLErrors) as refused:
             await socket.next_payload(third, timeout=5)
         assert "Subscription limit reached" in str(refused.value)
+        # a slot frees when one of the socket's operations ends: worth trying again soon
+        assert [error["extensions"] for error in refused.value.errors] == [
+            {"code": "RATE_LIMITED", "retryAfter": 1}
+        ]
 
         await socket.stop(first)
         if protocol == LEGACY_WS:
