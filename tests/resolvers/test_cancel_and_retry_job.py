@@ -7,6 +7,7 @@ from core.settings import Settings
 from db.connection import Db
 from tests.client import Api, assemble
 from tests.conftest import StartApi, StartWorker
+from tests.waiting import until
 from worker.main import worker_running
 from worker.writers.offline import OfflineWriter
 
@@ -122,3 +123,28 @@ async def test_delete_job_erases_it_and_cancels_it_first(
     assert listing["jobs"]["totalCount"] == 0
     again = await api.error("mutation($id: ID!) { deleteJob(id: $id) }", {"id": job["id"]}, token)
     assert again["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_job_deleted_while_it_runs_reaches_my_jobs_as_cancelled(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    # A selection the events answer: a row-reading one finds the job already erased.
+    api = await start_api()
+    await start_worker(OfflineWriter(pace_ms=20))
+    token = await api.register()
+    user_id = (await api.data("{ me { id } }", token=token))["me"]["id"]
+    async with api.socket(token) as socket:
+        await socket.ack()
+        operation = await socket.subscribe("subscription { myJobs { id status } }")
+        await until(lambda: bool(api.hub.subscriptions_of_user(user_id)))
+        job = await api.create_job(token)
+        await api.wait_for_status(token, job["id"], "PROCESSING")
+
+        await api.data("mutation($id: ID!) { deleteJob(id: $id) }", {"id": job["id"]}, token)
+
+        statuses: list[str] = []
+        while not statuses or statuses[-1] != "CANCELLED":
+            payload = await socket.next_payload(operation, timeout=10)
+            assert payload is not None
+            statuses.append(payload["data"]["myJobs"]["status"])
+    assert statuses == ["PENDING", "PROCESSING", "CANCELLED"]
