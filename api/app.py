@@ -26,6 +26,7 @@ from broker.fanout import Hub
 from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
 from core.reaching import CannotConnect
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from db import jobs
 from db.connection import Db
 from resolvers.limits import Limits
@@ -65,19 +66,19 @@ def create_app(
                 log.error("%s; the API stops", e)
                 raise
             relay = asyncio.create_task(hub.run(bus), name="event-relay")
-            stack.push_async_callback(_cancel, relay)
+            stack.push_async_callback(cancel_and_wait, relay)
             checks = asyncio.create_task(
                 run_quiet_job_checks(hub, database, settings.quiet_job_check_seconds),
                 name="quiet-job-checks",
             )
-            stack.push_async_callback(_cancel, checks)
+            stack.push_async_callback(cancel_and_wait, checks)
             accounts = asyncio.create_task(
                 run_deleted_account_checks(
                     limits.connections, database, settings.account_check_seconds
                 ),
                 name="deleted-account checks",
             )
-            stack.push_async_callback(_cancel, accounts)
+            stack.push_async_callback(cancel_and_wait, accounts)
             if embedded_worker:
                 await _start_embedded_worker(stack, settings, database, bus, writer)
             yield State(db=database, broker=bus, hub=hub, settings=settings, limits=limits)
@@ -128,9 +129,3 @@ async def _start_embedded_worker(
         # An in-process queue starts empty: every active job needs a new message.
         await jobs.forget_publications(db)
     await stack.enter_async_context(worker_running(settings, db=db, broker=broker, writer=writer))
-
-
-async def _cancel(task: "asyncio.Task[None]") -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -4,12 +4,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 from api.services import connected
 from broker.base import Broker
 from core.jobs import JobKind
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from db.connection import Db
 from worker.consumer import Worker
 from worker.deps import WorkerDeps
@@ -47,10 +47,12 @@ async def worker_running(
         )
         if sweep:
             stack.push_async_callback(
-                _cancel, asyncio.create_task(run_sweeper(database, bus, settings))
+                cancel_and_wait, asyncio.create_task(run_sweeper(database, bus, settings))
             )
         if sweep and settings.retention_days > 0:
-            stack.push_async_callback(_cancel, asyncio.create_task(run_purger(database, settings)))
+            stack.push_async_callback(
+                cancel_and_wait, asyncio.create_task(run_purger(database, settings))
+            )
         if serve_http and settings.worker_http_port:
             health = HealthServer(
                 database, bus, host=settings.worker_http_host, port=settings.worker_http_port
@@ -59,12 +61,6 @@ async def worker_running(
         await bus.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
         stack.push_async_callback(bus.stop_consuming, settings.shutdown_grace_seconds)
         yield worker
-
-
-async def _cancel(task: "asyncio.Future[Any]") -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
@@ -78,7 +74,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if not starting.done():
-            await _cancel(starting)  # undoes whatever it had connected
+            await cancel_and_wait(starting)  # undoes whatever it had connected
             log.info("worker stopped before it started")
             return
         starting.result()  # raises what starting raised (CannotConnect)
