@@ -4,10 +4,11 @@ from collections.abc import Callable
 from functools import partial
 
 from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import SchemaExtension, max_aliases, query_depth_limiter
+from strawberry.extensions import SchemaExtension
 
 from core.settings import Settings
 from schema.caching import CheckedDocuments
+from schema.shape import alias_limit, depth_limit
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
@@ -16,12 +17,12 @@ def guards(settings: Settings) -> list[ExtensionFactory]:
     """Depth, alias (fragments included) and token limits, introspection.
 
     Factories, not instances: strawberry makes fresh extensions for every operation. The
-    rules are the ones ``QueryDepthLimiter``, ``MaxAliasesLimiter`` and
-    ``DisableIntrospection`` would add, built once here (see ``schema.caching``).
+    rules are built once here (see ``schema.caching``): ``DisableIntrospection``'s, and
+    depth and alias limits that measure each fragment once (``schema.shape``).
     """
     rules: list[type[ASTValidationRule]] = [
-        query_depth_limiter.create_validator(settings.max_query_depth, should_ignore=None),
-        max_aliases.create_validator(settings.max_query_aliases),
+        depth_limit(settings.max_query_depth),
+        alias_limit(settings.max_query_aliases),
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)

@@ -104,6 +104,17 @@ FRAGMENT_ALIASES = (
     " fragment F on Query { a: me { id } b: me { id } }"
 )
 CYCLE = "query { ...A } fragment A on Query { me { id } ...B } fragment B on Query { ...A }"
+DEEP_THROUGH_FRAGMENTS = (
+    "query { ...A } fragment A on Query { jobs { ...B } }"
+    " fragment B on JobConnection { edges { node { usage { model } } } }"
+)
+UNKNOWN_FRAGMENT = "{ me { ...F } }"
+
+
+def doubling(levels: int, end: str) -> str:
+    """Each fragment spreads the next twice: ``end`` is reached 2**levels times."""
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
+    return f"query {{ ...F0 }} {chain} fragment F{levels} on Query {{ {end} }}"
 
 
 @pytest.mark.parametrize(
@@ -114,8 +125,18 @@ CYCLE = "query { ...A } fragment A on Query { me { id } ...B } fragment B on Que
         (FRAGMENT_ALIASES, "8 aliases found"),
         ("{ me { " + "id " * 60 + "} }", "more than 50 tokens"),
         (CYCLE, "Cannot spread fragment"),
+        (DEEP_THROUGH_FRAGMENTS, "exceeds maximum operation depth"),
+        (UNKNOWN_FRAGMENT, "Unknown fragment 'F'."),
     ],
-    ids=["depth", "aliases", "aliases-inside-fragments", "tokens", "fragment-cycle"],
+    ids=[
+        "depth",
+        "aliases",
+        "aliases-inside-fragments",
+        "tokens",
+        "fragment-cycle",
+        "depth-through-fragments",
+        "unknown-fragment",
+    ],
 )
 async def test_hostile_query_shapes_are_refused_before_anything_runs(
     start_api: StartApi, document: str, says: str
@@ -130,6 +151,23 @@ async def test_hostile_query_shapes_are_refused_before_anything_runs(
         assert says in " ".join(error["message"] for error in result["errors"])
     one_spread = "query { ...F } fragment F on Query { a: me { id } b: me { id } }"
     assert (await api.data(one_spread, token=token))["a"]["id"]
+    await assert_serves_an_honest_client(api)
+
+
+async def test_a_fragment_spread_exponentially_often_is_measured_once_and_answered(
+    start_api: StartApi,
+) -> None:
+    # 2**60 spreads: strawberry's limiters walked every one (20 levels held the event loop
+    # for seconds); measured once per fragment, they are counted at once.
+    api = await start_api(max_query_depth=3, max_query_aliases=3, max_query_tokens=1000)
+    token = await api.register()
+
+    answered = await api.data(doubling(60, "me { id }"), token=token)
+    refused = await post(api, doubling(60, "a: me { id }"), token=token)
+
+    assert answered["me"]["id"]
+    assert code(refused) == "BAD_USER_INPUT"
+    assert refused["errors"][0]["message"] == f"{2**60} aliases found. Allowed: 3"
     await assert_serves_an_honest_client(api)
 
 

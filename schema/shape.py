@@ -1,0 +1,118 @@
+"""A document's depth and aliases, each fragment measured once however often it is spread.
+
+strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` walk a fragment again at every
+spread: twenty fragments that each spread the next one twice took seconds of the event
+loop, and every request waited behind them. Here each fragment is measured once. A spread of
+a fragment that does not exist, or that spreads itself, counts as nothing: graphql-core's
+own rules (``KnownFragmentNames``, ``NoFragmentCycles``) refuse such a document.
+"""
+
+from collections.abc import Callable
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+
+#: what a selection set measures to, given how its fragments measure
+Measure = Callable[[SelectionSetNode, Callable[[str], int]], int]
+
+
+def depth_limit(max_depth: int) -> type[ValidationRule]:
+    """Refuses an operation whose fields nest deeper than ``max_depth`` below its root
+    fields (introspection fields are not counted), as ``QueryDepthLimiter`` words it."""
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            for operation, depth in _measured(context, _deepest):
+                if depth > max_depth:
+                    name = operation.name.value if operation.name else "anonymous"
+                    context.report_error(
+                        GraphQLError(
+                            f"'{name}' exceeds maximum operation depth of {max_depth}",
+                            operation,
+                        )
+                    )
+
+    return DepthLimit
+
+
+def alias_limit(max_aliases: int) -> type[ValidationRule]:
+    """Refuses a document with more than ``max_aliases`` aliased fields, each spread of a
+    fragment counting its aliases again, as ``MaxAliasesLimiter`` words it."""
+
+    class AliasLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            total = sum(aliases for _, aliases in _measured(context, _aliases))
+            if total > max_aliases:
+                context.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return AliasLimit
+
+
+def _measured(
+    context: ValidationContext, measure: Measure
+) -> list[tuple[OperationDefinitionNode, int]]:
+    definitions = context.document.definitions
+    fragments = {
+        definition.name.value: definition
+        for definition in definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    known: dict[str, int] = {}
+    measuring: set[str] = set()
+
+    def fragment(name: str) -> int:
+        if name in known:
+            return known[name]
+        definition = fragments.get(name)
+        if definition is None or name in measuring:
+            return 0  # unknown, or a cycle: refused by graphql-core's own rules
+        measuring.add(name)
+        known[name] = measure(definition.selection_set, fragment)
+        measuring.discard(name)
+        return known[name]
+
+    return [
+        (definition, measure(definition.selection_set, fragment))
+        for definition in definitions
+        if isinstance(definition, OperationDefinitionNode)
+    ]
+
+
+def _deepest(selections: SelectionSetNode, fragment: Callable[[str], int]) -> int:
+    """How many fields deep the selections go below the set's own (which are level 0)."""
+    deepest = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if selection.selection_set and not selection.name.value.startswith("__"):
+                deepest = max(deepest, 1 + _deepest(selection.selection_set, fragment))
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, _deepest(selection.selection_set, fragment))
+        elif isinstance(selection, FragmentSpreadNode):
+            deepest = max(deepest, fragment(selection.name.value))
+    return deepest
+
+
+def _aliases(selections: SelectionSetNode, fragment: Callable[[str], int]) -> int:
+    """How many aliased fields the selections hold, each fragment spread counted in full."""
+    count = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            count += selection.alias is not None
+            if selection.selection_set:
+                count += _aliases(selection.selection_set, fragment)
+        elif isinstance(selection, InlineFragmentNode):
+            count += _aliases(selection.selection_set, fragment)
+        elif isinstance(selection, FragmentSpreadNode):
+            count += fragment(selection.name.value)
+    return count
