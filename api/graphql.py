@@ -8,7 +8,7 @@ from collections.abc import Coroutine
 from typing import Any, NoReturn, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -313,10 +313,29 @@ class GraphQLApp(GraphQL[Context, None]):
             # an HTTP 405 names the method that would do.
             response = PlainTextResponse(str(refused), status_code=405, headers={"Allow": "POST"})
             await response(scope, receive, send)
+        except ClientDisconnect:
+            # Nobody to answer, and not the server's error (uvicorn logged it as one).
+            log.debug("a client left before its body arrived")
         finally:
             connection: Connection | None = scope.get(_CONNECTION)
             if connection is not None:
                 connection.release()
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request's JSON (its body, or a GET's ``variables`` and ``extensions``).
+
+        strawberry turns only a syntax error into its 400: a body not in UTF-8, nested
+        past the interpreter's recursion limit or holding an integer of more than 4,300
+        digits raised through it as a 500, and so did JSON that is not an object, which
+        its request parser reads with ``.get``.
+        """
+        try:
+            parsed = json.loads(data)
+        except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
+            raise HTTPException(400, "Unable to parse request body as JSON") from e
+        if not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "The request's JSON must be an object, or a list of them.")
+        return parsed
 
     async def execute_single(
         self,
@@ -344,6 +363,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 and refused.operation_type is OperationType.MUTATION
             ):
                 raise _MutationOverGet(e.reason) from e
+            # A reason quoting the client's operation name may hold text no codec writes.
+            e.reason = e.reason.encode("utf-8", "backslashreplace").decode()
             raise
 
     async def get_context(
