@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import Any, NoReturn, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -32,6 +33,7 @@ from strawberry.types.graphql import OperationType
 
 from api.server import SERVER_SEND
 from api.static import graphiql_page
+from api.wsmessages import legacy_ws_problem, operation_problem, transport_ws_problem
 from core.auth import bearer_token, decode_token
 from core.errors import AppError, RateLimited, Unauthenticated
 from core.settings import Settings
@@ -69,6 +71,7 @@ def graphql_view(settings: Settings) -> "GraphQLApp":
         keep_alive=True,
         keep_alive_interval=15,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_wait_seconds),
         # Same-origin sockets are always allowed; a foreign Origin gets 403 at the handshake.
         allowed_origins=settings.allowed_origins,
     )
@@ -225,6 +228,16 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         assert isinstance(view, GraphQLApp)
         return _SocketLane(self, operation) if view.express_allowed else None
 
+    async def handle_message(self, message: Message) -> None:
+        problem = transport_ws_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)  # the protocol's answer: close 4400
+            return
+        if message["type"] == "connection_init" and message.get("payload", {}) is None:
+            # The protocol allows a null payload: no parameters, so no token (4403).
+            message["payload"] = {}
+        await super().handle_message(message)
+
     async def send_message(self, message: Message) -> None:
         if message["type"] == "next" and len(payload := message["payload"]) == 1:
             assert isinstance(self.view, GraphQLApp) and isinstance(
@@ -250,7 +263,41 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """graphql-ws, ending an operation whose client is gone as its result goes out."""
+    """graphql-ws, ending an operation whose client is gone as its result goes out, and a
+    socket that has not signed in within the view's ``connection_init_wait_timeout`` (as
+    graphql-transport-ws does: the protocol sets no limit, and such a socket is nobody's)."""
+
+    async def handle(self) -> None:
+        waited = self.view.connection_init_wait_timeout.total_seconds()
+        timer = asyncio.get_running_loop().call_later(waited, self._close_if_not_signed_in)
+        try:
+            await super().handle()
+        finally:
+            timer.cancel()
+
+    def _close_if_not_signed_in(self) -> None:
+        if not self.connection_acknowledged:
+            closing = self.websocket.close(4408, "Connection initialisation timeout")
+            self._closing = asyncio.ensure_future(closing)
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        problem = legacy_ws_problem(message)
+        if problem is not None:
+            await self.send_message(
+                cast(
+                    OperationMessage, {"type": "connection_error", "payload": {"message": problem}}
+                )
+            )
+            return
+        if message["type"] == "start" and self.connection_acknowledged:
+            problem = operation_problem(message.get("payload"))
+            if problem is not None:
+                error = {"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}
+                await self.send_message(
+                    cast(OperationMessage, {"type": "error", "id": message["id"], "payload": error})
+                )
+                return
+        await super().handle_message(message)
 
     async def send_message(self, message: OperationMessage) -> None:
         if message["type"] == "error" and isinstance(payload := message.get("payload"), dict):
@@ -321,17 +368,27 @@ class GraphQLApp(GraphQL[Context, None]):
             if connection is not None:
                 connection.release()
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON from a request or a websocket frame; what this parser cannot read is the
+        protocols' "not JSON" too, not an error of the server's."""
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as e:  # not UTF-8, too deep, too many digits
+            raise json.JSONDecodeError(f"unreadable JSON ({type(e).__name__})", "", 0) from e
+
     def parse_json(self, data: str | bytes) -> Any:
         """A request's JSON (its body, or a GET's ``variables`` and ``extensions``).
 
-        strawberry turns only a syntax error into its 400: a body not in UTF-8, nested
+        strawberry turned only a syntax error into its 400: a body not in UTF-8, nested
         past the interpreter's recursion limit or holding an integer of more than 4,300
-        digits raised through it as a 500, and so did JSON that is not an object, which
-        its request parser reads with ``.get``.
+        digits raised through it as a 500 (``decode_json`` now says they are not JSON),
+        and so did JSON that is not an object, which its request parser reads with ``.get``.
         """
         try:
-            parsed = json.loads(data)
-        except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
+            parsed = self.decode_json(data)
+        except json.JSONDecodeError as e:
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         if not isinstance(parsed, (dict, list)):
             raise HTTPException(400, "The request's JSON must be an object, or a list of them.")

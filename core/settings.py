@@ -140,6 +140,8 @@ class Settings:
     max_query_tokens: int = 1000
     max_subscriptions_per_connection: int = 100
     max_connections_per_user: int = 10
+    #: a websocket that has not signed in (``connection_init``) by then is closed (4408)
+    connection_init_wait_seconds: float = 60.0
     jobs_per_minute: int = 10
     #: PENDING + PROCESSING jobs one user may have at once
     max_active_jobs: int = 5
@@ -195,6 +197,11 @@ class Settings:
             ),
             account_check_seconds=config(
                 "CAREEROPS_ACCOUNT_CHECK_SECONDS", cast=float, default=cls.account_check_seconds
+            ),
+            connection_init_wait_seconds=config(
+                "CAREEROPS_CONNECTION_INIT_WAIT_SECONDS",
+                cast=float,
+                default=cls.connection_init_wait_seconds,
             ),
             sweep_interval_seconds=config(
                 "CAREEROPS_SWEEP_INTERVAL_SECONDS", cast=float, default=cls.sweep_interval_seconds

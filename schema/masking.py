@@ -8,6 +8,7 @@ import re
 
 from graphql import ArgumentNode, GraphQLError, ObjectFieldNode, parse, visit
 from graphql.language import Visitor
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from core.errors import AppError, ServiceUnavailable
 from db.connection import DatabaseUnavailable
@@ -35,9 +36,13 @@ def is_internal(error: GraphQLError) -> bool:
     """Whether the service did not expect the error (a bug, an outage), as opposed to a
     client's mistake or a refusal with a contract code."""
     # graphql-core's own errors (syntax, validation, variable coercion) carry no
-    # original error, or another GraphQLError: they are the client's mistake.
+    # original error, or another GraphQLError: they are the client's mistake, as is an
+    # operation a subscription names that its document lacks (over HTTP, strawberry
+    # answers that one 400 before anything runs).
     original = error.original_error
-    return original is not None and not isinstance(original, (AppError, GraphQLError))
+    return original is not None and not isinstance(
+        original, (AppError, GraphQLError, CannotGetOperationTypeError)
+    )
 
 
 class ErrorMasking:
