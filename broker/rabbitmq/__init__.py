@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 #: aio-pika waits 5 s between reconnection attempts by default; a job service wants less
 RECONNECT_INTERVAL_SECONDS = 1.0
+#: aiormq asks for a heartbeat every 60 s, and RabbitMQ drops a silent connection (and
+#: hands its unacked jobs to other workers) only after about three of them: a frozen
+#: worker (stopped, or its host gone) held its jobs for three minutes, past their lease
+HEARTBEAT_SECONDS = 10
 T = TypeVar("T")
 
 
@@ -104,9 +108,11 @@ class RabbitBroker:
 
     async def _connect(self, name: str) -> AbstractRobustConnection:
         options: dict[str, Any] = {"client_properties": {"connection_name": name}}
-        if "reconnect_interval" not in URL(self.url).query:
-            options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS
         address = URL(self.url)
+        if "reconnect_interval" not in address.query:
+            options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS
+        if "heartbeat" not in address.query:
+            options["heartbeat"] = HEARTBEAT_SECONDS
         connection: AbstractRobustConnection = await reach(
             f"RabbitMQ at {address.host}:{address.port or _DEFAULT_PORTS[address.scheme]}"
             f"{address.path}",

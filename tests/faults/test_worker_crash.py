@@ -61,6 +61,32 @@ async def test_a_worker_killed_mid_stream_is_taken_over_and_its_late_writes_chan
     assert await api.job(token, job["id"]) == final
 
 
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_frozen_worker_is_dropped_by_rabbitmq_and_its_job_taken_over_within_its_lease(
+    start_api: StartApi, settings: Settings
+) -> None:
+    # A stopped process renews nothing and says nothing: only RabbitMQ's heartbeat (10 s,
+    # so the connection is dropped within about 30 s) hands its job on. The lease has not
+    # run out by then, so the sweep has published no second message for it either.
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    env = environment(settings, CAREEROPS_WRITER_PACE_MS="30", CAREEROPS_LEASE_SECONDS="120")
+
+    async with worker_process(env) as frozen:
+        await api.wait_for_status(token, job["id"], "PROCESSING", timeout=20)
+        frozen.send_signal(signal.SIGSTOP)
+        try:
+            async with worker_process(env):
+                await api.wait_for_status(token, job["id"], "COMPLETED", timeout=90)
+        finally:
+            frozen.send_signal(signal.SIGCONT)
+
+    final = await api.job(token, job["id"])
+    assert final is not None and final["attempts"] == 2
+
+
 class HangsOnceWriter:
     """The first attempt writes a little, then hangs in its call for ever (alive, stuck)."""
 
