@@ -9,6 +9,7 @@ lock or setting), so the reset was a round trip per query for nothing.
 ``bench/experiments.md`` and ``bench/changes.md`` have the before and after.
 """
 
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,27 @@ from core.reaching import reach
 Dialect = Literal["postgresql", "sqlite"]
 T = TypeVar("T")
 _SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+class _PoolFloorNoise(logging.Filter):
+    """Drops asyncpg's line, with its traceback, for each failed try to reopen the pool's
+    floor of connections while PostgreSQL is away (a second apart at first): the service
+    tells the outage itself, one line per refused request in the API, and a worker once."""
+
+    TEMPLATE = "Failed to restore the pool connection floor"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.TEMPLATE))
+
+
+_POOL_FLOOR_NOISE = _PoolFloorNoise()
+
+
+def quiet_pool_noise() -> None:
+    """Install the filter on asyncpg's pool logger (once; later calls do nothing)."""
+    logger = logging.getLogger("asyncpg.pool")
+    if _POOL_FLOOR_NOISE not in logger.filters:
+        logger.addFilter(_POOL_FLOOR_NOISE)
 
 
 def dialect_of(url: str) -> Dialect:
@@ -80,6 +102,7 @@ class Db:
         if self._sqlite is not None:
             await self._sqlite.connect()
             return
+        quiet_pool_noise()
         self._pool = await reach(
             f"PostgreSQL at {_address(self.url)}",
             lambda timeout: asyncpg.create_pool(

@@ -107,3 +107,5 @@ async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
     ], from_worker
     requeued = [r for r in caplog.records if "requeueing" in r.getMessage()]
     assert len(requeued) >= 3, "several jobs met the outage, each told at DEBUG only"
+    from_asyncpg = [r.getMessage() for r in caplog.records if r.name.startswith("asyncpg")]
+    assert from_asyncpg == [], "its pool's tries to reconnect are not told again"
