@@ -56,6 +56,9 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
   grouped the flushes that come together into one statement (``worker.flushes``).
 - ``no_marks_probe``: not a change but a probe (a lost publish would go unnoticed): no
   publish mark after a job's message is confirmed, to see what the mark costs a job's path.
+- ``no_pending_probe``: not a change but a probe (``myJobs`` readers would miss a new
+  job): no ``PENDING`` event for a new job, the most that one publish for the job's
+  message and its event (an exchange routing to both) could save.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -94,6 +97,7 @@ KNOWN = (
     "flushes_alone",
     "tail_flushed",
     "no_marks_probe",
+    "no_pending_probe",
 )
 
 
@@ -633,7 +637,22 @@ def _no_marks_probe() -> None:
     jobs.mark_published = mark_published  # type: ignore[assignment]
 
 
+def _no_pending_probe() -> None:
+    from broker.rabbitmq import RabbitBroker
+    from core.jobs import JobStatus
+
+    publish = RabbitBroker.publish_event
+
+    async def publish_event(self: RabbitBroker, event: Any) -> None:
+        if event.status is JobStatus.PENDING and event.attempt == 0:
+            return None
+        return await publish(self, event)
+
+    RabbitBroker.publish_event = publish_event  # type: ignore[method-assign]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "no_pending_probe": _no_pending_probe,
     "no_marks_probe": _no_marks_probe,
     "tail_flushed": _tail_flushed,
     "flushes_alone": _flushes_alone,
