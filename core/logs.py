@@ -108,9 +108,29 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.INFO)
 
 
+class WebSocketAccessLines(logging.Filter):
+    """A websocket's accept and its opening and closing, which uvicorn logs at INFO through
+    its error logger, one of each per socket: lines of the access log, kept with it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg if isinstance(record.msg, str) else ""
+        return not (
+            message.startswith('%s - "WebSocket %s"')
+            or message in ("connection open", "connection closed")
+        )
+
+
+_WEBSOCKET_ACCESS_LINES = WebSocketAccessLines()
+
+
 def configure_logging(settings: Settings) -> None:
     install_record_context()
     quiet_libraries()
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if settings.access_log_enabled:
+        uvicorn_errors.removeFilter(_WEBSOCKET_ACCESS_LINES)
+    else:
+        uvicorn_errors.addFilter(_WEBSOCKET_ACCESS_LINES)
     handler = logging.StreamHandler(sys.stderr)
     text = settings.log_format == "text" or (settings.is_dev and settings.log_format is None)
     if text:

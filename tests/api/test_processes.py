@@ -49,20 +49,29 @@ async def test_a_subscription_on_one_api_sees_every_event_of_a_job_created_on_an
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
 @pytest.mark.parametrize(("asked", "logged"), [(None, False), ("true", True)])
-async def test_production_logs_a_line_per_request_only_when_asked_to(
+async def test_production_logs_a_line_per_request_and_socket_only_when_asked_to(
     settings: Settings, db: object, tmp_path: Path, asked: str | None, logged: bool
 ) -> None:
     env = environment(settings, **({"CAREEROPS_ACCESS_LOG": asked} if asked else {}))
     log = tmp_path / "api.log"
     async with api_process(env, log=log) as api:
         client = Api(api.url)
-        await client.register()
+        async with client.socket(await client.register()) as socket:
+            await socket.ack()
         await client.close()
 
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert any(line["logger"].startswith("uvicorn") for line in lines), "the log was captured"
     requests = [line for line in lines if line["logger"] == "uvicorn.access"]
+    # a websocket's accept, open and close are its lines of the access log
+    sockets = [
+        line
+        for line in lines
+        if '"WebSocket /graphql"' in line["message"]
+        or line["message"] in ("connection open", "connection closed")
+    ]
     assert bool(requests) is logged
+    assert bool(sockets) is logged, sockets
     if logged:
         assert any(
             '"POST /graphql HTTP/1.1" 200' in line["message"] and line.get("request_id")
