@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from api.bodylimit import LimitRequestBody
 from api.deleted_accounts import run_deleted_account_checks
@@ -90,7 +91,7 @@ def create_app(
     app = Starlette(
         routes=[
             *health_routes(),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            _get_and_post("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             *web_routes(),
         ],
@@ -129,3 +130,11 @@ async def _start_embedded_worker(
         # An in-process queue starts empty: every active job needs a new message.
         await jobs.forget_publications(db)
     await stack.enter_async_context(worker_running(settings, db=db, broker=broker, writer=writer))
+
+
+def _get_and_post(path: str, endpoint: ASGIApp) -> Route:
+    """A route for GET and POST only: Starlette adds HEAD beside any GET, which strawberry
+    then refused with a 405 that named no allowed method."""
+    route = Route(path, endpoint, methods=["GET", "POST"])
+    route.methods = {"GET", "POST"}
+    return route

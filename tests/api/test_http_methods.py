@@ -1,5 +1,7 @@
 """What each HTTP method may ask for: GraphQL over HTTP refuses a mutation over GET with 405."""
 
+import pytest
+
 from tests.client import Api
 
 REGISTER = 'mutation { register(email: "%s", password: "long enough") { token } }'
@@ -27,3 +29,11 @@ async def test_a_query_sent_with_get_is_answered(api: Api) -> None:
 
     assert answered.status_code == 200
     assert answered.json()["data"]["me"]["email"].endswith("@example.com")
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH"])
+async def test_other_methods_get_405_naming_the_two_graphql_answers(api: Api, method: str) -> None:
+    refused = await api.http.request(method, "/graphql")
+
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "POST"}
