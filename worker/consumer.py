@@ -45,6 +45,8 @@ class Worker:
         self.database_outage = Outage(
             "database connection", meanwhile="jobs are requeued until it is back"
         )
+        #: the jobs this worker is running an attempt of now
+        self._running: set[str] = set()
 
     async def handle(self, delivery: Delivery) -> Outcome:
         parent = extract(delivery.headers)
@@ -78,6 +80,19 @@ class Worker:
         return outcome
 
     async def _run(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
+        if job_id in self._running:
+            # A second message for it (the sweep's wake-up, redelivered with the first when
+            # a frozen worker was dropped): taken over, it would end the attempt this worker
+            # just began. The running attempt's own message is acked when it ends.
+            log.info("a second message for job %s, running here already: dropped", job_id)
+            return Outcome.ACK
+        self._running.add(job_id)
+        try:
+            return await self._run_once(job_id, handler, takeover=takeover)
+        finally:
+            self._running.discard(job_id)
+
+    async def _run_once(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
         # The claim comes first: a job that can run needs no other statement, and only a
         # message that cannot be claimed reads the row to learn why.
         with tracer.start_as_current_span("claim"):

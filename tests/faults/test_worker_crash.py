@@ -1,12 +1,14 @@
 """A worker killed mid-stream, or one that hangs: another takes over, the old one is fenced out."""
 
 import asyncio
+import json
 import signal
 from collections.abc import AsyncIterator
 
 import pytest
 
-from core.jobs import JobStatus
+from broker.base import Broker, JobMessage
+from core.jobs import JobKind, JobStatus
 from core.settings import Settings
 from db import jobs
 from db.connection import Db, utcnow
@@ -14,6 +16,7 @@ from db.jobs import Sql, TextFlush
 from tests.client import assemble
 from tests.conftest import StartApi, StartWorker
 from tests.processes import environment, worker_process
+from tests.waiting import until_async
 from worker.writers.base import LetterRequest
 from worker.writers.offline import OfflineWriter
 
@@ -63,28 +66,50 @@ async def test_a_worker_killed_mid_stream_is_taken_over_and_its_late_writes_chan
 
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
-async def test_a_frozen_worker_is_dropped_by_rabbitmq_and_its_job_taken_over_within_its_lease(
-    start_api: StartApi, settings: Settings
+async def test_a_frozen_worker_is_dropped_by_rabbitmq_and_its_job_taken_over_once(
+    start_api: StartApi, settings: Settings, broker: Broker
 ) -> None:
     # A stopped process renews nothing and says nothing: only RabbitMQ's heartbeat (10 s,
-    # so the connection is dropped within about 30 s) hands its job on. The lease has not
-    # run out by then, so the sweep has published no second message for it either.
+    # so the connection is dropped within about 30 s) hands its job on, before its lease
+    # (120 s here) runs out. A second message for the job (as the sweep's wake-up would be)
+    # goes to the frozen worker too, and both come back to the next one together: it
+    # takes the job over once.
     api = await start_api()
     token = await api.register()
     job = await api.create_job(token)
+    subscription = asyncio.create_task(api.job_events(token, job["id"], timeout=120))
     env = environment(settings, CAREEROPS_WRITER_PACE_MS="30", CAREEROPS_LEASE_SECONDS="120")
 
     async with worker_process(env) as frozen:
         await api.wait_for_status(token, job["id"], "PROCESSING", timeout=20)
         frozen.send_signal(signal.SIGSTOP)
+        await broker.publish_job(JobMessage(job["id"], JobKind.COVER_LETTER))
+        await until_async(lambda: _jobs_unacked(settings, 2))  # both with the frozen one
         try:
             async with worker_process(env):
-                await api.wait_for_status(token, job["id"], "COMPLETED", timeout=90)
+                events = await subscription
         finally:
             frozen.send_signal(signal.SIGCONT)
 
     final = await api.job(token, job["id"])
-    assert final is not None and final["attempts"] == 2
+    assert final is not None and final["status"] == "COMPLETED" and final["attempts"] == 2
+    attempts = [
+        e["attempt"] for e in events if e["type"] == "STATUS" and e["status"] == "PROCESSING"
+    ]
+    assert attempts == [1, 2]
+    assert assemble(events) == final["coverLetter"]
+
+
+async def _jobs_unacked(settings: Settings, count: int) -> bool:
+    """Whether RabbitMQ counts ``count`` messages of the jobs queue delivered, not acked."""
+    listing = await asyncio.create_subprocess_exec(
+        *("rabbitmqctl", "list_queues", "-q", "name", "messages_unacknowledged"),
+        *("--formatter", "json"),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await listing.communicate()
+    queues = {q["name"]: int(q["messages_unacknowledged"]) for q in json.loads(out)}
+    return queues.get(f"{settings.amqp_prefix}jobs") == count
 
 
 class HangsOnceWriter:
