@@ -525,9 +525,9 @@ def _fillfactor_70() -> None:
 
 
 def _long_way() -> None:
-    from api import graphql
+    from api.protocols import TransportWSHandler
 
-    graphql._TransportWSHandler._express_lane = lambda self, operation: None  # type: ignore[method-assign]
+    TransportWSHandler._express_lane = lambda self, operation: None  # type: ignore[method-assign]
 
 
 def _relaxed_marks() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from api.graphql import _finish
+from api.socket_adapter import _finish
 
 
 class Socket:

@@ -1,0 +1,129 @@
+"""A /graphql websocket as strawberry's handlers see it, with a short way for frames."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any, cast
+
+from starlette.types import Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnected as SendAfterClose
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.async_base_view import AsyncBaseHTTPView
+from strawberry.http.exceptions import WebSocketDisconnected
+
+from api.server import SERVER_SEND
+from resolvers.connections import FORBIDDEN
+
+log = logging.getLogger(__name__)
+
+#: what a send to a client that is gone raises: strawberry's error for a lost connection,
+#: and Starlette's for any send after that (the socket is closed by then)
+GONE = (WebSocketDisconnected, SendAfterClose)
+
+#: the key in a websocket's ASGI scope of why it was refused (its 4403's reason)
+REFUSAL = "careerops.refusal"
+
+
+class SocketAdapter(ASGIWebSocketAdapter):
+    def __init__(
+        self,
+        view: "AsyncBaseHTTPView[Any, Any, Any, Any, Any, Any, Any]",
+        request: WebSocket,
+        response: WebSocket,
+    ) -> None:
+        super().__init__(view, request, response)
+        self._server_send: Send | None = response.scope.get(SERVER_SEND)
+        #: a frame ``send_now`` started that the server could not take at once
+        self._finishing: asyncio.Future[None] | None = None
+
+    def send_now(self, text: str) -> bool:
+        """Hand a frame to the server from synchronous code; False if it did not go.
+
+        The server takes a frame without waiting while its client keeps up: then the
+        send's first step is the whole of it. When it must wait, the send is finished by
+        a task, and every later frame waits for that one (``send_text``), so the order
+        holds either way.
+        """
+        send = self._server_send
+        if (
+            send is None
+            or self._finishing is not None
+            or self.ws.application_state is not WebSocketState.CONNECTED
+        ):
+            return False
+        sending = cast(Coroutine[Any, Any, None], send({"type": "websocket.send", "text": text}))
+        try:
+            awaited = sending.send(None)
+        except StopIteration:
+            return True
+        except Exception:
+            # Refused before any of it went out (a client gone): the long way, which
+            # raises Starlette's error where strawberry expects one.
+            return False
+        self._finishing = finishing = asyncio.ensure_future(_finish(sending, awaited))
+        finishing.add_done_callback(self._finished)
+        return True
+
+    def _finished(self, finishing: "asyncio.Future[None]") -> None:
+        self._finishing = None
+        if not finishing.cancelled() and finishing.exception() is not None:
+            log_lost()
+
+    async def send_text(self, text: str) -> None:
+        """One frame of a subscription's event (``api.protocols``), sent to the server.
+
+        Four wrappers stood between a frame and the server (Starlette's websocket state
+        check, its exception middleware's and our registry's ``send``, and Starlette's
+        ``send_text``), about a tenth of a fan-out's CPU per delivery. None of them acts on an
+        open socket's frame, so such a frame skips them; anything else, and a frame the
+        server refuses, goes the long way, which keeps Starlette's state and errors.
+        """
+        if self._finishing is not None:
+            await asyncio.wait([self._finishing])
+        send = self._server_send
+        if send is not None and self.ws.application_state is WebSocketState.CONNECTED:
+            try:
+                await send({"type": "websocket.send", "text": text})
+                return
+            except OSError:
+                pass  # gone: Starlette's path below marks it so and raises its own error
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as e:
+            raise WebSocketDisconnected from e
+
+    async def close(self, code: int, reason: str) -> None:
+        # Strawberry closes a refused connection_init with 4403 "Forbidden": say why instead.
+        if code == FORBIDDEN:
+            reason = self.ws.scope.get(REFUSAL, reason)
+        await super().close(code, reason)
+
+
+async def _finish(sending: Coroutine[Any, Any, None], awaited: Any) -> None:
+    """Run a coroutine that stopped on its first step to its end, as a task would have.
+
+    (Python 3.12's eager tasks do this; the service runs on 3.11 too.) Each future it
+    stops on is awaited directly, so this task wakes when the coroutine's own task
+    would have: a frame waiting for the socket to drain keeps its place among the
+    socket's other waiting frames.
+    """
+    while True:
+        if isinstance(awaited, asyncio.Future):
+            # Taken over as a task takes the future its coroutine yields (else awaiting it
+            # again raises). Its outcome, an error or a cancellation (this task's
+            # cancellation cancels it too), reaches the coroutine as it resumes.
+            awaited._asyncio_future_blocking = False
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await awaited
+        else:  # a bare yield: one turn of the loop
+            await asyncio.sleep(0)
+        try:
+            awaited = sending.send(None)
+        except StopIteration:
+            return
+
+
+def log_lost() -> None:
+    log.info("a subscriber's connection was lost as a message went out")
