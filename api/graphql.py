@@ -20,13 +20,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.protocols import LegacyWSHandler, TransportWSHandler
-from api.socket_adapter import REFUSAL, SocketAdapter
+from api.socket_adapter import REFUSAL, TRY_AGAIN_LATER, SocketAdapter
 from api.static import graphiql_page
 from core.auth import bearer_token, decode_token
 from core.errors import AppError, Unauthenticated
 from core.settings import Settings
 from resolvers.authentication import token_from_connection_params
-from resolvers.connections import Connection
+from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
 from schema.build import build_schema
 from schema.served import ServedSchema
@@ -190,13 +190,17 @@ class GraphQLApp(GraphQL[Context, None]):
         assert isinstance(context.request, WebSocket)
         connection = connections.open(user.id, context.request, context.claims.expires_at)
         if connection is None:
-            _refuse(context, f"Too many open connections (at most {connections.per_user}).")
+            # Not 4403, which says the token is refused: a client signs its user out on it.
+            message = f"Too many open connections (at most {connections.per_user})."
+            _refuse(context, message, code=TRY_AGAIN_LATER)
         scope[_CONNECTION] = connection
         return None
 
 
-def _refuse(context: Context, message: str) -> NoReturn:
-    context.request.scope[REFUSAL] = message
+def _refuse(context: Context, message: str, *, code: int = FORBIDDEN) -> NoReturn:
+    """Refuse a socket's ``connection_init``: graphql-transport-ws closes it with ``code``
+    and ``message``, graphql-ws sends ``message`` in its ``connection_error``."""
+    context.request.scope[REFUSAL] = (code, message)
     raise ConnectionRejectionError({"message": message})
 
 

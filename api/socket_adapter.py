@@ -22,8 +22,11 @@ log = logging.getLogger(__name__)
 #: and Starlette's for any send after that (the socket is closed by then)
 GONE = (WebSocketDisconnected, SendAfterClose)
 
-#: the key in a websocket's ASGI scope of why it was refused (its 4403's reason)
+#: the key in a websocket's ASGI scope of why it was refused: the close code and reason
+#: that replace strawberry's 4403 "Forbidden"
 REFUSAL = "careerops.refusal"
+#: a refusal that waiting may lift (too many sockets): clients retry it with backoff
+TRY_AGAIN_LATER = 1013
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
@@ -96,8 +99,8 @@ class SocketAdapter(ASGIWebSocketAdapter):
 
     async def close(self, code: int, reason: str) -> None:
         # Strawberry closes a refused connection_init with 4403 "Forbidden": say why instead.
-        if code == FORBIDDEN:
-            reason = self.ws.scope.get(REFUSAL, reason)
+        if code == FORBIDDEN and (refusal := self.ws.scope.get(REFUSAL)) is not None:
+            code, reason = refusal
         await super().close(code, reason)
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
@@ -52,8 +53,8 @@ StartSite = Callable[..., Awaitable[Api]]
 def start_site(start_api: StartApi, start_worker: StartWorker) -> StartSite:
     """The API (serving the page) and one worker whose letters stream at ``pace_ms`` per chunk."""
 
-    async def start(pace_ms: int = PACE_MS) -> Api:
-        api = await start_api(graphiql=True)  # off by default outside dev
+    async def start(pace_ms: int = PACE_MS, **overrides: Any) -> Api:
+        api = await start_api(graphiql=True, **overrides)  # GraphiQL: off outside dev
         await start_worker(OfflineWriter(pace_ms=pace_ms))
         return api
 

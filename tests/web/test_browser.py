@@ -2,13 +2,16 @@
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from playwright.async_api import Browser, WebSocketRoute, expect
+from websockets.exceptions import ConnectionClosed
 
-from tests.client import Api
+from tests.client import Api, Socket
 from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
     Tab,
@@ -275,3 +278,43 @@ async def test_graphiql_runs_a_query_and_a_subscription(
     await expect(page.locator(".graphiql-response")).to_contain_text("SNAPSHOT")
     await expect(page.locator(".graphiql-response")).to_contain_text("COMPLETED")
     tab.assert_clean()
+
+
+async def test_a_user_at_the_socket_limit_stays_signed_in_and_goes_live_when_one_frees(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # The server refuses the page's socket with 1013 (try again later), not 4403, which
+    # the page takes for a refused token and signs its user out.
+    api = await start_site(pace_ms=400, max_connections_per_user=1)
+    tab = await open_tab(browser, api.base_url)
+    email = await sign_up(tab)
+    token = await tab.token()
+    await tab.page.goto("about:blank")  # its socket goes, and with it the user's one slot
+    async with _socket_taking_the_slot(api, token):
+        await tab.page.goto("/")
+        await expect(tab.page.get_by_test_id("who")).to_have_text(email)
+        await fill_form(tab.page)
+        job_id = await submit(tab.page)
+        note = tab.page.get_by_test_id("live-note")
+        await expect(note).to_be_visible()
+    await expect(note).to_be_hidden()  # the page's next try gets the freed slot
+    await wait_for_status(tab.page, "COMPLETED")
+
+    await expect(tab.page.get_by_test_id("who")).to_have_text(email)
+    assert await letter_text(tab.page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+@asynccontextmanager
+async def _socket_taking_the_slot(api: Api, token: str) -> AsyncIterator[Socket]:
+    """A signed-in socket of the user, once the server has let the page's old one go."""
+    for _ in range(50):
+        async with api.socket(token) as socket:
+            try:
+                await socket.ack()
+            except ConnectionClosed:
+                await asyncio.sleep(0.1)
+                continue
+            yield socket
+            return
+    raise AssertionError("the page's old socket kept the user's slot")
