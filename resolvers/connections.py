@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from core.auth import LEEWAY_SECONDS
+
 #: the close code graphql-transport-ws uses for a refused connection, with our reason
 FORBIDDEN = 4403
 TOKEN_EXPIRED = "Token expired"
@@ -15,7 +17,7 @@ ACCOUNT_DELETED = "Account deleted"
 
 
 class Connection:
-    """One signed-in websocket; closed with 4403 when its token expires."""
+    """One signed-in websocket; closed with 4403 when its token expires (past its leeway)."""
 
     def __init__(
         self,
@@ -27,7 +29,9 @@ class Connection:
         self.user_id = user_id
         self.websocket = websocket
         self._on_release = on_release
-        delay = (expires_at - datetime.now(UTC)).total_seconds()
+        # The token's leeway for clock skew too, as every request gets: closed at ``exp``,
+        # a socket was acked for a token that HTTP still took, and then closed for it.
+        delay = (expires_at - datetime.now(UTC)).total_seconds() + LEEWAY_SECONDS
         # A timer, not a sleeping task: thousands of idle sockets each hold one.
         self._expiry = asyncio.get_running_loop().call_later(max(delay, 0.0), self._expire)
         self._closing: asyncio.Task[None] | None = None
