@@ -59,6 +59,9 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``no_pending_probe``: not a change but a probe (``myJobs`` readers would miss a new
   job): no ``PENDING`` event for a new job, the most that one publish for the job's
   message and its event (an exchange routing to both) could save.
+- ``limit_unlocked``: a new job's INSERT without the user's advisory lock around it (one
+  statement, as before the fifteenth session: concurrent requests could all find room
+  under the active-jobs limit), to measure what the lock costs.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -98,6 +101,7 @@ KNOWN = (
     "tail_flushed",
     "no_marks_probe",
     "no_pending_probe",
+    "limit_unlocked",
 )
 
 
@@ -651,7 +655,17 @@ def _no_pending_probe() -> None:
     RabbitBroker.publish_event = publish_event  # type: ignore[method-assign]
 
 
+def _limit_unlocked() -> None:
+    from db import jobs
+
+    async def insert_job(db: Any, job: Any, *, max_active: int = 0) -> Any:
+        return await jobs._insert_job(db, job, max_active)
+
+    jobs.insert_job = insert_job
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "limit_unlocked": _limit_unlocked,
     "no_pending_probe": _no_pending_probe,
     "no_marks_probe": _no_marks_probe,
     "tail_flushed": _tail_flushed,

@@ -9,10 +9,13 @@ lock or setting), so the reset was a round trip per query for nothing.
 ``bench/experiments.md`` and ``bench/changes.md`` have the before and after.
 """
 
+import asyncio
+import copy
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar
@@ -95,8 +98,14 @@ class Db:
         #: how long ``connect`` keeps trying while PostgreSQL is not reachable (0: one try)
         self.connect_within = connect_within
         self._pool: asyncpg.Pool | None = None
+        #: the connection statements run on inside ``one_at_a_time`` (else: the pool's)
+        self._pinned: asyncpg.Connection | None = None
         # SQLite serialises writers; wait for the lock instead of failing at once.
         self._sqlite = None if self.dialect == "postgresql" else Database(url, timeout=30)
+        #: ``one_at_a_time`` on SQLite, which one process holds (the embedded default)
+        self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def connect(self) -> None:
         if self._sqlite is not None:
@@ -148,7 +157,32 @@ class Db:
                 raise DatabaseUnavailable("database not connected")
             text, names = positional(sql)
             arguments = [(values or {})[name] for name in names]
-            return await getattr(self._pool, asyncpg_method)(text, *arguments)
+            runner = self._pool if self._pinned is None else self._pinned
+            return await getattr(runner, asyncpg_method)(text, *arguments)
+
+    @asynccontextmanager
+    async def one_at_a_time(self, key: str) -> AsyncIterator["Db"]:
+        """A handle whose statements run while no other caller, in any process, holds
+        ``key``: a check and the write it allows (a count and an INSERT) cannot interleave
+        with another's. On PostgreSQL, one transaction on one connection, under an advisory
+        lock held to its commit (each statement's snapshot then sees what the caller
+        before committed). On SQLite, a lock of this process's, the only one its file has.
+        """
+        if self._sqlite is not None:
+            lock = self._local_locks.get(key)
+            if lock is None:
+                lock = self._local_locks[key] = asyncio.Lock()
+            async with lock:
+                yield self
+            return
+        if self._pool is None:
+            raise DatabaseUnavailable("database not connected")
+        with _unavailable_as_error():
+            async with self._pool.acquire() as connection, connection.transaction():
+                await connection.execute(_ADVISORY_LOCK, key)
+                pinned = copy.copy(self)
+                pinned._pinned = connection
+                yield pinned
 
     def time(self, moment: datetime) -> Any:
         """A timestamp as this backend stores it (fixed-width text on SQLite, so it sorts)."""
@@ -163,6 +197,9 @@ class Db:
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
 
+
+#: a transaction's lock on a key (a text, hashed to the lock's 64-bit number)
+_ADVISORY_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 
 #: ``:name`` but not a ``::type`` cast nor a ``time:zone``-like word inside a literal
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")

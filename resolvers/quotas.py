@@ -5,16 +5,18 @@ from typing import NoReturn
 from core.errors import RateLimited
 from core.settings import Settings
 from db import quotas
+from db.connection import Db
 from resolvers.context import Info
 
 #: a letter takes 10-30 s to write; asking again after this is likely to find a free slot
 ACTIVE_RETRY_AFTER_SECONDS = 15
 
 
-async def take_job_quota(info: Info) -> None:
-    """Refuse (RATE_LIMITED) writing a letter again over the user's limits (``retryJob``)."""
+async def take_job_quota(info: Info, db: Db) -> None:
+    """Refuse (RATE_LIMITED) writing a letter again over the user's limits (``retryJob``),
+    counting its active jobs on ``db`` (held under ``jobs.active_jobs_lock``)."""
     user = info.context.require_user()
-    db, settings = info.context.db, info.context.settings
+    settings = info.context.settings
     # Counted in the database, so the cap holds across API processes.
     if settings.max_active_jobs > 0 and (
         await quotas.count_active_jobs(db, user.id) >= settings.max_active_jobs

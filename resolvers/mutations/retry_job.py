@@ -15,9 +15,12 @@ from schema.types.job import Job
 )
 async def retry_job(info: Info, id: strawberry.ID) -> Job:
     await own_job(info, id)
-    # A retry writes the letter again: it costs the same as a new job.
-    await take_job_quota(info)
-    record = await jobs.run_again(info.context.db, id, user_id=info.context.require_user().id)
+    user_id = info.context.require_user().id
+    # A retry writes the letter again: it costs the same as a new job, and is counted
+    # with the user's other active jobs one request at a time, as a new job is.
+    async with info.context.db.one_at_a_time(jobs.active_jobs_lock(user_id)) as db:
+        await take_job_quota(info, db)
+        record = await jobs.run_again(db, id, user_id=user_id)
     if record is None:
         raise await conflict_or_missing(info, id, "retry")
     await info.context.broker.publish_event(record.to_event(EventType.STATUS))

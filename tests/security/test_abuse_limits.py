@@ -1,5 +1,6 @@
 """Door 5, abuse limits: jobs, body size, query shape, introspection, hints, masked errors."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -50,6 +51,34 @@ async def test_active_jobs_per_user_are_limited(start_api: StartApi, db: Db) -> 
     )
     assert code(retry) == "RATE_LIMITED"  # ...and a retry needs one, like a new job
     await assert_serves_an_honest_client(api)
+
+
+async def test_the_active_limit_holds_for_requests_sent_together(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api(max_active_jobs=3, jobs_per_minute=0)  # no worker: jobs stay PENDING
+    token = await api.register()
+    cancel = "mutation($id: ID!) { cancelJob(id: $id) { status } }"
+    retry = "mutation($id: ID!) { retryJob(id: $id) { id } }"
+
+    created = await asyncio.gather(
+        *(post(api, CREATE, {"i": SAMPLE_INPUT}, token=token) for _ in range(20))
+    )
+    placed = [r["data"]["createCoverLetter"]["id"] for r in created if not r.get("errors")]
+    for job_id in placed:
+        await api.data(cancel, {"id": job_id}, token)
+    more = [(await api.create_job(token))["id"] for _ in range(3)]
+    for job_id in more:
+        await api.data(cancel, {"id": job_id}, token)
+    retried = await asyncio.gather(
+        *(post(api, retry, {"id": job_id}, token=token) for job_id in placed + more)
+    )
+
+    assert len(placed) == 3
+    assert {code(r) for r in created if r.get("errors")} == {"RATE_LIMITED"}
+    assert sum(not r.get("errors") for r in retried) == 3
+    assert {code(r) for r in retried if r.get("errors")} == {"RATE_LIMITED"}
+    assert await rows(db, "jobs", "status = 'PENDING'") == 3
 
 
 async def test_a_job_refused_for_the_active_limit_takes_no_slot_of_the_minute(
