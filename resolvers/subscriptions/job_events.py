@@ -30,12 +30,11 @@ async def job_events(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobEve
             hub.read(job_id, record.seq)
         return record
 
-    if await load() is None:
-        raise NotFound("Job not found.")
     lane = CURRENT_LANE.get()
     if lane is not None:
         lane.to_root = JobEvent.from_event
-    # Registered before the snapshot is read, so no commit in between goes unseen.
+    # Registered before the snapshot is read, so no commit in between goes unseen; a job
+    # absent at that read (or deleted just before it) is NOT_FOUND.
     async with hub.subscribe_job(job_id) as inbox:
         async for event in job_event_stream(inbox, load, None if lane is None else lane.offer):
             yield JobEvent.from_event(event)

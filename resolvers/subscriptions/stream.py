@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from broker.base import Resync
 from broker.fanout import Item, Subscription
+from core.errors import NotFound
 from core.events import EventType, JobEvent
 from core.jobs import TERMINAL
 from db.jobs import JobRecord
@@ -24,7 +25,7 @@ async def job_event_stream(
     with its text: it replaces the client's buffer as a SNAPSHOT would, and API.md
     promises that a takeover starts with that STATUS (a worker killed between a
     flush's commit and its publish leaves exactly this gap). Ends after a terminal
-    status, or when the job is gone.
+    status, or when the job is gone (a job absent at the first read is NOT_FOUND).
 
     With ``express``, an event that comes next while this stream waits is sent from the
     hub's dispatch (``schema.express``) and never yielded here; anything to decide about
@@ -32,7 +33,7 @@ async def job_event_stream(
     """
     record = await load()
     if record is None:
-        return
+        raise NotFound("Job not found.")  # absent, another user's, or deleted just now
     yield record.to_event(EventType.SNAPSHOT)
     if record.status in TERMINAL:
         return

@@ -5,8 +5,11 @@ import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import pytest
+
 from broker.base import Resync
 from broker.fanout import Subscription
+from core.errors import NotFound
 from core.events import EventType, JobEvent
 from core.jobs import JobKind, JobStatus
 from db.jobs import JobRecord
@@ -133,7 +136,11 @@ async def test_a_terminal_snapshot_ends_the_stream_at_once() -> None:
 async def test_a_deleted_job_ends_the_stream() -> None:
     events = await collect(job_event_stream(inbox_with(Resync()), Rows(ROW, None)))
     assert events == [("SNAPSHOT", 3, "Dear")]
-    assert await collect(job_event_stream(inbox_with(), Rows(None))) == []
+
+
+async def test_a_job_gone_before_its_snapshot_is_not_found_not_an_empty_stream() -> None:
+    with pytest.raises(NotFound):
+        await collect(job_event_stream(inbox_with(), Rows(None)))
 
 
 class ShortWay:
