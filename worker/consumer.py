@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -45,8 +46,8 @@ class Worker:
         self.database_outage = Outage(
             "database connection", meanwhile="jobs are requeued until it is back"
         )
-        #: the jobs this worker is running an attempt of now
-        self._running: set[str] = set()
+        #: the jobs this worker is running an attempt of now, and how many
+        self._running: Counter[str] = Counter()
 
     async def handle(self, delivery: Delivery) -> Outcome:
         parent = extract(delivery.headers)
@@ -80,17 +81,21 @@ class Worker:
         return outcome
 
     async def _run(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
-        if job_id in self._running:
-            # A second message for it (the sweep's wake-up, redelivered with the first when
-            # a frozen worker was dropped): taken over, it would end the attempt this worker
-            # just began. The running attempt's own message is acked when it ends.
+        if takeover and self._running[job_id]:
+            # Redelivered, its consumer died, but this worker runs the job: a second message
+            # for it (the sweep's wake-up, redelivered with the first when a frozen worker
+            # was dropped). Taken over at once, it would end the attempt begun here just
+            # now; that attempt's own message is acked when it ends. (A message that is not
+            # redelivered still takes over an attempt here whose lease ran out: it hangs.)
             log.info("a second message for job %s, running here already: dropped", job_id)
             return Outcome.ACK
-        self._running.add(job_id)
+        self._running[job_id] += 1
         try:
             return await self._run_once(job_id, handler, takeover=takeover)
         finally:
-            self._running.discard(job_id)
+            self._running[job_id] -= 1
+            if not self._running[job_id]:
+                del self._running[job_id]
 
     async def _run_once(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
         # The claim comes first: a job that can run needs no other statement, and only a
