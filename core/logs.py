@@ -108,19 +108,23 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.INFO)
 
 
-class WebSocketAccessLines(logging.Filter):
-    """A websocket's accept and its opening and closing, which uvicorn logs at INFO through
-    its error logger, one of each per socket: lines of the access log, kept with it."""
+class DroppedLines(logging.Filter):
+    """Drops a library's lines whose message template starts with one of ``templates``
+    (matched on the template, so its arguments never decide)."""
+
+    def __init__(self, *templates: str) -> None:
+        super().__init__()
+        self.templates = templates
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.msg if isinstance(record.msg, str) else ""
-        return not (
-            message.startswith('%s - "WebSocket %s"')
-            or message in ("connection open", "connection closed")
-        )
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.templates))
 
 
-_WEBSOCKET_ACCESS_LINES = WebSocketAccessLines()
+#: a websocket's accept and its opening and closing, which uvicorn logs at INFO through its
+#: error logger, one of each per socket: lines of the access log, kept with it
+_WEBSOCKET_ACCESS_LINES = DroppedLines(
+    '%s - "WebSocket %s"', "connection open", "connection closed"
+)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from databases import Database
 
+from core.logs import DroppedLines
 from core.metrics import DB_ERRORS
 from core.reaching import reach
 
@@ -32,18 +33,10 @@ T = TypeVar("T")
 _SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
-class _PoolFloorNoise(logging.Filter):
-    """Drops asyncpg's line, with its traceback, for each failed try to reopen the pool's
-    floor of connections while PostgreSQL is away (a second apart at first): the service
-    tells the outage itself, one line per refused request in the API, and a worker once."""
-
-    TEMPLATE = "Failed to restore the pool connection floor"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.startswith(self.TEMPLATE))
-
-
-_POOL_FLOOR_NOISE = _PoolFloorNoise()
+#: asyncpg's line, with its traceback, for each failed try to reopen the pool's floor of
+#: connections while PostgreSQL is away (a second apart at first): the service tells the
+#: outage itself, one line per refused request in the API, and a worker once
+_POOL_FLOOR_NOISE = DroppedLines("Failed to restore the pool connection floor")
 
 
 def quiet_pool_noise() -> None:
