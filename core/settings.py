@@ -84,6 +84,10 @@ class Settings:
     sweep_interval_seconds: float = 5.0
     #: a job counts as unpublished once it waited this long without a confirm
     sweep_grace_seconds: float = 10.0
+    #: a PENDING job due this long, its publish confirmed, while the jobs queue holds no
+    #: message, lost its message (a purged queue, a broker that lost its disk): the sweep
+    #: publishes it again (0: never)
+    republish_after_seconds: float = 120.0
     #: how long a publish may wait for the broker's confirm before the broker counts as down
     publish_timeout_seconds: float = 5.0
     #: on SIGTERM a worker finishes its jobs for this long, then hands the rest back
@@ -205,6 +209,11 @@ class Settings:
             ),
             sweep_interval_seconds=config(
                 "CAREEROPS_SWEEP_INTERVAL_SECONDS", cast=float, default=cls.sweep_interval_seconds
+            ),
+            republish_after_seconds=config(
+                "CAREEROPS_REPUBLISH_AFTER_SECONDS",
+                cast=float,
+                default=cls.republish_after_seconds,
             ),
             shutdown_grace_seconds=config(
                 "CAREEROPS_SHUTDOWN_GRACE_SECONDS", cast=float, default=cls.shutdown_grace_seconds

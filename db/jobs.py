@@ -508,6 +508,16 @@ async def jobs_needing_wakeup(db: Db, *, older_than: datetime, limit: int = 500)
     return [JobRecord.from_record(record) for record in records]
 
 
+async def jobs_published_long_ago(db: Db, *, before: datetime, limit: int = 500) -> list[JobRecord]:
+    """PENDING jobs, due and confirmed in the queue since before ``before``, not yet taken."""
+    records = await db.fetch_all(
+        "SELECT * FROM jobs WHERE status = :pending AND available_at < :before"
+        " AND published_at < :before ORDER BY available_at LIMIT :limit",
+        {"pending": JobStatus.PENDING.value, "before": db.time(before), "limit": limit},
+    )
+    return [JobRecord.from_record(record) for record in records]
+
+
 @dataclass(frozen=True, slots=True)
 class JobPage:
     jobs: Sequence[JobRecord]

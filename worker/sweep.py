@@ -23,6 +23,36 @@ async def sweep_once(db: Db, broker: Broker, settings: Settings) -> int:
         published += 1
     if published:
         log.info("sweep: published %d job(s)", published)
+    if settings.republish_after_seconds > 0:
+        published += await republish_lost(db, broker, settings.republish_after_seconds)
+    return published
+
+
+async def republish_lost(db: Db, broker: Broker, after_seconds: float) -> int:
+    """Publish again the jobs whose confirmed message is gone; returns how many.
+
+    A confirmed message can still be lost: an operator purges the queue, a broker
+    loses its disk. A job due that long ago and still PENDING while no message waits
+    in the queue has none: workers take what is queued at once, and a retry's delayed
+    message is back by its due time. Behind a backlog it may still be queued, so the
+    check waits for an empty queue; a copy sent in error is harmless (a worker finds
+    the job taken or finished and drops it).
+    """
+    waiting = await jobs.jobs_published_long_ago(
+        db, before=utcnow() - timedelta(seconds=after_seconds)
+    )
+    if not waiting or (await broker.queue_depths()).get("jobs", 0) > 0:
+        return 0
+    published = 0
+    for job in waiting:
+        if not await enqueue(db, broker, job):
+            break
+        published += 1
+    log.warning(
+        "sweep: %d job(s) PENDING for over %.0f s with no message queued: published again",
+        published,
+        after_seconds,
+    )
     return published
 
 

@@ -181,3 +181,22 @@ async def test_the_retention_purge_reads_only_jobs_old_enough(
     (sql, values) = statements[-1]
     for query_plan in await _plans(db, sql, values):
         assert _reads_only_old_entries(query_plan), f"{sql}\n{query_plan}"
+
+
+async def test_the_check_for_lost_messages_reads_only_pending_jobs_due_long_ago(
+    db: Db, statistics: str, statements: list[Statement]
+) -> None:
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite, the embedded default, may scan: its database is one machine's")
+    await _busy_table(db, statistics)
+
+    await jobs.jobs_published_long_ago(db, before=utcnow() - timedelta(minutes=2))
+
+    (sql, values) = statements[-1]
+    for query_plan in await _plans(db, sql, values):
+        # Either index leaves the finished letters out: the one of unfinished jobs holds
+        # none, the one on (status, available_at) reads only PENDING jobs due long ago.
+        assert "Seq Scan" not in query_plan, f"{sql}\n{query_plan}"
+        assert "jobs_user_active" in query_plan or _reads_only_old_entries(query_plan), (
+            f"{sql}\n{query_plan}"
+        )
