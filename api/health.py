@@ -4,7 +4,6 @@ Both apps keep ``db`` and ``broker`` in their lifespan state.
 """
 
 import asyncio
-import functools
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
@@ -14,7 +13,7 @@ from starlette.routing import Route
 from broker.base import Broker
 from core.metrics import QUEUE_DEPTH
 from db.connection import Db
-from db.migrate import current_head
+from db.revision import schema_behind
 
 #: a readiness probe must answer quickly even when a dependency hangs
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -25,14 +24,8 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@functools.cache
-def _head() -> str:
-    return current_head()
-
-
 async def _database_ready(db: Db) -> bool:
-    version = await db.fetch_val("SELECT version_num FROM alembic_version")
-    return bool(version == _head())
+    return await schema_behind(db) is None
 
 
 async def _check(probe: "asyncio.Future[bool] | asyncio.Task[bool]") -> bool:

@@ -7,6 +7,7 @@ from broker import broker_from_settings
 from broker.base import Broker
 from core.settings import Settings, SettingsError
 from db.connection import Db
+from db.revision import wait_for_schema
 
 
 @contextlib.asynccontextmanager
@@ -19,8 +20,8 @@ async def connected(
     pool_size: int | None = None,
 ) -> AsyncIterator[tuple[Db, Broker]]:
     """``db`` and ``broker`` as handed in, or connected from the settings: trying for up to
-    ``wait_seconds`` while either is not reachable (the API and workers wait at start; an
-    operator's one-off command does not)."""
+    ``wait_seconds`` while either is not reachable, or the database not migrated (the API
+    and workers wait at start; an operator's one-off command does not)."""
     async with contextlib.AsyncExitStack() as stack:
         if db is None:
             if not settings.database_url:
@@ -32,6 +33,7 @@ async def connected(
                     connect_within=wait_seconds,
                 )
             )
+            await wait_for_schema(db, within=wait_seconds)
         if broker is None:
             broker = broker_from_settings(settings, connect_within=wait_seconds)
             # before connecting: a broker that got one connection of two is closed too

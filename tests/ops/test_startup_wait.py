@@ -6,15 +6,19 @@ import contextlib
 import json
 import signal
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 from core.settings import Settings
+from db.migrate import current_head, migrate
 from tests.client import Api
+from tests.conftest import PG_ADMIN_URL, database_url
 from tests.processes import ROOT, api_process, command, environment, free_port, worker_process
 from tests.waiting import until
 
@@ -272,3 +276,70 @@ async def test_a_refused_login_ends_a_worker_at_once_with_one_line(
     assert len(ended.errors) == 1
     assert "refused the connection (ProbableAuthenticationError: ACCESS_REFUSED" in ended.errors[0]
     assert "Traceback" not in ended.stderr
+
+
+@contextlib.asynccontextmanager
+async def empty_database() -> AsyncIterator[str]:
+    """A database nobody has migrated yet: its URL."""
+    name = f"careerops_empty_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield database_url(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_worker_on_a_database_never_migrated_stops_with_one_line_saying_what_to_run(
+    settings: Settings, db: object
+) -> None:
+    async with empty_database() as url:
+        env = environment(
+            settings, CAREEROPS_DATABASE_URL=url, CAREEROPS_STARTUP_WAIT_SECONDS="1.5"
+        )
+        ended = await run_worker_to_its_end(env)
+
+    assert ended.returncode == 1
+    assert ended.errors == [
+        f"the database is at revision none and this code needs {current_head()}:"
+        " run `careerops migrate`; the worker stops"
+    ]
+    assert "Traceback" not in ended.stderr
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_an_api_and_a_worker_started_before_the_migration_wait_for_it_then_serve(
+    settings: Settings, db: object, tmp_path: Path
+) -> None:
+    logs = [tmp_path / "worker.log", tmp_path / "api.log"]
+
+    def told(text: str) -> Callable[[], bool]:
+        return lambda: all(any(text in line["message"] for line in log_lines(log)) for log in logs)
+
+    async with empty_database() as url:
+        env = environment(settings, CAREEROPS_DATABASE_URL=url, CAREEROPS_STARTUP_WAIT_SECONDS="30")
+
+        async def migrate_once_both_wait() -> None:
+            await until(told("run `careerops migrate`; waiting for it for up to 30 s"), timeout=30)
+            await asyncio.to_thread(migrate, url)
+
+        migrating = asyncio.create_task(migrate_once_both_wait())
+        async with (
+            worker_process(env, log=logs[0]) as worker,
+            api_process(env, log=logs[1]) as api,
+        ):
+            await migrating
+            client = Api(api.url)
+            token = await client.register()
+            job = await client.create_job(token)
+            done = await client.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+            await client.close()
+            assert worker.poll() is None
+
+    assert done["coverLetter"]
+    assert told("the database was migrated after ")()
+    for log in logs:
+        lines = log_lines(log)
+        assert not [line for line in lines if line["level"] == "ERROR"], log
