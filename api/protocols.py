@@ -150,7 +150,10 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         if message["type"] == "start" and self.connection_acknowledged:
             problem = operation_problem(message.get("payload"))
             if problem is not None:
-                error = {"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}
+                error = {
+                    "message": problem,
+                    "extensions": {"code": "BAD_USER_INPUT", "field": None},
+                }
                 await self.send_message(
                     cast(OperationMessage, {"type": "error", "id": message["id"], "payload": error})
                 )

@@ -131,6 +131,11 @@ class Sql:
     expression: str
 
 
+#: the transition's own moment, the one it writes to ``updated_at`` (a job's
+#: ``completed_at`` from a clock read of its own came a few µs before its ``updated_at``)
+TRANSITION_TIME = Sql(":now")
+
+
 @dataclass(frozen=True, slots=True)
 class NewJob:
     user_id: str

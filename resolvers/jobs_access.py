@@ -4,13 +4,16 @@ from core.errors import Conflict, NotFound
 from db import jobs
 from db.jobs import JobRecord
 from resolvers.context import Info
-from resolvers.ids import is_job_id
+from resolvers.ids import job_id_of
 
 
 async def own_job(info: Info, job_id: str) -> JobRecord:
     user = info.context.require_user()
+    stored_id = job_id_of(job_id)
     record = (
-        await jobs.get_job(info.context.db, job_id, user_id=user.id) if is_job_id(job_id) else None
+        None
+        if stored_id is None
+        else await jobs.get_job(info.context.db, stored_id, user_id=user.id)
     )
     if record is None:
         raise NotFound("Job not found.")

@@ -2,11 +2,11 @@
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.errors import BadUserInput
 from db.jobs import JobRecord
-from resolvers.ids import is_job_id
+from resolvers.ids import job_id_of
 
 MAX_PAGE_SIZE = 100
 
@@ -18,12 +18,15 @@ def encode_cursor(job: JobRecord) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        created_at, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        moment = datetime.fromisoformat(created_at)
-    except (ValueError, binascii.Error, UnicodeError) as e:
+        created_at, written_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        # In UTC, as the API wrote it: a moment no backend can hold (year 1 at +14:00)
+        # overflows here, not in the driver.
+        moment = datetime.fromisoformat(created_at).astimezone(UTC)
+    except (ValueError, OverflowError, binascii.Error, UnicodeError) as e:
         raise BadUserInput("after", "Not a cursor from this API.") from e
     # Only what this API wrote reaches SQL: no NUL or other text Postgres would refuse.
-    if not is_job_id(job_id):
+    job_id = job_id_of(written_id)
+    if job_id is None:
         raise BadUserInput("after", "Not a cursor from this API.")
     return moment, job_id
 

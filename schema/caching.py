@@ -12,12 +12,23 @@ text (a string hashes once; a document hashes by walking its whole tree).
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 #: distinct documents kept parsed and validated
 CACHED_DOCUMENTS = 256
+#: graphql-core's words, which strawberry never gets to say: it names the document's first
+#: operation when the request names none, and runs that one
+OPERATION_NAME_NEEDED = "Must provide operation name if query contains multiple operations."
 
 
 class CheckedDocuments(SchemaExtension):
@@ -46,10 +57,23 @@ class CheckedDocuments(SchemaExtension):
         context.validation_rules = (*context.validation_rules, *self.rules)
         document, query = context.graphql_document, context.query
         if document is not None and query is not None and context.pre_execution_errors is None:
-            context.pre_execution_errors = list(
+            errors = list(
                 _validated(context.schema._schema, query, document, context.validation_rules)
             )
+            if _provided_operation_name(context) is None and _operations(document) > 1:
+                errors.append(GraphQLError(OPERATION_NAME_NEEDED))
+            context.pre_execution_errors = errors
         yield
+
+
+def _provided_operation_name(context: ExecutionContext) -> str | None:
+    # What the request named: the public ``operation_name`` falls back to the first one's.
+    name: str | None = getattr(context, "_provided_operation_name", None)
+    return name
+
+
+def _operations(document: DocumentNode) -> int:
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)

@@ -27,6 +27,10 @@ _NAMED_INPUT = [
     re.compile(r"(?:required|unknown) field '(\w+)'"),
     re.compile(r"Argument '[\w.]+\((\w+):\)'"),
     re.compile(r"Variable '\$(\w+)'"),
+    # a field or an argument the schema does not have ("Cannot query field 'nope' on type
+    # 'User'.", "Unknown argument 'foo' on field 'Query.jobs'.")
+    re.compile(r"^Cannot query field '(\w+)'"),
+    re.compile(r"^Unknown argument '(\w+)'"),
 ]
 # graphql-core's hints name fields, arguments, types and enum values of the schema.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -63,10 +67,9 @@ class ErrorMasking:
         if self.hide_suggestions:
             error.message = _SUGGESTION.sub("", error.message)
         if not (error.extensions or {}).get("code"):
-            extensions: dict[str, object] = {"code": "BAD_USER_INPUT"}
-            if field := _input_named_by(error):
-                extensions["field"] = field
-            error.extensions = extensions
+            # The contract gives BAD_USER_INPUT a field: null when the mistake is the
+            # document's as a whole (its syntax, its size, a fragment), not one field's.
+            error.extensions = {"code": "BAD_USER_INPUT", "field": _input_named_by(error)}
         return error
 
 

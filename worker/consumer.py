@@ -19,7 +19,7 @@ from core.outages import Outage
 from core.tracing import extract, tracer
 from db import jobs
 from db.connection import DatabaseUnavailable, utcnow
-from db.jobs import JobRecord, Sql, usage_changes
+from db.jobs import TRANSITION_TIME, JobRecord, Sql, usage_changes
 from worker.deps import WorkerDeps
 from worker.handlers import Handler
 from worker.lease import keep_lease
@@ -204,7 +204,7 @@ class Worker:
                 "cover_letter": Sql(text),
                 "progress": 1.0,
                 "lease_until": None,
-                "completed_at": utcnow(),
+                "completed_at": TRANSITION_TIME,
                 **(usage_changes(stream.usage) if stream.usage else {}),
             },
             params={"tail": tail} if tail else None,
@@ -217,7 +217,7 @@ class Worker:
             stream.job.id,
             JobStatus.FAILED,
             fence_attempts=stream.attempt,
-            changes={"error": reason, "lease_until": None, "completed_at": utcnow()},
+            changes={"error": reason, "lease_until": None, "completed_at": TRANSITION_TIME},
         )
         if failed is not None:
             observe_finished(stream, JobStatus.FAILED)

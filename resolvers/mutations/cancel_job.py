@@ -4,7 +4,6 @@ from core.events import EventType
 from core.jobs import JobStatus
 from core.metrics import JOBS_FINISHED
 from db import jobs
-from db.connection import utcnow
 from db.jobs import JobRecord
 from resolvers.context import Info
 from resolvers.jobs_access import conflict_or_missing, own_job
@@ -19,7 +18,7 @@ async def cancel(info: Info, job_id: str) -> JobRecord | None:
         job_id,
         JobStatus.CANCELLED,
         user_id=info.context.require_user().id,
-        changes={"lease_until": None, "completed_at": utcnow()},
+        changes={"lease_until": None, "completed_at": jobs.TRANSITION_TIME},
     )
     if record is not None:
         JOBS_FINISHED.labels(JobStatus.CANCELLED.value).inc()
@@ -29,8 +28,8 @@ async def cancel(info: Info, job_id: str) -> JobRecord | None:
 
 @strawberry.mutation(permission_classes=[IsAuthenticated])
 async def cancel_job(info: Info, id: strawberry.ID) -> Job:
-    await own_job(info, id)
-    record = await cancel(info, id)
+    job_id = (await own_job(info, id)).id
+    record = await cancel(info, job_id)
     if record is None:
-        raise await conflict_or_missing(info, id, "cancel")
+        raise await conflict_or_missing(info, job_id, "cancel")
     return Job.from_record(record)

@@ -13,9 +13,10 @@ from resolvers.permissions import IsAuthenticated
     description="Erases the job and its texts; a running job is cancelled first.",
 )
 async def delete_job(info: Info, id: strawberry.ID) -> bool:
-    await own_job(info, id)
+    job_id = (await own_job(info, id)).id
     # Cancelling first stops the worker at its next flush and ends open subscriptions.
-    await cancel(info, id)
-    if not await jobs.delete_job(info.context.db, id, user_id=info.context.require_user().id):
+    await cancel(info, job_id)
+    user_id = info.context.require_user().id
+    if not await jobs.delete_job(info.context.db, job_id, user_id=user_id):
         raise NotFound("Job not found.")
     return True

@@ -2,7 +2,7 @@ import strawberry
 
 from db import jobs
 from resolvers.context import Info
-from resolvers.ids import is_job_id
+from resolvers.ids import job_id_of
 from schema.types.job import Job
 
 
@@ -13,10 +13,11 @@ from schema.types.job import Job
 async def job(info: Info, id: strawberry.ID) -> Job | None:
     context = info.context
     user_id = context.require_claims().user_id
-    if not is_job_id(id):
+    job_id = job_id_of(id)
+    if job_id is None:
         await context.signed_in_user()
         return None
-    owner_exists, record = await jobs.get_job_of_user(context.db, id, user_id)
+    owner_exists, record = await jobs.get_job_of_user(context.db, job_id, user_id)
     if not owner_exists:
         raise context.account_gone()
     return None if record is None else Job.from_record(record)

@@ -6,7 +6,7 @@ from core.errors import NotFound
 from db import jobs
 from db.jobs import JobRecord
 from resolvers.context import Info
-from resolvers.ids import is_job_id
+from resolvers.ids import job_id_of
 from resolvers.permissions import IsAuthenticated
 from resolvers.subscriptions.stream import job_event_stream
 from schema.express import CURRENT_LANE
@@ -19,15 +19,16 @@ from schema.types.event import JobEvent
 )
 async def job_events(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobEvent, None]:
     user = info.context.require_user()
-    if not is_job_id(job_id):
+    stored_id = job_id_of(job_id)
+    if stored_id is None:
         raise NotFound("Job not found.")
 
     hub = info.context.hub
 
     async def load() -> JobRecord | None:
-        record = await jobs.get_job(info.context.db, job_id, user_id=user.id)
+        record = await jobs.get_job(info.context.db, stored_id, user_id=user.id)
         if record is not None:
-            hub.read(job_id, record.seq)
+            hub.read(stored_id, record.seq)
         return record
 
     lane = CURRENT_LANE.get()
@@ -35,6 +36,6 @@ async def job_events(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobEve
         lane.to_root = JobEvent.from_event
     # Registered before the snapshot is read, so no commit in between goes unseen; a job
     # absent at that read (or deleted just before it) is NOT_FOUND.
-    async with hub.subscribe_job(job_id) as inbox:
+    async with hub.subscribe_job(stored_id) as inbox:
         async for event in job_event_stream(inbox, load, None if lane is None else lane.offer):
             yield JobEvent.from_event(event)

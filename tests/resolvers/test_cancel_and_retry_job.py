@@ -148,3 +148,28 @@ async def test_a_job_deleted_while_it_runs_reaches_my_jobs_as_cancelled(
             assert payload is not None
             statuses.append(payload["data"]["myJobs"]["status"])
     assert statuses == ["PENDING", "PROCESSING", "CANCELLED"]
+
+
+async def test_a_finished_job_was_completed_at_its_last_update(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    waiting = await api.create_job(token)
+    cancelled = await api.data(
+        "mutation($id: ID!) { cancelJob(id: $id) { completedAt updatedAt } }",
+        {"id": waiting["id"]},
+        token,
+    )
+    await start_worker()
+    job = await api.create_job(token)
+    await api.wait_for_status(token, job["id"], "COMPLETED")
+    completed = await api.data(
+        "query($id: ID!) { job(id: $id) { createdAt completedAt updatedAt } }",
+        {"id": job["id"]},
+        token,
+    )
+
+    assert cancelled["cancelJob"]["completedAt"] == cancelled["cancelJob"]["updatedAt"]
+    times = completed["job"]
+    assert times["createdAt"] < times["completedAt"] == times["updatedAt"]

@@ -70,6 +70,9 @@ SCHEMA_REFUSALS = [
     ("tone", LITERAL % 'jobDescription: "a role", cvText: "a CV", tone: SARCASTIC', None),
     ("id", "mutation { cancelJob { id } }", None),
     ("first", '{ jobs(first: "ten") { totalCount } }', None),
+    # a field or an argument the schema lacks is the field at fault too
+    ("nope", "{ me { id nope } }", None),
+    ("foo", "{ jobs(foo: 1) { totalCount } }", None),
 ]
 
 
@@ -123,4 +126,4 @@ async def test_a_document_that_does_not_parse_is_bad_user_input(api: Api, query:
     token = await api.register()
     error = await api.error(query, None, token)
     assert error["message"].startswith("Syntax Error"), error
-    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": None}

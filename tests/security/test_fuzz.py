@@ -82,7 +82,13 @@ async def fuzzed(start_api: StartApi) -> tuple[Api, str]:
 
 
 def _codes(result: Json) -> set[str]:
-    return {str(error.get("extensions", {}).get("code")) for error in result.get("errors") or []}
+    """The errors' codes; a BAD_USER_INPUT names its field (null: the whole document's)."""
+    errors = result.get("errors") or []
+    for error in errors:
+        extensions = error.get("extensions", {})
+        if extensions.get("code") == "BAD_USER_INPUT":
+            assert "field" in extensions, error
+    return {str(error.get("extensions", {}).get("code")) for error in errors}
 
 
 @FUZZ
