@@ -71,6 +71,7 @@ in the worker):
 ``bench/experiments.md`` keeps their before and after.
 """
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -658,10 +659,11 @@ def _no_pending_probe() -> None:
 def _limit_unlocked() -> None:
     from db import jobs
 
-    async def insert_job(db: Any, job: Any, *, max_active: int = 0) -> Any:
-        return await jobs._insert_job(db, job, max_active)
+    @contextlib.asynccontextmanager
+    async def placing_jobs_of(db: Any, user_id: str, *, max_active: int) -> Any:
+        yield db
 
-    jobs.insert_job = insert_job
+    jobs.placing_jobs_of = placing_jobs_of
 
 
 _PATCHES: dict[str, Callable[[], None]] = {

@@ -98,7 +98,18 @@ def _verified(token: str, settings: Settings) -> Claims:
     subject = payload["sub"]
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("Invalid token.")
-    return Claims(user_id=subject, expires_at=datetime.fromtimestamp(payload["exp"], UTC))
+    return Claims(user_id=subject, expires_at=_expiry(payload["exp"]))
+
+
+def _expiry(exp: object) -> datetime:
+    """``exp`` as a moment. PyJWT takes anything ``int()`` reads (a numeric string, 10**20):
+    a signer's mistake that must be refused like any invalid token, not fail the request."""
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        raise Unauthenticated("Invalid token.")
+    try:
+        return datetime.fromtimestamp(exp, UTC)
+    except (OverflowError, OSError, ValueError) as e:
+        raise Unauthenticated("Invalid token.") from e
 
 
 def bearer_token(header_value: str | None) -> str | None:

@@ -56,6 +56,8 @@ TERMINAL: frozenset[JobStatus] = frozenset(
     {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 )
 ACTIVE: frozenset[JobStatus] = frozenset({JobStatus.PENDING, JobStatus.PROCESSING})
+#: what ``retryJob`` runs again (the contract's "FAILED or CANCELLED back to PENDING")
+RETRYABLE: frozenset[JobStatus] = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 def allowed_from(target: JobStatus) -> frozenset[JobStatus]:

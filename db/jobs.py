@@ -1,7 +1,8 @@
 """The jobs repository. ``transition`` is the only writer of a job's status."""
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from core.events import EventType, JobEvent
-from core.jobs import ACTIVE, JobKind, JobStatus, allowed_from
+from core.jobs import ACTIVE, RETRYABLE, JobKind, JobStatus, allowed_from
 from core.usage import Usage
 from db.connection import Db, Row, in_chunks, in_list, read_optional_time, read_time, utcnow
 
@@ -210,28 +211,27 @@ def insert_new_job(max_active: int) -> str:
     )
 
 
+@asynccontextmanager
+async def placing_jobs_of(db: Db, user_id: str, *, max_active: int) -> AsyncIterator[Db]:
+    """``db`` on which to count the user's active jobs and add to them (``insert_job``,
+    ``run_again``): under a limit (``max_active`` > 0), one request at a time, in any
+    process. Taken together, twenty requests each found room, and all were placed."""
+    if max_active <= 0:
+        yield db
+        return
+    async with db.one_at_a_time(f"active-jobs:{user_id}") as alone:
+        yield alone
+
+
 async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRecord, bool] | None:
     """The stored job and whether it is new (False: the idempotency key was used before);
     None when the owner's account is gone, or it has ``max_active`` unfinished jobs
-    already (0: no limit).
+    already (0: no limit; otherwise ``db`` is from ``placing_jobs_of``).
 
     The INSERT checks both itself: every new job is one statement, where reading the
     account and counting its jobs first made it three (what that bought is in
-    ``bench/changes.md``). Under a limit, the user's INSERTs run one at a time: taken
-    together, twenty requests each found room, and all were placed.
+    ``bench/changes.md``).
     """
-    if max_active <= 0:
-        return await _insert_job(db, job, max_active)
-    async with db.one_at_a_time(active_jobs_lock(job.user_id)) as alone:
-        return await _insert_job(alone, job, max_active)
-
-
-def active_jobs_lock(user_id: str) -> str:
-    """The key under which a user's active jobs are counted and added to."""
-    return f"active-jobs:{user_id}"
-
-
-async def _insert_job(db: Db, job: NewJob, max_active: int) -> tuple[JobRecord, bool] | None:
     values = new_job_values(db, job, max_active)
     try:
         record = await db.fetch_one(insert_new_job(max_active), values)
@@ -591,7 +591,7 @@ async def run_again(db: Db, job_id: str, *, user_id: str | None = None) -> JobRe
         job_id,
         JobStatus.PENDING,
         user_id=user_id,
-        only_from=frozenset({JobStatus.FAILED, JobStatus.CANCELLED}),
+        only_from=RETRYABLE,
         changes={
             # The attempt count goes on (it fences old writers); the budget starts afresh.
             "attempts_base": Sql("attempts"),

@@ -1,10 +1,16 @@
-"""How many letters a user may have written: per minute, and at once."""
+"""How many letters a user may have written: per minute, and at once.
+
+Both limits are taken while the user's jobs are placed one request at a time
+(``db.jobs.placing_jobs_of``): a slot of the minute taken by a request the active-jobs
+limit then refuses is given back before the next request of that user looks, so no
+request is told "a minute" for a slot that was only held for a moment.
+"""
 
 from typing import NoReturn
 
 from core.errors import RateLimited
 from core.settings import Settings
-from db import quotas
+from db import quotas, users
 from db.connection import Db
 from resolvers.context import Info
 
@@ -14,7 +20,7 @@ ACTIVE_RETRY_AFTER_SECONDS = 15
 
 async def take_job_quota(info: Info, db: Db) -> None:
     """Refuse (RATE_LIMITED) writing a letter again over the user's limits (``retryJob``),
-    counting its active jobs on ``db`` (held under ``jobs.active_jobs_lock``)."""
+    counting its active jobs on ``db`` (from ``placing_jobs_of``)."""
     user = info.context.require_user()
     settings = info.context.settings
     # Counted in the database, so the cap holds across API processes.
@@ -25,26 +31,33 @@ async def take_job_quota(info: Info, db: Db) -> None:
     info.context.limits.take_job_slot(user.id, settings.jobs_per_minute)
 
 
-async def take_new_job_slot(info: Info, idempotency_key: str | None) -> bool:
+async def take_new_job_slot(info: Info, db: Db, idempotency_key: str | None) -> bool:
     """A new job's slot of the per-minute limit; False for a repeated request, which is
     free. Its active-jobs limit is checked by its INSERT (``db.jobs.insert_job``)."""
     context = info.context
     user_id = context.caller_id()
     if idempotency_key is not None and await quotas.job_with_idempotency_key(
-        context.db, user_id, idempotency_key
+        db, user_id, idempotency_key
     ):
         return False
     context.limits.take_job_slot(user_id, context.settings.jobs_per_minute)
     return True
 
 
-async def refuse_unplaced_job(info: Info, *, slot_taken: bool) -> NoReturn:
+def give_back_job_slot(info: Info) -> None:
+    """The minute's slot of a request that placed no job."""
+    info.context.limits.give_back_job_slot(info.context.caller_id())
+
+
+async def refuse_unplaced_job(info: Info) -> NoReturn:
     """Why ``insert_job`` placed no job: the account is gone (UNAUTHENTICATED, as for any
     field), or it has its most unfinished jobs already (RATE_LIMITED)."""
     context = info.context
-    if slot_taken:
-        context.limits.give_back_job_slot(context.caller_id())
-    await context.signed_in_user()
+    # Read afresh: a socket's user was read as it signed in, and may have been deleted since.
+    if context.settings.max_active_jobs <= 0 or not await users.get_user(
+        context.db, context.caller_id()
+    ):
+        raise context.account_gone()
     raise _over_active_limit(context.settings)
 
 

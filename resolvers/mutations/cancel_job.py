@@ -18,7 +18,8 @@ async def cancel(info: Info, job_id: str) -> JobRecord | None:
         job_id,
         JobStatus.CANCELLED,
         user_id=info.context.require_user().id,
-        changes={"lease_until": None, "completed_at": jobs.TRANSITION_TIME},
+        # A job waiting to retry says when it will ("Will retry in 60 s"): cancelled, it won't.
+        changes={"lease_until": None, "error": None, "completed_at": jobs.TRANSITION_TIME},
     )
     if record is not None:
         JOBS_FINISHED.labels(JobStatus.CANCELLED.value).inc()

@@ -12,7 +12,7 @@ from db import jobs
 from db.jobs import NewJob
 from resolvers.context import Info
 from resolvers.permissions import HasValidToken
-from resolvers.quotas import refuse_unplaced_job, take_new_job_slot
+from resolvers.quotas import give_back_job_slot, refuse_unplaced_job, take_new_job_slot
 from resolvers.validation import (
     blank_to_none,
     validate_cover_letter_input,
@@ -32,24 +32,25 @@ async def create_cover_letter(
     user_id = info.context.caller_id()
     validate_cover_letter_input(input)
     validate_idempotency_key(idempotency_key)
-    slot_taken = await take_new_job_slot(info, idempotency_key)
+    new = NewJob(
+        user_id=user_id,
+        kind=JobKind.COVER_LETTER,
+        tone=input.tone.value,
+        job_description=input.job_description,
+        cv_text=input.cv_text,
+        company_name=blank_to_none(input.company_name),
+        applicant_name=blank_to_none(input.applicant_name),
+        idempotency_key=idempotency_key,
+    )
+    max_active = info.context.settings.max_active_jobs
     with tracer.start_as_current_span("createCoverLetter") as span:
-        inserted = await jobs.insert_job(
-            info.context.db,
-            NewJob(
-                user_id=user_id,
-                kind=JobKind.COVER_LETTER,
-                tone=input.tone.value,
-                job_description=input.job_description,
-                cv_text=input.cv_text,
-                company_name=blank_to_none(input.company_name),
-                applicant_name=blank_to_none(input.applicant_name),
-                idempotency_key=idempotency_key,
-            ),
-            max_active=info.context.settings.max_active_jobs,
-        )
+        async with jobs.placing_jobs_of(info.context.db, user_id, max_active=max_active) as db:
+            slot_taken = await take_new_job_slot(info, db, idempotency_key)
+            inserted = await jobs.insert_job(db, new, max_active=max_active)
+            if inserted is None and slot_taken:
+                give_back_job_slot(info)
         if inserted is None:
-            await refuse_unplaced_job(info, slot_taken=slot_taken)
+            await refuse_unplaced_job(info)
         record, created = inserted
         if created:
             JOBS_CREATED.inc()

@@ -173,3 +173,18 @@ async def test_a_finished_job_was_completed_at_its_last_update(
     assert cancelled["cancelJob"]["completedAt"] == cancelled["cancelJob"]["updatedAt"]
     times = completed["job"]
     assert times["createdAt"] < times["completedAt"] == times["updatedAt"]
+
+
+async def test_a_job_cancelled_while_it_waits_to_retry_no_longer_says_it_will(
+    start_api: StartApi, db: Db
+) -> None:
+    api = await start_api()  # no worker: the job waits, as one between two attempts does
+    token, job = await api.user_with_job()
+    waiting = "The model is busy (429 Too Many Requests). Will retry in 60 s, at 12:00:00Z."
+    await db.execute("UPDATE jobs SET error = :e WHERE id = :id", {"e": waiting, "id": job["id"]})
+
+    cancelled = await api.data(
+        "mutation($id: ID!) { cancelJob(id: $id) { status error } }", {"id": job["id"]}, token
+    )
+
+    assert cancelled["cancelJob"] == {"status": "CANCELLED", "error": None}

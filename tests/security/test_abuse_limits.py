@@ -12,7 +12,7 @@ import strawberry.schema.schema
 import db.jobs
 from db.connection import Db
 from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, Api, GraphQLErrors
-from tests.conftest import StartApi
+from tests.conftest import StartApi, StartWorker
 from tests.security.probes import CREATE, assert_serves_an_honest_client, code, post, rows
 
 
@@ -98,6 +98,61 @@ async def test_a_job_refused_for_the_active_limit_takes_no_slot_of_the_minute(
     ] * 3
     assert "errors" not in second, second  # the minute's second job, not its fifth
     assert await rows(db, "jobs") == 2
+
+
+async def test_requests_sent_together_over_the_active_limit_are_told_so_not_a_minute(
+    start_api: StartApi,
+) -> None:
+    # Refused for the active limit, a request held its slot of the minute only until it was
+    # refused; requests beside it were told "a minute" (retryAfter 60) for slots never used.
+    api = await start_api(max_active_jobs=2, jobs_per_minute=3)  # no worker: jobs wait
+    token = await api.register()
+
+    created = await asyncio.gather(
+        *(post(api, CREATE, {"i": SAMPLE_INPUT}, token=token) for _ in range(10))
+    )
+    placed = [r["data"]["createCoverLetter"]["id"] for r in created if not r.get("errors")]
+    await api.data("mutation($id: ID!) { cancelJob(id: $id) { status } }", {"id": placed[0]}, token)
+    third = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+
+    assert len(placed) == 2
+    assert {r["errors"][0]["message"] for r in created if r.get("errors")} == {
+        "At most 2 letters can be in progress at once; wait for one to finish."
+    }
+    assert "errors" not in third, "the minute's third slot was still free"
+
+
+RETRY = "mutation($id: ID!) { retryJob(id: $id) { id status } }"
+
+
+async def test_a_retry_refused_for_the_jobs_state_is_a_conflict_and_costs_no_slot(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api(max_active_jobs=1, jobs_per_minute=2)
+    await start_worker()
+    token = await api.register()
+    done = await api.create_job(token)
+    await api.wait_for_status(token, done["id"], "COMPLETED")
+
+    refusals = [await post(api, RETRY, {"id": done["id"]}, token=token) for _ in range(3)]
+    second = await api.create_job(token)
+
+    assert [code(r) for r in refusals] == ["CONFLICT"] * 3, refusals
+    assert second["status"] == "PENDING", "the minute's second job: refused retries cost nothing"
+
+
+async def test_a_retry_of_a_running_job_is_a_conflict_even_at_the_limits(
+    start_api: StartApi,
+) -> None:
+    # RATE_LIMITED would tell the client to come back in retryAfter seconds, and then it
+    # would find a CONFLICT: the job's state answers first.
+    api = await start_api(max_active_jobs=1, jobs_per_minute=1)  # no worker: the job waits
+    token, waiting = await api.user_with_job()
+
+    refused = await post(api, RETRY, {"id": waiting["id"]}, token=token)
+
+    assert code(refused) == "CONFLICT"
+    assert refused["errors"][0]["message"] == "Cannot retry a job that is PENDING."
 
 
 async def test_an_oversized_body_gets_413_and_writes_nothing(start_api: StartApi, db: Db) -> None:

@@ -85,6 +85,16 @@ def _other_algorithm(subject: str, valid: str, settings: Settings) -> str:
     return _hmac_signed({"alg": "HS512", "typ": "JWT"}, _claims(subject), TEST_SECRET.encode())
 
 
+def _expiry_past_any_clock(subject: str, valid: str, settings: Settings) -> str:
+    # Signed with the right key, by a signer (an identity provider) that got exp wrong.
+    return jwt.encode(_claims(subject, exp=10**20), TEST_SECRET, algorithm="HS256")
+
+
+def _expiry_as_text(subject: str, valid: str, settings: Settings) -> str:
+    exp = str(int(time.time()) + 600)
+    return jwt.encode(_claims(subject, exp=exp), TEST_SECRET, algorithm="HS256")
+
+
 def _garbage(subject: str, valid: str, settings: Settings) -> str:
     return "not.a.jwt" + "A" * 2000
 
@@ -98,6 +108,8 @@ FORGERIES: dict[str, Forge] = {
     "no-exp": _no_expiry,
     "no-sub": _no_subject,
     "another-algorithm": _other_algorithm,
+    "exp-past-any-clock": _expiry_past_any_clock,
+    "exp-as-text": _expiry_as_text,
     "garbage": _garbage,
 }
 
