@@ -1,6 +1,8 @@
 """Input limits from the contract, checked before anything is written."""
 
-import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
 
 from core.errors import BadUserInput
 from schema.types.inputs import CoverLetterInput
@@ -12,7 +14,6 @@ IDEMPOTENCY_KEY_MAX = 200
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1_024
 EMAIL_MAX = 320
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _require_storable(field: str, value: str) -> None:
@@ -51,11 +52,21 @@ def validate_idempotency_key(key: str | None) -> None:
         _require_length("idempotencyKey", key, minimum=1, maximum=IDEMPOTENCY_KEY_MAX)
 
 
-def normalize_email(email: str) -> str:
-    normalized = email.strip().lower()
-    if len(normalized) > EMAIL_MAX or not _EMAIL.match(normalized) or not normalized.isprintable():
-        raise BadUserInput("email", "Enter a valid email address.")
-    return normalized
+def normalize_email(email: str, *, new: bool = False) -> str:
+    """The form an email is stored and looked up in: trimmed, lower-case, in one Unicode
+    form (NFC) and with its domain as IDNA writes it, so that one address is one account.
+
+    A ``new`` address (``register``) must be a valid one (``email-validator``'s reading of
+    RFC 5321: no ``a..b@x.com``, ``a@b.com.``, ``<x>@y.com``, IP addresses or quoted
+    parts). Signing in, an address registered before that check is read as it was stored.
+    """
+    trimmed = email.strip()
+    try:
+        return validate_email(trimmed, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as e:
+        if new or len(trimmed) > EMAIL_MAX or not trimmed.isprintable() or "@" not in trimmed:
+            raise BadUserInput("email", f"Enter a valid email address. {e}") from e
+        return unicodedata.normalize("NFC", trimmed).lower()
 
 
 def validate_password(password: str) -> None:

@@ -13,7 +13,7 @@ from schema.types.user import AuthPayload, User
 async def register(info: Info, email: str, password: str) -> AuthPayload:
     if not can_issue_tokens(info.context.settings):
         raise Forbidden("Accounts are made with the identity provider.")
-    normalized = normalize_email(email)
+    normalized = normalize_email(email, new=True)
     validate_password(password)
     limits, address = info.context.limits, client_address(info.context.request)
     # "Email taken" tells whether an account exists: probing it counts as a failed sign-in.

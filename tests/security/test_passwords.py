@@ -27,6 +27,12 @@ BAD_SIGN_UPS = [
     ("spaces inside", "a b@example.com", "correct horse 1", "email"),
     ("NUL", "a\x00b@example.com", "correct horse 1", "email"),
     ("too long", "a" * 320 + "@example.com", "correct horse 1", "email"),
+    ("two dots in a row", "a..b@example.com", "correct horse 1", "email"),
+    ("dot before the at", "a.@example.com", "correct horse 1", "email"),
+    ("trailing dot", "a@example.com.", "correct horse 1", "email"),
+    ("markup", "<script>x@example.com", "correct horse 1", "email"),
+    ("IP address", "a@[127.0.0.1]", "correct horse 1", "email"),
+    ("underscore in the domain", "a@b_c.com", "correct horse 1", "email"),
 ]
 
 
@@ -47,6 +53,22 @@ async def test_emails_are_normalised_so_one_address_is_one_account(api: Api, db:
     assert code(again) == "CONFLICT"
     token = await post(api, LOGIN, {"e": f" {name}@EXAMPLE.com", "p": "correct horse 1"})
     assert token["data"]["login"]["token"]
+    assert await rows(db, "users") == 1
+
+
+async def test_one_address_in_two_unicode_forms_is_one_account(api: Api, db: Db) -> None:
+    composed, decomposed = "ren\u00e9@example.com", "rene\u0301@example.com"
+    await api.register(composed, "correct horse 1")
+
+    again = await post(api, REGISTER, {"e": decomposed, "p": "another password"})
+    signed_in = await post(
+        api,
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { email } } }",
+        {"e": decomposed, "p": "correct horse 1"},
+    )
+
+    assert code(again) == "CONFLICT"
+    assert signed_in["data"]["login"]["user"]["email"] == composed
     assert await rows(db, "users") == 1
 
 
