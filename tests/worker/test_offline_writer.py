@@ -219,6 +219,9 @@ def test_role_and_company_are_found_in_common_phrasings() -> None:
         assert f"the {role} role" in compose_letter(LetterRequest(job, "cv", "FORMAL"))
     letter = compose_letter(LetterRequest("Greenleaf Foods is hiring a Buyer.", "cv", "FORMAL"))
     assert "Dear Greenleaf Foods Hiring Team," in letter
+    job = "Backend Engineer at Globex. Go, Postgres."
+    letter = compose_letter(LetterRequest(job, "I write Go against Postgres.", "FORMAL"))
+    assert "Dear Globex Hiring Team," in letter, "the company's sentence ends at its period"
 
 
 def test_role_naming_a_skill_missing_from_the_cv_falls_back_to_this_role() -> None:

@@ -55,7 +55,9 @@ _LEADING_ADJECTIVES = re.compile(
 )
 _AT_COMPANY = re.compile(r"[ \t]+(?:at|@)[ \t]+", re.IGNORECASE)
 _ROLE_TAIL = re.compile(r"[ \t]+[|\u2013\u2014-][ \t]+|[(\[]")
-_COMPANY_TAIL = re.compile(r"[ \t]+[|\u2013\u2014-][ \t]+|[(\[,;]")
+#: where a company's name ends: a separator, a bracket, a comma, or its sentence ("Backend
+#: Engineer at Globex. Go, Postgres." named "Globex. Go")
+_COMPANY_TAIL = re.compile(r"[ \t]+[|\u2013\u2014-][ \t]+|[(\[,;]|[.!?](?=\s)")
 _NAME = r"[A-Z][\w&'.-]*(?:[ \t]+(?:&[ \t]+)?[A-Z][\w&'.-]*){0,4}"
 _COMPANY_PATTERNS = (
     re.compile(
