@@ -185,7 +185,11 @@ class GraphQLApp(GraphQL[Context, None]):
         assert context.claims is not None
         scope = context.request.scope
         if (previous := scope.pop(_CONNECTION, None)) is not None:
-            previous.release()  # a second connection_init (the legacy protocol allows it)
+            # A second connection_init (the legacy protocol allows it) renews the token; it
+            # does not make the socket, and the operations running on it, another user's.
+            previous.release()
+            if previous.user_id != user.id:
+                _refuse(context, "This socket is another user's; open a new one.")
         connections = context.limits.connections
         assert isinstance(context.request, WebSocket)
         connection = connections.open(user.id, context.request, context.claims.expires_at)

@@ -137,3 +137,25 @@ async def test_completed_legacy_subscriptions_release_their_slots(start_api: Sta
                 assert message["type"] in ("data", "complete"), message
                 if message["type"] == "complete":
                     completed.add(message["id"])
+
+
+async def test_a_legacy_socket_signed_in_again_renews_its_token_but_cannot_change_hands(
+    start_api: StartApi, settings: Settings
+) -> None:
+    api = await start_api()
+    owner, stranger = await api.register(), await api.register()
+    renewed = issue_token(await user_id(api, owner), settings, now=datetime.now(UTC))
+
+    async with api.socket(owner, LEGACY_WS) as socket:
+        await socket.ack()
+        await socket.init(renewed)  # the same user's fresh token: the socket goes on
+        await socket.ack()
+        await socket.init(stranger)
+        refused = await socket.receive()
+        code, _ = await closed_with(socket)
+
+    assert refused == {
+        "type": "connection_error",
+        "payload": {"message": "This socket is another user's; open a new one."},
+    }
+    assert code == 1011  # after connection_error, as subscriptions-transport-ws closes
