@@ -1,8 +1,9 @@
 """413 for HTTP request bodies over a limit: uvicorn reads bodies of any size."""
 
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.refusals import refused_request
 
 
 class _TooLarge(Exception):
@@ -48,7 +49,5 @@ class LimitRequestBody:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = PlainTextResponse(
-            f"Request body too large (at most {self.max_bytes} bytes).", status_code=413
-        )
+        response = refused_request(f"Request body too large (at most {self.max_bytes} bytes).", 413)
         await response(scope, receive, send)

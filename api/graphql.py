@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.protocols import LegacyWSHandler, TransportWSHandler
+from api.refusals import refused_request
 from api.socket_adapter import REFUSAL, TRY_AGAIN_LATER, SocketAdapter
 from api.static import graphiql_page
 from core.auth import bearer_token, decode_token
@@ -73,12 +74,11 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
-        except _MutationOverGet as refused:
-            # GraphQL over HTTP: a mutation asked for with GET is refused with 405, and
-            # an HTTP 405 names the method that would do.
-            response = PlainTextResponse(str(refused), status_code=405, headers={"Allow": "POST"})
-            await response(scope, receive, send)
+            if scope["type"] == "http":
+                response = await self._answer(Request(scope, receive))
+                await response(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         except ClientDisconnect:
             # Nobody to answer, and not the server's error (uvicorn logged it as one).
             log.debug("a client left before its body arrived")
@@ -86,6 +86,17 @@ class GraphQLApp(GraphQL[Context, None]):
             connection: Connection | None = scope.get(_CONNECTION)
             if connection is not None:
                 connection.release()
+
+    async def _answer(self, request: Request) -> Response:
+        """What strawberry's ``__call__`` answers a request, but a refusal in JSON."""
+        try:
+            return await self.run(request)
+        except _MutationOverGet as refused:
+            # GraphQL over HTTP: a mutation asked for with GET is refused with 405, and
+            # an HTTP 405 names the method that would do.
+            return refused_request(str(refused), 405, headers={"Allow": "POST"})
+        except HTTPException as e:
+            return refused_request(e.reason, e.status_code)
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON from a request or a websocket frame; what this parser cannot read is the

@@ -31,6 +31,15 @@ class GraphQLErrors(AssertionError):
         return str(self.errors[0].get("extensions", {}).get("code"))
 
 
+def refusal(response: httpx.Response) -> tuple[int, str]:
+    """The status and message of an HTTP request refused before any operation ran: a
+    GraphQL response with one BAD_USER_INPUT error, about the request as a whole."""
+    assert response.headers["content-type"] == "application/json", response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": None}, error
+    return response.status_code, str(error["message"])
+
+
 class Api:
     """One server; ``execute`` returns the whole response, ``data`` raises on errors."""
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.client import Api
+from tests.client import Api, refusal
 
 REGISTER = 'mutation { register(email: "%s", password: "long enough") { token } }'
 
@@ -13,8 +13,8 @@ async def test_a_mutation_sent_with_get_is_refused_with_405_and_not_run(api: Api
     refused = await api.http.get("/graphql", params={"query": REGISTER % email})
     registered = await api.execute(REGISTER % email)
 
-    assert (refused.status_code, refused.headers["allow"]) == (405, "POST")
-    assert refused.text == "mutations are not allowed when using GET"
+    assert refused.headers["allow"] == "POST"
+    assert refusal(refused) == (405, "mutations are not allowed when using GET")
     assert "errors" not in registered, "the GET created no account"
 
 

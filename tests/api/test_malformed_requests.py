@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.client import Api
+from tests.client import Api, refusal
 from tests.waiting import until
 
 DEEP = 5_000
@@ -36,8 +36,9 @@ async def test_a_body_that_is_not_a_json_object_gets_400(api: Api, body: bytes) 
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
 
-    assert answered.status_code == 400, answered.text
-    assert answered.text in (
+    status, message = refusal(answered)
+    assert status == 400
+    assert message in (
         "Unable to parse request body as JSON",
         "The request's JSON must be an object, or a list of them.",
     )
@@ -51,7 +52,7 @@ async def test_variables_nested_too_deep_in_a_get_get_400(api: Api) -> None:
         "/graphql", params={"query": "{ __typename }", "variables": variables}
     )
 
-    assert (answered.status_code, answered.text) == (400, "Unable to parse request body as JSON")
+    assert refusal(answered) == (400, "Unable to parse request body as JSON")
 
 
 async def test_an_unknown_operation_name_that_is_no_valid_text_gets_400(api: Api) -> None:
@@ -61,7 +62,7 @@ async def test_an_unknown_operation_name_that_is_no_valid_text_gets_400(api: Api
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
 
-    assert (answered.status_code, answered.text) == (400, 'Unknown operation named "\\ud800".')
+    assert refusal(answered) == (400, 'Unknown operation named "\\ud800".')
 
 
 async def test_a_client_gone_before_its_body_arrived_is_not_an_error(
@@ -81,3 +82,9 @@ async def test_a_client_gone_before_its_body_arrived_is_not_an_error(
     await until(lambda: any("before its body" in r.getMessage() for r in caplog.records))
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert (await api.execute("{ __typename }"))["data"] == {"__typename": "Query"}
+
+
+async def test_a_batch_is_refused_as_a_graphql_response_a_client_can_read(api: Api) -> None:
+    answered = await api.http.post("/graphql", json=[{"query": "{ __typename }"}] * 2)
+
+    assert refusal(answered) == (400, "Batching is not enabled")
