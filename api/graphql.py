@@ -13,10 +13,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from api.protocols import LegacyWSHandler, TransportWSHandler
@@ -153,6 +154,16 @@ class GraphQLApp(GraphQL[Context, None]):
             # A reason quoting the client's operation name may hold text no codec writes.
             e.reason = e.reason.encode("utf-8", "backslashreplace").decode()
             raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if isinstance(result, PreExecutionError):
+            # The GraphQL spec: a request refused before execution began (its syntax, its
+            # validation, its variables) has no ``data`` entry; strawberry sent a null one.
+            response.pop("data", None)
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
