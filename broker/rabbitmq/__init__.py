@@ -89,7 +89,6 @@ class RabbitBroker:
         self._jobs_queue: AbstractQueue | None = None
         self._consumer_tag: ConsumerTag | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._delay_queues: dict[int, AbstractQueue] = {}
         self._watchdog: asyncio.Task[None] | None = None
         self._outages: list[ConnectionOutages] = []
 
@@ -99,7 +98,11 @@ class RabbitBroker:
         # (memory or disk alarm) must never stop acks from flowing.
         self._publisher = await self._connect("careerops-publish")
         self._consumer = await self._connect("careerops-consume")
-        self._confirm_channel = await self._publisher.channel(publisher_confirms=True)
+        # A message no queue takes (its queue was deleted, or expired) comes back as
+        # PublishError; aio-pika's default counts it as confirmed, and it was lost.
+        self._confirm_channel = await self._publisher.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
         await declare_topology(self._confirm_channel, self.names)
         event_channel = await self._publisher.channel(publisher_confirms=False)
         self._event_exchange = await event_channel.declare_exchange(
@@ -176,6 +179,9 @@ class RabbitBroker:
 
     async def _publish_confirmed(self, message: aio_pika.Message, routing_key: str) -> None:
         channel = self._require(self._confirm_channel)
+        # aiormq matches a returned message to its publish by this id (without one, a
+        # return would leave the publish waiting for its confirm until the timeout)
+        message.message_id = message.message_id or str(uuid.uuid4())
         if not self.publishing:
             raise BrokerUnavailable("the broker connection is down")
         try:
@@ -186,22 +192,24 @@ class RabbitBroker:
             raise BrokerUnavailable(f"publish to {routing_key} not confirmed: {e!r}") from e
 
     async def _delay_queue(self, seconds: int) -> AbstractQueue:
-        # One queue per delay: a per-message TTL would wait behind longer ones at the head.
-        queue = self._delay_queues.get(seconds)
-        if queue is None:
-            channel = self._require(self._confirm_channel)
-            queue = await channel.declare_queue(
-                self.names.delay_queue(seconds),
-                durable=True,
-                arguments={
-                    "x-message-ttl": seconds * 1000,
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.names.jobs,
-                    "x-expires": seconds * 1000 + 60_000,
-                },
-            )
-            self._delay_queues[seconds] = queue
-        return queue
+        """The queue that holds a message ``seconds``, then hands it to the jobs queue.
+
+        One queue per delay: a per-message TTL would wait behind longer ones at the head.
+        Declared before every delayed publish (a retry's, so a round trip per failed
+        attempt): RabbitMQ deletes a delay queue unused for a minute, and one remembered
+        from before silently lost the messages sent to it.
+        """
+        channel = self._require(self._confirm_channel)
+        return await channel.declare_queue(
+            self.names.delay_queue(seconds),
+            durable=True,
+            arguments={
+                "x-message-ttl": seconds * 1000,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.names.jobs,
+                "x-expires": seconds * 1000 + 60_000,
+            },
+        )
 
     async def consume_jobs(self, handler: JobHandler, *, prefetch: int) -> None:
         async def on_message(message: AbstractIncomingMessage) -> None:
