@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from broker.base import Delivery, JobHandler, JobMessage, Outcome, Resync, finish_or_cancel
 from core.events import JobEvent
+from core.logs import where_it_failed
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ class MemoryBroker:
             except asyncio.CancelledError:
                 self._jobs.put_nowait(replace(delivery, redelivered=True))
                 raise
-            except Exception:
-                log.exception("job handler raised; requeueing the message")
+            except Exception as e:
+                log.error("job handler raised; requeueing the message: %s", where_it_failed(e))
                 outcome = Outcome.REQUEUE
             finally:
                 self._busy.discard(task)

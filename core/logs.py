@@ -10,6 +10,7 @@ import contextvars
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -144,3 +145,11 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+
+
+def where_it_failed(error: BaseException) -> str:
+    """An error's type and traceback without its message, for the log of code that handles
+    letters: a driver quotes the value it refused ("invalid input for query argument $1:
+    'Dear ...'"), and letters are never logged."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return f"{type(error).__name__} (its message withheld)\nTraceback:\n{frames}".rstrip()

@@ -14,7 +14,7 @@ from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessag
 from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
-from core.logs import bound
+from core.logs import bound, where_it_failed
 from core.outages import Outage
 from core.tracing import extract, tracer
 from db import jobs
@@ -137,6 +137,15 @@ class Worker:
         except PermanentError as e:
             await self._fail(stream, str(e))
             return Outcome.ACK
+        except DatabaseUnavailable:
+            raise  # an outage, not this job's fault: its message is handed back (``_handle``)
+        except Exception as e:
+            # A bug, or text the database refused: an attempt like any failed one, counted
+            # against the job's budget. Handed back instead, its message came back as a
+            # takeover, attempts + 1, for ever.
+            log.error("attempt failed unexpectedly: %s", where_it_failed(e))
+            failure = Retry(f"The worker failed ({type(e).__name__}).", cause="worker_error")
+            return await self._retry(stream, failure)
 
     async def _claim(self, job_id: str, *, takeover: bool) -> JobRecord | None:
         # A redelivered message means its consumer died: take over at once. Otherwise a

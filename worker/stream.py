@@ -17,6 +17,7 @@ from db.jobs import JobRecord, TextFlush
 from worker.beside import run_beside
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
+from worker.storable import StorableText
 
 
 class JobStream:
@@ -40,6 +41,7 @@ class JobStream:
         self.has_text = False
         #: what the attempt cost, set by the handler; stored when the job completes
         self.usage: Usage | None = None
+        self._storable = StorableText()
 
     @property
     def attempt(self) -> int:
@@ -56,6 +58,7 @@ class JobStream:
 
     async def write(self, chunk: str) -> None:
         self._last_chunk = time.monotonic()
+        chunk = self._storable(chunk)
         if not chunk:
             return
         settings = self.deps.settings
@@ -133,6 +136,7 @@ class JobStream:
             try:
                 async for chunk in iterator:
                     await self.write(chunk)
+                await self.write(self._storable.rest())
             finally:
                 aclose = getattr(iterator, "aclose", None)
                 if aclose is not None:

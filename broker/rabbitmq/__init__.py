@@ -35,6 +35,7 @@ from broker.rabbitmq.outages import ConnectionOutages, quiet_reconnect_noise
 from broker.rabbitmq.queues import queue_depths, read_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
+from core.logs import where_it_failed
 from core.metrics import BROKER_ERRORS
 from core.reaching import reach
 from core.settings import Settings
@@ -261,8 +262,8 @@ class RabbitBroker:
             with contextlib.suppress(Exception):
                 await message.nack(requeue=True)
             raise
-        except Exception:
-            log.exception("job handler raised; requeueing the message")
+        except Exception as e:
+            log.error("job handler raised; requeueing the message: %s", where_it_failed(e))
             outcome = Outcome.REQUEUE
         try:
             if outcome is Outcome.ACK:

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
+
 from broker.base import Broker, Delivery, JobMessage, Outcome
 from core.events import EventType, JobEvent
 from core.jobs import JobKind
@@ -137,6 +139,37 @@ async def test_an_empty_letter_fails_the_job_with_a_readable_error(
 
     assert failed["error"] == "The writer returned an empty letter."
     assert failed["attempts"] == 1 and failed["coverLetter"] is None
+
+
+class BrokenWriter:
+    """A bug: fails every time with an error that quotes the letter."""
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        yield "Dear team, "
+        text = " ".join(["my", "private", "letter"])  # not in this line as the log quotes it
+        raise ValueError(f"cannot store {text!r}")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_an_unexpected_failure_is_an_attempt_of_the_budget_and_logs_no_letter(
+    start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Handed back to the broker, such a message came back as a takeover, attempts + 1,
+    # without end; and its traceback quoted the text.
+    api = await start_api()
+    await start_worker(BrokenWriter(), max_attempts=3)
+    token = await api.register()
+    job = await api.create_job(token)
+
+    failed = await api.wait_for_status(token, job["id"], "FAILED")
+
+    assert failed["attempts"] == 3
+    assert failed["error"] == "Gave up after 3 attempts: The worker failed (ValueError)."
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "ValueError (its message withheld)" in logged
+    assert "private letter" not in logged and "private letter" not in caplog.text
 
 
 class FlakyWriter:

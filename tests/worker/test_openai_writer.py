@@ -152,6 +152,25 @@ async def test_a_streamed_answer_becomes_deltas_and_the_letter_byte_for_byte(
     assert exchange.body["model"] == "gpt-4o-mini"
 
 
+async def test_text_no_database_stores_is_made_storable_and_the_letter_completes(
+    start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
+) -> None:
+    # Valid JSON escapes: a NUL, and an emoji's UTF-16 halves sent in separate chunks.
+    # PostgreSQL refused the NUL, neither database took a lone half, and the job was
+    # retried without end (attempts in the thousands within minutes).
+    halves = ["Dear team, \x00I am ", "\ud83d", "\ude00 glad. A stray ", "\udc00 half", "\ud83d"]
+    fake.default = Answer(halves, interval=0.005)
+    api = await start_api()
+    await start_openai_worker(flush_chars=1)  # every chunk its own flush
+    token = await api.register()
+    job = await api.create_job(token)
+
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    assert done["coverLetter"] == "Dear team, I am \U0001f600 glad. A stray \ufffd half\ufffd"
+    assert done["attempts"] == 1
+
+
 async def test_a_429_with_retry_after_is_retried_once_after_the_delay(
     start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
 ) -> None:
