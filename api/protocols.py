@@ -16,7 +16,12 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from api.socket_adapter import GONE, SocketAdapter, log_lost
-from api.wsmessages import legacy_ws_problem, operation_problem, transport_ws_problem
+from api.wsmessages import (
+    LEGACY_CLIENT_MESSAGES,
+    legacy_ws_problem,
+    operation_problem,
+    transport_ws_problem,
+)
 from core.errors import RateLimited
 from resolvers.connections import FORBIDDEN
 from resolvers.context import Context
@@ -141,24 +146,36 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_message(self, message: OperationMessage) -> None:
         problem = legacy_ws_problem(message)
         if problem is not None:
-            await self.send_message(
-                cast(
-                    OperationMessage, {"type": "connection_error", "payload": {"message": problem}}
-                )
-            )
+            await self._connection_error(problem)
+            if isinstance(message, dict) and message.get("type") == "connection_init":
+                # refused as a connection_init without a valid token is: the socket closes
+                await self.websocket.close(code=1011, reason="")
             return
-        if message["type"] == "start" and self.connection_acknowledged:
-            problem = operation_problem(message.get("payload"))
+        fields = cast(dict[str, Any], message)
+        if fields["type"] not in LEGACY_CLIENT_MESSAGES:
+            # as subscriptions-transport-ws answers: an error for the id, if it has one
+            unknown = f"Unknown message type `{fields['type']}`."
+            if isinstance(operation_id := fields.get("id"), str):
+                await self._operation_error(operation_id, unknown)
+            else:
+                await self._connection_error(unknown)
+            return
+        if fields["type"] == "start" and self.connection_acknowledged:
+            problem = operation_problem(fields.get("payload"))
             if problem is not None:
-                error = {
-                    "message": problem,
-                    "extensions": {"code": "BAD_USER_INPUT", "field": None},
-                }
-                await self.send_message(
-                    cast(OperationMessage, {"type": "error", "id": message["id"], "payload": error})
-                )
+                await self._operation_error(fields["id"], problem)
                 return
         await super().handle_message(message)
+
+    async def _connection_error(self, problem: str) -> None:
+        error = {"type": "connection_error", "payload": {"message": problem}}
+        await self.send_message(cast(OperationMessage, error))
+
+    async def _operation_error(self, operation_id: str, problem: str) -> None:
+        error = {"message": problem, "extensions": {"code": "BAD_USER_INPUT", "field": None}}
+        await self.send_message(
+            cast(OperationMessage, {"type": "error", "id": operation_id, "payload": error})
+        )
 
     async def send_message(self, message: OperationMessage) -> None:
         if message["type"] == "error" and isinstance(payload := message.get("payload"), dict):

@@ -2,8 +2,9 @@
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncGenerator, Coroutine
 from typing import Any, cast
 
 from starlette.types import Send
@@ -29,6 +30,10 @@ REFUSAL = "careerops.refusal"
 TRY_AGAIN_LATER = 1013
 
 
+class Unreadable(str):
+    """A frame that is not JSON text, handed on (as why) for the legacy protocol to answer."""
+
+
 class SocketAdapter(ASGIWebSocketAdapter):
     def __init__(
         self,
@@ -40,6 +45,37 @@ class SocketAdapter(ASGIWebSocketAdapter):
         self._server_send: Send | None = response.scope.get(SERVER_SEND)
         #: a frame ``send_now`` started that the server could not take at once
         self._finishing: asyncio.Future[None] | None = None
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        """The socket's messages. graphql-transport-ws (which reads them strictly) closes
+        the socket on one that is not JSON text; graphql-ws (which asks to ignore those)
+        gets it as ``Unreadable``, to answer it with a ``connection_error`` as its reference
+        server does: strawberry dropped it without a word, and a binary frame closed the
+        socket."""
+        if not ignore_parsing_errors:
+            async for message in super().iter_json():
+                yield message
+            return
+        try:
+            while WebSocketState.DISCONNECTED not in (
+                self.ws.application_state,
+                self.ws.client_state,
+            ):
+                received = await self.ws.receive()
+                if received["type"] == "websocket.disconnect":
+                    return
+                text = received.get("text")
+                if text is None:
+                    yield Unreadable("A message must be a text frame.")
+                    continue
+                try:
+                    yield self.view.decode_json(text)
+                except json.JSONDecodeError:
+                    yield Unreadable("A message must be JSON.")
+        except WebSocketDisconnect:
+            return
 
     def send_now(self, text: str) -> bool:
         """Hand a frame to the server from synchronous code; False if it did not go.

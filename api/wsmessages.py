@@ -35,11 +35,21 @@ def transport_ws_problem(message: Any) -> str | None:
     return None
 
 
+#: the messages a graphql-ws client sends
+LEGACY_CLIENT_MESSAGES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
+
+
 def legacy_ws_problem(message: Any) -> str | None:
     """Why a graphql-ws message cannot be read at all (a ``connection_error``), if so; a
     ``start`` with an ``id`` but a bad payload is that operation's error instead."""
+    if isinstance(message, str):  # not JSON text at all (``api.socket_adapter.Unreadable``)
+        return message
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return "A message must be an object with a string `type`."
+    if message["type"] == "connection_init" and not isinstance(
+        message.get("payload"), (dict, type(None))
+    ):
+        return "The connection_init payload must be an object."
     if message["type"] in ("start", "stop") and not isinstance(message.get("id"), str):
         return f"A {message['type']} message needs a string `id`."
     return None

@@ -122,20 +122,59 @@ async def test_an_operation_name_the_document_lacks_is_bad_user_input_on_graphql
 
 @pytest.mark.parametrize(
     "frame",
-    [*NOT_OBJECTS, *UNREADABLE, '{"id": "1"}', '{"type": "start"}', '{"type": "stop"}'],
+    [
+        *NOT_OBJECTS,
+        *UNREADABLE,
+        "not json",
+        '{"type": "start", "id": "z"',
+        b'{"type": "start"}',
+        '{"id": "1"}',
+        '{"type": "start"}',
+        '{"type": "stop"}',
+        '{"type": "ping"}',
+    ],
 )
 async def test_graphql_ws_answers_connection_error_to_a_message_it_cannot_read(
-    api: Api, frame: str, no_server_errors: None
+    api: Api, frame: str | bytes, no_server_errors: None
 ) -> None:
+    # As subscriptions-transport-ws answers; strawberry dropped text that was not JSON
+    # without a word (a client waited for ever) and closed the socket on a binary frame.
     async with await _signed_in(api, LEGACY_WS) as socket:
         await socket.ack()
         await socket.connection.send(frame)
-        answer = await socket.receive(timeout=5) if frame not in UNREADABLE else None
+        answer = await socket.receive(timeout=5)
         me = await _query(socket, "2")
-    # The legacy protocol ignores text that is not JSON at all, as strawberry does.
-    if answer is not None:
-        assert answer["type"] == "connection_error" and answer["payload"]["message"]
+    assert answer["type"] == "connection_error" and answer["payload"]["message"], answer
     assert me["data"]["me"]["id"], "the socket goes on serving"
+
+
+async def test_graphql_ws_answers_an_unknown_message_with_an_error_for_its_id(
+    api: Api, no_server_errors: None
+) -> None:
+    async with await _signed_in(api, LEGACY_WS) as socket:
+        await socket.ack()
+        await socket.send({"id": "7", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
+        with pytest.raises(GraphQLErrors) as refused:
+            await socket.next_payload("7", timeout=5)
+        me = await _query(socket, "2")
+    assert refused.value.errors[0]["message"] == "Unknown message type `subscribe`."
+    assert me["data"]["me"]["id"]
+
+
+@pytest.mark.parametrize("payload", ['"abc"', "[1]"])
+async def test_graphql_ws_refuses_a_connection_init_whose_payload_is_no_object(
+    api: Api, payload: str, no_server_errors: None
+) -> None:
+    async with _not_signed_in(api, LEGACY_WS) as socket:
+        await socket.connection.send('{"type": "connection_init", "payload": ' + payload + "}")
+        refused = await socket.receive(timeout=5)
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.receive(timeout=5)
+    assert refused == {
+        "type": "connection_error",
+        "payload": {"message": "The connection_init payload must be an object."},
+    }
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
 
 
 @pytest.mark.parametrize("payload", BAD_OPERATIONS)
