@@ -11,7 +11,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message,
+    PingMessage,
+    PongMessage,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
@@ -73,6 +77,14 @@ class _SocketLane(ExpressLane):
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, with a shared event result encoded once for all its sockets,
     and sent from the hub's dispatch where it can be (``schema.express``)."""
+
+    async def handle_ping(self, message: PingMessage) -> None:
+        # The pong carries the ping's payload back, as the protocol's reference server
+        # does (a client may time its round trips by it); strawberry's dropped it.
+        pong: PongMessage = {"type": "pong"}
+        if (payload := message.get("payload")) is not None:
+            pong["payload"] = payload
+        await self.send_message(pong)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # The operation's own task: what is set here is seen by its executor and resolver.

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import math
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -242,7 +243,9 @@ class Worker:
             reason = f"Gave up after {settings.max_attempts} attempts: {retry.reason}"
             failed = await self._fail(stream, reason)
             return Outcome.DEAD_LETTER if failed else Outcome.ACK
-        delay = (
+        # Whole seconds: RabbitMQ holds a retry in a queue per whole second, and the
+        # STATUS event's "Will retry in 1.4 s" came true at 2 s.
+        delay = math.ceil(
             retry.after
             if retry.after is not None
             else self.backoff(job.attempts - job.attempts_base)
@@ -256,7 +259,7 @@ class Worker:
             fence_attempts=stream.attempt,
             only_from=frozenset({JobStatus.PROCESSING}),
             changes={
-                "error": f"{retry.reason} Will retry in {delay:.1f} s, at {when}.",
+                "error": f"{retry.reason} Will retry in {delay} s, at {when}.",
                 "partial_text": "",
                 "progress": 0.0,
                 "lease_until": None,

@@ -1,5 +1,8 @@
 """Queries and mutations over websockets, on both protocols: one result, then complete."""
 
+import asyncio
+import json
+
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -63,3 +66,12 @@ async def test_a_document_that_does_not_parse_is_bad_user_input_on_a_graphql_ws_
     assert [error["extensions"]["code"] for error in refused.value.errors] == ["BAD_USER_INPUT"]
     assert refused.value.errors[0]["message"].startswith("Syntax Error")
     assert me["data"]["me"]["email"].endswith("@example.com"), "the socket stays open"
+
+
+async def test_a_ping_is_answered_with_a_pong_carrying_its_payload(api: Api) -> None:
+    async with api.socket(await api.register(), TRANSPORT_WS) as socket:
+        await socket.ack()
+        for ping in ({"type": "ping", "payload": {"sent": 123}}, {"type": "ping"}):
+            await socket.send(ping)
+            pong = json.loads(await asyncio.wait_for(socket.connection.recv(), 10))
+            assert pong == {**ping, "type": "pong"}

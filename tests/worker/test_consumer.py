@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,7 +14,7 @@ from core.events import EventType, JobEvent
 from core.jobs import JobKind
 from db import jobs
 from db.connection import Db, utcnow
-from tests.client import Api
+from tests.client import JOB_EVENTS, Api, Json
 from tests.conftest import StartApi, StartWorker
 from worker.outcomes import Retry
 from worker.writers.base import LetterRequest
@@ -202,6 +203,29 @@ async def test_a_transient_error_retries_from_empty_text_with_a_new_attempt(
 
     assert done["attempts"] == 3
     assert done["coverLetter"] == "Attempt 3 says hello. Dear team, this letter is complete."
+
+
+async def test_a_retry_says_when_it_will_run_in_whole_seconds_and_runs_then(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    # A delay of 0.2 s waits a whole second in RabbitMQ (a queue per whole second): the
+    # event said "Will retry in 0.2 s" and it came true a second later.
+    api = await start_api()
+    await start_worker(FlakyWriter(failures=1))
+    token = await api.register()
+    job = await api.create_job(token)
+
+    async with api.socket(token) as socket:
+        await socket.ack()
+        operation = await socket.subscribe(JOB_EVENTS, {"id": job["id"]})
+        timed: list[tuple[float, Json]] = []
+        while (payload := await socket.next_payload(operation)) is not None:
+            timed.append((time.monotonic(), payload["data"]["jobEvents"]))
+
+    (waited, waiting) = next((t, e) for t, e in timed if e["status"] == "PENDING" and e["error"])
+    (retried, _) = next((t, e) for t, e in timed if e["attempt"] == 2)
+    assert "Will retry in 1 s, at " in waiting["error"], waiting["error"]
+    assert retried - waited >= 0.9
 
 
 async def test_attempts_exhausted_fail_the_job_and_dead_letter_its_message(

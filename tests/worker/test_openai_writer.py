@@ -186,7 +186,7 @@ async def test_a_429_with_retry_after_is_retried_once_after_the_delay(
     assert second.received_at - first.received_at >= 1.0
     (waiting,) = statuses(events, "PENDING")
     assert waiting["error"].startswith("The model's server is rate-limiting requests (429")
-    assert "Will retry in 1.0 s, at " in waiting["error"]
+    assert "Will retry in 1 s, at " in waiting["error"]
     retried = [e for e in statuses(events, "PROCESSING") if e["attempt"] == 2]
     assert retried and retried[0]["text"] == ""
     done = await api.job(token, job["id"])
