@@ -124,6 +124,13 @@ class Ended:
     stderr: str
     errors: list[str]
 
+    def stopped_with_one_line(self) -> str:
+        """The one ERROR line of a worker that gave up (exit status 1, no traceback)."""
+        assert self.returncode == 1, self.stderr
+        assert "Traceback" not in self.stderr
+        assert len(self.errors) == 1, self.errors
+        return self.errors[0]
+
 
 async def run_worker_to_its_end(env: dict[str, str]) -> Ended:
     finished = await asyncio.to_thread(
@@ -193,12 +200,10 @@ async def test_a_worker_that_waits_in_vain_stops_with_one_line_naming_what_it_mi
         )
         ended = await run_worker_to_its_end(env)
 
-    assert ended.returncode == 1
-    assert ended.errors == [
+    assert ended.stopped_with_one_line() == (
         f"RabbitMQ at 127.0.0.1:{rabbitmq.port}/ not reachable after 2 s"
         " (AMQPConnectionError: [Errno 111] Connection refused); the worker stops"
-    ]
-    assert "Traceback" not in ended.stderr
+    )
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
@@ -272,10 +277,8 @@ async def test_a_refused_login_ends_a_worker_at_once_with_one_line(
     env = environment(settings, CAREEROPS_AMQP_URL=wrong_password)  # the default wait: 60 s
     ended = await run_worker_to_its_end(env)
 
-    assert ended.returncode == 1
-    assert len(ended.errors) == 1
-    assert "refused the connection (ProbableAuthenticationError: ACCESS_REFUSED" in ended.errors[0]
-    assert "Traceback" not in ended.stderr
+    refused = "refused the connection (ProbableAuthenticationError: ACCESS_REFUSED"
+    assert refused in ended.stopped_with_one_line()
 
 
 @contextlib.asynccontextmanager
@@ -301,12 +304,10 @@ async def test_a_worker_on_a_database_never_migrated_stops_with_one_line_saying_
         )
         ended = await run_worker_to_its_end(env)
 
-    assert ended.returncode == 1
-    assert ended.errors == [
+    assert ended.stopped_with_one_line() == (
         f"the database is at revision none and this code needs {current_head()}:"
         " run `careerops migrate`; the worker stops"
-    ]
-    assert "Traceback" not in ended.stderr
+    )
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
