@@ -3,13 +3,14 @@ import logging
 import strawberry
 
 from broker.outbox import enqueue
+from core.errors import Conflict
 from core.events import EventType
 from core.jobs import JobKind
 from core.logs import bound
 from core.metrics import JOBS_CREATED
 from core.tracing import tracer
 from db import jobs
-from db.jobs import NewJob
+from db.jobs import JobRecord, NewJob
 from resolvers.context import Info
 from resolvers.permissions import HasValidToken
 from resolvers.quotas import give_back_job_slot, refuse_unplaced_job, take_new_job_slot
@@ -22,6 +23,17 @@ from schema.types.inputs import CoverLetterInput
 from schema.types.job import Job
 
 log = logging.getLogger(__name__)
+
+
+def _asks_for(job: JobRecord, new: NewJob) -> bool:
+    """Whether ``new`` is the request that made ``job`` (a repeat of it)."""
+    return (
+        job.tone,
+        job.job_description,
+        job.cv_text,
+        job.company_name,
+        job.applicant_name,
+    ) == (new.tone, new.job_description, new.cv_text, new.company_name, new.applicant_name)
 
 
 # The account is not read first: the INSERT checks that it exists (and its active jobs).
@@ -52,6 +64,10 @@ async def create_cover_letter(
         if inserted is None:
             await refuse_unplaced_job(info)
         record, created = inserted
+        if not created and not _asks_for(record, new):
+            # Stripe's rule: a key names one request. Another letter under a used key is
+            # a client's mistake (a key reused), not a repeat to answer with the old job.
+            raise Conflict("This idempotencyKey was used for a different letter request.")
         if created:
             JOBS_CREATED.inc()
             with bound(job_id=record.id, user_id=user_id):

@@ -104,6 +104,20 @@ async def test_the_same_idempotency_key_twice_gives_one_job(api: Api, db: Db) ->
     assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 1
 
 
+async def test_the_same_key_for_a_different_request_is_a_conflict(api: Api, db: Db) -> None:
+    token = await api.register()
+    key = str(uuid.uuid4())
+    first = await api.create_job(token, idempotency_key=key)
+
+    for change in ({"companyName": "Another Co"}, {"tone": "FRIENDLY"}, {"cvText": "Other CV."}):
+        error = await api.error(CREATE, {"i": {**SAMPLE_INPUT, **change}, "k": key}, token)
+        assert error["extensions"] == {"code": "CONFLICT"}, change
+    again = await api.create_job(token, idempotency_key=key)
+
+    assert again["id"] == first["id"], "the same request still gets its job"
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 1
+
+
 async def test_the_same_key_from_two_users_gives_two_jobs(api: Api) -> None:
     key = "shared-key"
     first = await api.create_job(await api.register(), idempotency_key=key)
