@@ -28,6 +28,8 @@ GONE = (WebSocketDisconnected, SendAfterClose)
 REFUSAL = "careerops.refusal"
 #: a refusal that waiting may lift (too many sockets): clients retry it with backoff
 TRY_AGAIN_LATER = 1013
+#: how graphql-ws closes after a connection_error
+INTERNAL_ERROR = 1011
 
 
 class Unreadable(str):
@@ -134,8 +136,14 @@ class SocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from e
 
     async def close(self, code: int, reason: str) -> None:
-        # Strawberry closes a refused connection_init with 4403 "Forbidden": say why instead.
-        if code == FORBIDDEN and (refusal := self.ws.scope.get(REFUSAL)) is not None:
+        refusal = self.ws.scope.get(REFUSAL)
+        if refusal is not None and (
+            # strawberry closes a refused connection_init with 4403 "Forbidden" (say why
+            # instead) on graphql-transport-ws; on graphql-ws with 1011 after the
+            # connection_error, as its reference server does, but a socket refused only
+            # for now (too many) is told 1013 there too, so that clients retry it
+            code == FORBIDDEN or (code == INTERNAL_ERROR and refusal[0] == TRY_AGAIN_LATER)
+        ):
             code, reason = refusal
         await super().close(code, reason)
 

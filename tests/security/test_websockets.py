@@ -66,6 +66,8 @@ async def test_connections_per_user_are_capped_and_released(
                 refused = await third.receive(timeout=5)
                 assert refused["type"] == "connection_error"
                 assert refused["payload"]["message"] == "Too many open connections (at most 2)."
+                # then 1013 too (a refused token gets 1011, as the reference server closes)
+                assert await closed_with(third) == (1013, "Too many open connections (at most 2).")
         async with api.socket(await api.register(), protocol) as someone_else:
             await someone_else.ack()
     # Closed sockets no longer count.
