@@ -4,6 +4,8 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -111,7 +113,9 @@ class RabbitBroker:
         )
 
     async def _connect(self, name: str) -> AbstractRobustConnection:
-        options: dict[str, Any] = {"client_properties": {"connection_name": name}}
+        # RabbitMQ's management UI and rabbitmqctl show this name: which process it is
+        label = f"{name} {socket.gethostname()}:{os.getpid()} {self.names.jobs}"
+        options: dict[str, Any] = {"client_properties": {"connection_name": label}}
         address = URL(self.url)
         if "reconnect_interval" not in address.query:
             options["reconnect_interval"] = RECONNECT_INTERVAL_SECONDS

@@ -7,6 +7,9 @@ without a word, and its job waited two minutes for the sweep.
 
 import asyncio
 import contextlib
+import os
+import socket
+import subprocess
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -62,3 +65,19 @@ async def test_a_message_no_queue_takes_is_not_counted_as_published(
 
     with pytest.raises(BrokerUnavailable):
         await broker.publish_job(JobMessage("job-1", JobKind.COVER_LETTER))
+
+
+async def test_each_connection_names_its_process_for_the_operator(
+    broker: Broker, settings: Settings
+) -> None:
+    listed = await asyncio.to_thread(
+        subprocess.run,
+        ["rabbitmqctl", "-q", "list_connections", "client_properties"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    process = f"{socket.gethostname()}:{os.getpid()} {settings.amqp_prefix}jobs"
+    for role in ("careerops-publish", "careerops-consume"):
+        assert f"{role} {process}" in listed.stdout, role
