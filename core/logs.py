@@ -107,6 +107,9 @@ CHATTY_LIBRARIES = (
 def quiet_libraries() -> None:
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.INFO)
+    # Each websocket frame, in and out, which the websockets library logs at DEBUG through
+    # uvicorn's error logger: an excerpt of its text (a password, a token's tail, a CV).
+    logging.getLogger("uvicorn.error").addFilter(_WEBSOCKET_FRAMES)
 
 
 class DroppedLines(logging.Filter):
@@ -121,6 +124,7 @@ class DroppedLines(logging.Filter):
         return not (isinstance(record.msg, str) and record.msg.startswith(self.templates))
 
 
+_WEBSOCKET_FRAMES = DroppedLines("< %s", "> %s")
 #: a websocket's accept and its opening and closing, which uvicorn logs at INFO through its
 #: error logger, one of each per socket: lines of the access log, kept with it
 _WEBSOCKET_ACCESS_LINES = DroppedLines(

@@ -111,7 +111,9 @@ class ServedSchema(strawberry.Schema):
             elif is_internal(error):
                 StrawberryLogger.error(error, execution_context)
             else:
-                _log.debug("refused: %s", error.message)
+                # Not the message: graphql-core's quote the values refused ("found:
+                # {'cvText': ...}"), and texts the client sent are never logged.
+                _log.debug("refused: %s", _what_refused(error))
 
     async def _masked(self, results: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         # Closed with its consumer's operation, so strawberry's stream (and the
@@ -125,6 +127,12 @@ class ServedSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+def _what_refused(error: GraphQLError) -> str:
+    original = error.original_error
+    kind = type(original).__name__ if original is not None else "an invalid document"
+    return f"{kind} at {'.'.join(map(str, error.path or ())) or 'the document'}"
 
 
 def _overrides(extension: object, hook: str) -> bool:

@@ -231,7 +231,8 @@ class Worker:
         )
         if failed is not None:
             observe_finished(stream, JobStatus.FAILED)
-            log.info("job %s failed: %s", failed.id, reason)
+            # Not the reason: a provider's message may quote the prompt, CV and all.
+            log.info("job %s failed", failed.id)
             await self._publish(failed)
         return failed is not None
 

@@ -90,3 +90,38 @@ async def test_a_clients_mistakes_are_not_logged_as_errors(
     ]
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not loud, [(r.name, r.getMessage()) for r in loud]
+
+
+async def test_at_debug_no_password_cv_or_token_reaches_the_log(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The websockets library logged an excerpt of every frame (a password sent to login,
+    # the tail of a token), and a refusal logged graphql-core's message, which quotes the
+    # values refused (a CV).
+    install_record_context()
+    quiet_libraries()
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="uvicorn.error")  # the test server's is WARNING
+    password = "Zq9-secret-pass-77"
+    email = "debug-logs@example.com"
+    token = await api.register(email, password)
+    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+
+    async with api.socket(token) as socket:
+        await socket.ack()
+        operation = await socket.subscribe(login, {"e": email, "p": password})
+        signed_in = await socket.next_payload(operation)
+    refused = await api.execute(
+        "mutation($i: CoverLetterInput!) { createCoverLetter(input: $i) { id } }",
+        {"i": {"cvText": SAMPLE_INPUT["cvText"]}},  # no jobDescription
+        token,
+    )
+
+    assert signed_in is not None and refused["errors"]
+    clients = ("websockets.client", "httpx", "httpcore")  # the test's own, not the server's
+    served = [r for r in caplog.records if not r.name.startswith(clients)]
+    assert any(r.msg == "= connection is %s" for r in served), "the server's debug lines were kept"
+    everything = "\n".join(JsonFormatter().format(r) for r in served)
+    for secret in (password, token[-20:], signed_in["data"]["login"]["token"][-20:]):
+        assert secret not in everything
+    assert SAMPLE_INPUT["cvText"][:30] not in everything
