@@ -16,11 +16,22 @@ async def status_report(db: Db, broker: Broker) -> str:
     depths = await broker.queue_depths()
     counts = await jobs.count_by_status(db)
     oldest = await jobs.oldest_pending_since(db)
-    age = f"{max(0.0, (utcnow() - oldest).total_seconds()):.0f} s" if oldest else "none waiting"
+    age = (
+        f"{max(0.0, (utcnow() - oldest).total_seconds()):.0f} s (of the jobs due to run)"
+        if oldest
+        else "none waiting"
+    )
+    backing_off, next_due = await jobs.retries_waiting(db)
+    retries = f"{backing_off} job(s)" + (
+        f", the next due in {max(0.0, (next_due - utcnow()).total_seconds()):.0f} s"
+        if next_due
+        else ""
+    )
     lines = [
         f"queue jobs        {depths.get('jobs', 0)} message(s) waiting",
         f"queue dead        {depths.get('dead', 0)} dead-lettered message(s)",
         f"oldest PENDING    {age}",
+        f"waiting to retry  {retries}",
         "jobs by status:",
         *(f"  {status.value:<12} {count}" for status, count in counts.items()),
     ]

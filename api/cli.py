@@ -21,6 +21,7 @@ from pathlib import Path
 
 from api.webbuild import ensure_web_built
 from core.logs import configure_logging
+from core.outages import reason
 from core.reaching import CannotConnect
 from core.settings import Settings, SettingsError
 
@@ -128,7 +129,12 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.database_url:
         raise SettingsError("CAREEROPS_DATABASE_URL is not set")
-    steps = migrate(settings.database_url)
+    try:
+        steps = migrate(settings.database_url)
+    except Exception as e:  # unreachable, refused, or newer than this code: one line
+        first_line = reason(e).splitlines()[0]
+        print(f"careerops: the migration failed ({first_line})", file=sys.stderr)
+        return 1
     for step in steps:
         print(f"applied {step}")
     print(f"the database is at revision {current_head()}, the latest")

@@ -1,6 +1,6 @@
 """The one settings object. Nothing else in the project reads the environment."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -22,6 +22,13 @@ _WRITERS: dict[str, WriterName] = {"offline": "offline", "openai": "openai"}
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
 MIN_SECRET_BYTES = 32
+#: a secret of fewer distinct characters than this was typed, not drawn at random
+MIN_SECRET_SYMBOLS = 8
+#: RabbitMQ's prefetch count is a 16-bit number
+MAX_PREFETCH = 65_535
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
+BROKER_SCHEMES = ("amqp", "amqps", "memory")
 #: placeholders that appear in docs and tutorials; compared without case
 WELL_KNOWN_SECRETS = frozenset(
     {
@@ -40,6 +47,26 @@ WELL_KNOWN_SECRETS = frozenset(
         "please-change-this-secret-key-in-production",
     }
 )
+
+
+class _Environment(Config):
+    """starlette's ``Config``, whose refusals are one line naming the variable (they were a
+    traceback), and which reads a switch as the README writes it: on/off, yes/no too."""
+
+    _SWITCHES = {"true": True, "1": True, "on": True, "yes": True}
+    _SWITCHES |= {"false": False, "0": False, "off": False, "no": False}
+
+    def _perform_cast(self, key: str, value: Any, cast: Callable[[Any], Any] | None = None) -> Any:
+        if cast is bool and isinstance(value, str):
+            switch = self._SWITCHES.get(value.strip().lower())
+            if switch is None:
+                raise SettingsError(f"{key} must be on or off (true/false), not {value!r}")
+            return switch
+        try:
+            return super()._perform_cast(key, value, cast)
+        except ValueError:
+            kind = "a whole number" if cast is int else "a number" if cast is float else "valid"
+            raise SettingsError(f"{key} must be {kind}, not {value!r}") from None
 
 
 class SettingsError(Exception):
@@ -159,7 +186,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
-        config = Config(environ=environ)
+        return cls._read(_Environment(environ=environ)).checked()
+
+    @classmethod
+    def _read(cls, config: Config) -> "Settings":
         api_key = config("OPENAI_API_KEY", cast=Secret, default=None)
         default_writer: WriterName = "openai" if api_key and str(api_key) else "offline"
         chosen = config("CAREEROPS_WRITER", default=default_writer)
@@ -249,6 +279,52 @@ class Settings:
             jwt_secret=self.jwt_secret or Secret(DEV_JWT_SECRET),
         )
 
+    def checked(self) -> "Settings":
+        """Refuse values no process can run with, naming the variable, in one line."""
+        for variable, value, least in (
+            ("CAREEROPS_DB_POOL_SIZE", self.db_pool_size, 1),
+            ("CAREEROPS_WORKER_CONCURRENCY", self.worker_concurrency, 1),
+            ("CAREEROPS_MAX_ATTEMPTS", self.max_attempts, 1),
+            ("CAREEROPS_JWT_TTL_SECONDS", self.jwt_ttl_seconds, 1),
+            ("CAREEROPS_WRITER_PACE_MS", self.writer_pace_ms, 0),
+            ("CAREEROPS_SHUTDOWN_GRACE_SECONDS", self.shutdown_grace_seconds, 0),
+            ("CAREEROPS_STARTUP_WAIT_SECONDS", self.startup_wait_seconds, 0),
+            ("CAREEROPS_RETENTION_DAYS", self.retention_days, 0),
+            ("CAREEROPS_REPUBLISH_AFTER_SECONDS", self.republish_after_seconds, 0),
+            ("CAREEROPS_WORKER_HTTP_PORT", self.worker_http_port, 0),
+        ):
+            if value < least:
+                raise SettingsError(f"{variable} must be at least {least}, not {value}")
+        for variable, seconds in (
+            ("CAREEROPS_LEASE_SECONDS", self.lease_seconds),
+            ("CAREEROPS_SWEEP_INTERVAL_SECONDS", self.sweep_interval_seconds),
+            ("CAREEROPS_PURGE_INTERVAL_SECONDS", self.purge_interval_seconds),
+            ("CAREEROPS_WRITER_TIMEOUT_SECONDS", self.writer_timeout_seconds),
+            ("CAREEROPS_FIRST_TOKEN_TIMEOUT_SECONDS", self.first_token_timeout_seconds),
+        ):
+            if not seconds > 0:
+                raise SettingsError(f"{variable} must be more than 0, not {seconds:g}")
+        if self.worker_concurrency > MAX_PREFETCH:
+            raise SettingsError(f"CAREEROPS_WORKER_CONCURRENCY must be at most {MAX_PREFETCH}")
+        if self.log_format not in (None, "json", "text"):
+            raise SettingsError(
+                f"CAREEROPS_LOG_FORMAT must be json or text, not {self.log_format!r}"
+            )
+        if self.log_level.upper() not in LOG_LEVELS:
+            levels = ", ".join(LOG_LEVELS)
+            raise SettingsError(
+                f"CAREEROPS_LOG_LEVEL must be one of {levels}, not {self.log_level!r}"
+            )
+        for variable, url, schemes in (
+            ("CAREEROPS_DATABASE_URL", self.database_url, DATABASE_SCHEMES),
+            ("CAREEROPS_AMQP_URL", self.amqp_url, BROKER_SCHEMES),
+        ):
+            if url and urlsplit(url).scheme.split("+")[0] not in schemes:
+                raise SettingsError(
+                    f"{variable} must start with {' or '.join(f'{s}://' for s in schemes)}"
+                )
+        return self
+
     def require(self, *, broker: bool = True) -> "Settings":
         """Refuse to run a production process without what it cannot guess."""
         if not self.database_url:
@@ -281,6 +357,12 @@ class Settings:
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(
                 f"CAREEROPS_JWT_SECRET is too short: use at least {MIN_SECRET_BYTES} random bytes"
+            )
+        # 40 times "a", a word repeated: long enough, and guessed at once
+        repeats = (secret + secret).find(secret, 1) < len(secret)
+        if repeats or len(set(secret)) < MIN_SECRET_SYMBOLS:
+            raise SettingsError(
+                "CAREEROPS_JWT_SECRET is not random (a repeated pattern); use random bytes"
             )
 
     @property

@@ -578,10 +578,21 @@ async def count_by_status(db: Db) -> dict[JobStatus, int]:
 async def oldest_pending_since(db: Db) -> datetime | None:
     """When the longest-waiting PENDING job that is due became due."""
     value = await db.fetch_val(
-        "SELECT MIN(available_at) FROM jobs WHERE status = :pending",
-        {"pending": JobStatus.PENDING.value},
+        "SELECT MIN(available_at) FROM jobs WHERE status = :pending AND available_at <= :now",
+        {"pending": JobStatus.PENDING.value, "now": db.time(utcnow())},
     )
     return read_optional_time(value)
+
+
+async def retries_waiting(db: Db) -> tuple[int, datetime | None]:
+    """PENDING jobs not due yet (waiting out a retry's delay), and when the first is due."""
+    record = await db.fetch_one(
+        "SELECT COUNT(*) AS waiting, MIN(available_at) AS next_due FROM jobs"
+        " WHERE status = :pending AND available_at > :now",
+        {"pending": JobStatus.PENDING.value, "now": db.time(utcnow())},
+    )
+    assert record is not None
+    return int(record["waiting"]), read_optional_time(record["next_due"])
 
 
 async def run_again(db: Db, job_id: str, *, user_id: str | None = None) -> JobRecord | None:

@@ -32,7 +32,7 @@ from worker.writers.offline import OfflineWriter
 
 PG_ADMIN_URL = os.environ.get("CAREEROPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AMQP_URL = os.environ.get("CAREEROPS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-TEST_SECRET = "test-secret-" + "x" * 40
+TEST_SECRET = "test-secret-0f3a9c6e1b7d4285-5e2c8a1f9b3d7064"
 STACKS = ["embedded", "production"]
 
 

@@ -237,13 +237,13 @@ class Worker:
         return failed is not None
 
     async def _retry(self, stream: JobStream, retry: Retry) -> Outcome:
-        observe_retry(retry)
         job = stream.job
         settings = self.deps.settings
         if job.attempts - job.attempts_base >= settings.max_attempts:
             reason = f"Gave up after {settings.max_attempts} attempts: {retry.reason}"
             failed = await self._fail(stream, reason)
             return Outcome.DEAD_LETTER if failed else Outcome.ACK
+        observe_retry(retry)  # a retry rescheduled: the last failure, above, is not one
         # Whole seconds: RabbitMQ holds a retry in a queue per whole second, and the
         # STATUS event's "Will retry in 1.4 s" came true at 2 s.
         delay = math.ceil(

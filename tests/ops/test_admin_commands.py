@@ -1,12 +1,15 @@
 """`careerops status` and `careerops requeue-dead` against the real services."""
 
 import asyncio
+import re
 import subprocess
+from datetime import timedelta
 
 import pytest
 
 from broker.base import Broker
 from core.settings import Settings
+from db.connection import Db, utcnow
 from tests.client import Api
 from tests.conftest import StartApi, StartWorker
 from tests.processes import ROOT, command, environment
@@ -44,6 +47,26 @@ async def test_status_prints_queues_jobs_by_status_and_the_oldest_pending_age(
     assert "queue dead        0 dead-lettered message(s)" in report
     assert "  PENDING      3" in report and "  COMPLETED    0" in report
     assert "oldest PENDING    " in report and "none waiting" not in report
+    assert "waiting to retry  0 job(s)\n" in report
+
+
+async def test_status_tells_jobs_waiting_to_retry_apart_from_jobs_due(
+    start_api: StartApi, settings: Settings, db: Db
+) -> None:
+    # A job backing off after a provider's error is PENDING but not due: "oldest PENDING
+    # 0 s" made a provider outage look like an empty queue.
+    api: Api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    await db.execute(
+        "UPDATE jobs SET available_at = :later WHERE id = :id",
+        {"later": db.time(utcnow() + timedelta(seconds=90)), "id": job["id"]},
+    )
+
+    report = await asyncio.to_thread(careerops, settings, "status")
+
+    assert "oldest PENDING    none waiting" in report
+    assert re.search(r"waiting to retry  1 job\(s\), the next due in (8\d|90) s", report), report
 
 
 async def test_requeue_dead_runs_jobs_that_failed_in_an_outage_again(
@@ -65,3 +88,20 @@ async def test_requeue_dead_runs_jobs_that_failed_in_an_outage_again(
     done = await api.wait_for_status(token, job["id"], "COMPLETED")
     assert done["attempts"] == 3
     assert await broker.dead_letters() == [b"not json at all"]
+
+
+def test_a_migration_that_cannot_run_says_why_in_one_line(settings: Settings) -> None:
+    nowhere = "postgresql://postgres@127.0.0.1:1/careerops"  # nothing listens on port 1
+    result = subprocess.run(
+        command("migrate"),
+        env=environment(settings, CAREEROPS_DATABASE_URL=nowhere),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("careerops: the migration failed (ConnectionRefusedError")
+    assert len(result.stderr.splitlines()) == 1, result.stderr

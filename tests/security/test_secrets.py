@@ -22,6 +22,9 @@ WEAK = {
     "short": (Secret("0123456789abcdef0123456789abcde"), "too short"),
     "dev secret": (Secret(DEV_JWT_SECRET), "well-known"),
     "placeholder": (Secret("Your-Secret-Key-Change-In-Production"), "well-known"),
+    "one letter": (Secret("a" * 40), "not random"),
+    "a word repeated": (Secret("your-256-bit-secret" * 2), "not random"),
+    "few symbols": (Secret("0" * 20 + "1" * 20), "not random"),
 }
 
 
@@ -66,6 +69,33 @@ def test_the_settings_are_read_from_the_environment() -> None:
     assert (settings.max_active_jobs, settings.retention_days) == (3, 30.0)
     with pytest.raises(SettingsError, match="CAREEROPS_ALLOWED_ORIGINS"):
         Settings.from_env({"CAREEROPS_ALLOWED_ORIGINS": "app.example/path"})
+
+
+#: values no process can run with: one line naming the variable, not a traceback
+BAD_VALUES = {
+    "CAREEROPS_MAX_ATTEMPTS": ("abc", "CAREEROPS_MAX_ATTEMPTS must be a whole number, not 'abc'"),
+    "CAREEROPS_QUORUM_QUEUES": ("maybe", "CAREEROPS_QUORUM_QUEUES must be on or off"),
+    "CAREEROPS_LOG_LEVEL": ("LOUD", "CAREEROPS_LOG_LEVEL must be one of DEBUG"),
+    "CAREEROPS_LOG_FORMAT": ("xml", "CAREEROPS_LOG_FORMAT must be json or text"),
+    "CAREEROPS_DB_POOL_SIZE": ("0", "CAREEROPS_DB_POOL_SIZE must be at least 1, not 0"),
+    "CAREEROPS_WORKER_CONCURRENCY": ("0", "CAREEROPS_WORKER_CONCURRENCY must be at least 1"),
+    "CAREEROPS_LEASE_SECONDS": ("0", "CAREEROPS_LEASE_SECONDS must be more than 0"),
+    "CAREEROPS_RETENTION_DAYS": ("-1", "CAREEROPS_RETENTION_DAYS must be at least 0"),
+    "CAREEROPS_DATABASE_URL": ("mysql://x/y", "CAREEROPS_DATABASE_URL must start with"),
+    "CAREEROPS_AMQP_URL": ("garbage", "CAREEROPS_AMQP_URL must start with amqp://"),
+}
+
+
+@pytest.mark.parametrize("variable", BAD_VALUES)
+def test_a_value_no_process_can_run_with_is_refused_naming_its_variable(variable: str) -> None:
+    value, message = BAD_VALUES[variable]
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize(("value", "on"), [("on", True), ("OFF", False), ("yes", True)])
+def test_a_switch_reads_as_the_readme_writes_it(value: str, on: bool) -> None:
+    assert Settings.from_env({"CAREEROPS_ACCESS_LOG": value}).access_log is on
 
 
 @pytest.mark.parametrize("process", ["api", "worker"])

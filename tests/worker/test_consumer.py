@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from broker.base import Broker, Delivery, JobMessage, Outcome
 from core.events import EventType, JobEvent
@@ -228,17 +229,24 @@ async def test_a_retry_says_when_it_will_run_in_whole_seconds_and_runs_then(
     assert retried - waited >= 0.9
 
 
+def retries_counted(cause: str) -> float:
+    value = REGISTRY.get_sample_value("careerops_writer_retries_total", {"cause": cause})
+    return value or 0.0
+
+
 async def test_attempts_exhausted_fail_the_job_and_dead_letter_its_message(
     start_api: StartApi, start_worker: StartWorker, broker: Broker
 ) -> None:
     api = await start_api()
     await start_worker(FlakyWriter(failures=99), max_attempts=3)
     token = await api.register()
+    retries_before = retries_counted("transient")
     job = await api.create_job(token)
 
     failed = await api.wait_for_status(token, job["id"], "FAILED")
 
     assert failed["attempts"] == 3
+    assert retries_counted("transient") - retries_before == 2, "rescheduled twice, then failed"
     assert failed["error"].startswith("Gave up after 3 attempts: The writer timed out.")
     await asyncio.sleep(0.2)
     assert JobMessage(job["id"], JobKind.COVER_LETTER).to_json() in await broker.dead_letters()
