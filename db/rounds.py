@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from core.outages import Outage
 from db.connection import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -15,11 +16,14 @@ async def every(
     *,
     name: str,
     wait_first: bool = False,
+    outage: Outage | None = None,
 ) -> None:
     """Run ``one_round`` every ``seconds`` until cancelled.
 
-    A database outage is logged as a warning and waited out; any other failure is logged
-    with its traceback. Neither stops the rounds.
+    A database outage is waited out: told through ``outage`` (lost, still down every half
+    minute, back), which the process's other users of the database share, or else as a
+    warning a round. Any other failure is logged with its traceback. Neither stops the
+    rounds.
     """
     if wait_first:
         await asyncio.sleep(seconds)
@@ -27,7 +31,13 @@ async def every(
         try:
             await one_round()
         except DatabaseUnavailable as e:
-            log.warning("%s: %s", name, e)
+            if outage is None:
+                log.warning("%s: %s", name, e)
+            else:
+                outage.failed(e)
         except Exception:
             log.exception("%s failed", name)
+        else:
+            if outage is not None:
+                outage.recovered()
         await asyncio.sleep(seconds)

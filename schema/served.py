@@ -33,6 +33,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.logging import StrawberryLogger
 
+from core.errors import ServiceUnavailable
 from db.connection import DatabaseUnavailable
 from schema.masking import ErrorMasking, is_internal
 
@@ -105,9 +106,9 @@ class ServedSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if isinstance(error.original_error, DatabaseUnavailable):
+            if (outage := _database_outage(error)) is not None:
                 # An outage, not a bug: a line per refused request, without a traceback.
-                _log.warning("database unavailable: %s", error.original_error)
+                _log.warning("refused: %s", outage)
             elif is_internal(error):
                 StrawberryLogger.error(error, execution_context)
             else:
@@ -127,6 +128,15 @@ class ServedSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+def _database_outage(error: GraphQLError) -> DatabaseUnavailable | None:
+    """The outage behind an error: raised as it is, or already told as ServiceUnavailable
+    (the caller's account is read before the field, and a read refused so says that)."""
+    original: BaseException | None = error.original_error
+    if isinstance(original, ServiceUnavailable):
+        original = original.__cause__
+    return original if isinstance(original, DatabaseUnavailable) else None
 
 
 def _what_refused(error: GraphQLError) -> str:

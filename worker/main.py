@@ -47,11 +47,15 @@ async def worker_running(
         )
         if sweep:
             stack.push_async_callback(
-                cancel_and_wait, asyncio.create_task(run_sweeper(database, bus, settings))
+                cancel_and_wait,
+                asyncio.create_task(
+                    run_sweeper(database, bus, settings, outage=worker.database_outage)
+                ),
             )
         if sweep and settings.retention_days > 0:
             stack.push_async_callback(
-                cancel_and_wait, asyncio.create_task(run_purger(database, settings))
+                cancel_and_wait,
+                asyncio.create_task(run_purger(database, settings, outage=worker.database_outage)),
             )
         if serve_http and settings.worker_http_port:
             health = HealthServer(

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from core.outages import Outage
 from core.settings import Settings
 from db import erasure
 from db.connection import Db, utcnow
@@ -22,6 +23,11 @@ async def purge_once(db: Db, settings: Settings) -> int:
     return purged
 
 
-async def run_purger(db: Db, settings: Settings) -> None:
+async def run_purger(db: Db, settings: Settings, *, outage: Outage | None = None) -> None:
     """Purge every ``purge_interval_seconds``; every worker may run it, deletes are idempotent."""
-    await every(settings.purge_interval_seconds, lambda: purge_once(db, settings), name="purge")
+    await every(
+        settings.purge_interval_seconds,
+        lambda: purge_once(db, settings),
+        name="purge",
+        outage=outage,
+    )

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from broker.base import Broker
 from broker.outbox import enqueue
+from core.outages import Outage
 from core.settings import Settings
 from db import jobs
 from db.connection import Db, utcnow
@@ -56,7 +57,12 @@ async def republish_lost(db: Db, broker: Broker, after_seconds: float) -> int:
     return published
 
 
-async def run_sweeper(db: Db, broker: Broker, settings: Settings) -> None:
+async def run_sweeper(
+    db: Db, broker: Broker, settings: Settings, *, outage: Outage | None = None
+) -> None:
     await every(
-        settings.sweep_interval_seconds, lambda: sweep_once(db, broker, settings), name="sweep"
+        settings.sweep_interval_seconds,
+        lambda: sweep_once(db, broker, settings),
+        name="sweep",
+        outage=outage,
     )

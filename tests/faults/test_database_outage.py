@@ -35,10 +35,11 @@ class GatedWriter:
 
 
 async def test_the_api_answers_internal_while_postgres_is_down_and_recovers(
-    start_api: StartApi,
+    start_api: StartApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     api = await start_api()
     token = await api.register()
+    caplog.set_level(logging.WARNING, logger="schema.served")
 
     async with postgres_down():
         result = await api.execute("{ me { email } }", token=token)
@@ -50,6 +51,9 @@ async def test_the_api_answers_internal_while_postgres_is_down_and_recovers(
         )
         assert anonymous["errors"][0]["extensions"]["code"] == "INTERNAL"
         assert "asyncpg" not in str(anonymous) and "SELECT" not in str(anonymous)
+    # one line per refused request, a query's as a mutation's (queries went untold)
+    told = [r.getMessage() for r in caplog.records if r.name == "schema.served"]
+    assert len(told) == 2 and all(m.startswith("refused: database unavailable") for m in told)
 
     for _ in range(50):  # the pool replaces its dead connections on its own
         if "errors" not in await api.execute("{ me { email } }", token=token):
@@ -109,3 +113,20 @@ async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
     assert len(requeued) >= 3, "several jobs met the outage, each told at DEBUG only"
     from_asyncpg = [r.getMessage() for r in caplog.records if r.name.startswith("asyncpg")]
     assert from_asyncpg == [], "its pool's tries to reconnect are not told again"
+
+
+async def test_an_idle_worker_tells_a_database_outage_once_not_every_sweep(
+    start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_worker()  # its sweep runs every 0.5 s here
+    caplog.set_level(logging.INFO)
+
+    async with postgres_down():
+        await asyncio.sleep(3)
+    await asyncio.sleep(1.5)  # a sweep gets through again
+
+    told = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    from_rounds = [m for m in told if m.startswith(("sweep", "purge"))]
+    assert from_rounds == [], "a line every round, before"
+    outage = [m.split(" (")[0].split(" after")[0] for m in told if "database connection" in m]
+    assert outage == ["database connection lost", "database connection back"], told
