@@ -38,7 +38,14 @@ class HealthServer:
 
     def __init__(self, db: Db, broker: Broker, *, host: str, port: int) -> None:
         config = uvicorn.Config(
-            health_app(db, broker), host=host, port=port, log_level="warning", lifespan="on"
+            health_app(db, broker),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            # uvicorn's lines (a port already taken) through the process's JSON log: its
+            # own configuration printed them as plain text
+            log_config=None,
         )
         self._server = _QuietServer(config)
 

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from tests.client import Api
 from tests.conftest import StartApi
 from tests.faults.outages import rabbitmq_down
 from tests.processes import environment, free_port, worker_process
+from tests.waiting import until
 
 
 def sample(metrics: str, name: str, labels: str = "") -> float:
@@ -95,3 +97,23 @@ async def test_a_worker_process_serves_health_readiness_and_metrics_and_stops_qu
     assert worker.returncode == 0
     lines = log.read_text().splitlines()
     assert lines and all(json.loads(line)["level"] != "ERROR" for line in lines), lines
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_worker_whose_http_port_is_taken_says_so_in_its_json_log(
+    settings: Settings, db: object, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = environment(
+            settings, CAREEROPS_WORKER_HTTP_PORT=str(port), CAREEROPS_LOG_FORMAT="json"
+        )
+        log = tmp_path / "worker.log"
+        async with worker_process(env, log=log):
+            await until(lambda: "could not listen on" in log.read_text(), timeout=20)
+
+    lines = log.read_text().splitlines()
+    assert all(line.startswith("{") for line in lines), "one JSON object per line"
+    assert any(f"127.0.0.1:{port}" in json.loads(line)["message"] for line in lines)
