@@ -104,12 +104,29 @@ CHATTY_LIBRARIES = (
 )
 
 
+class PathsWithoutQueries(logging.Filter):
+    """uvicorn's access line with the path alone: a GraphQL GET carries its query and
+    variables in the query string (a password sent to ``login``, a CV)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, _, query = args[2].partition("?")
+            if query:
+                record.args = (args[0], args[1], f"{path}?…", *args[3:])
+        return True
+
+
+_PATHS_WITHOUT_QUERIES = PathsWithoutQueries()
+
+
 def quiet_libraries() -> None:
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.INFO)
     # Each websocket frame, in and out, which the websockets library logs at DEBUG through
     # uvicorn's error logger: an excerpt of its text (a password, a token's tail, a CV).
     logging.getLogger("uvicorn.error").addFilter(_WEBSOCKET_FRAMES)
+    logging.getLogger("uvicorn.access").addFilter(_PATHS_WITHOUT_QUERIES)
 
 
 class DroppedLines(logging.Filter):

@@ -270,6 +270,10 @@ class Worker:
         )
         if pending is None:
             return Outcome.ACK
+        # the cause, not the reason: a provider's message may quote the prompt
+        log.info(
+            "attempt %d failed (%s); the job runs again in %d s", job.attempts, retry.cause, delay
+        )
         await self._publish(pending)
         await enqueue(self.deps.db, self.deps.broker, pending, delay=delay)
         return Outcome.ACK

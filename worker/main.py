@@ -88,4 +88,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
             settings.writer,
         )
         await stop.wait()
+        log.info(
+            "worker stopping: it takes no new jobs, and gives those running up to %.0f s",
+            settings.shutdown_grace_seconds,
+        )
     log.info("worker stopped")

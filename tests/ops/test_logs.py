@@ -125,3 +125,21 @@ async def test_at_debug_no_password_cv_or_token_reaches_the_log(
     for secret in (password, token[-20:], signed_in["data"]["login"]["token"][-20:]):
         assert secret not in everything
     assert SAMPLE_INPUT["cvText"][:30] not in everything
+
+
+def test_the_access_log_keeps_a_requests_path_but_not_its_query_string() -> None:
+    quiet_libraries()
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    try:
+        query = 'query=mutation+{+login(email:+"a@b.c",+password:+"Zq9-pass")+{+token+}+}'
+        access.warning(
+            '%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", f"/graphql?{query}", "1.1", 405
+        )
+    finally:
+        access.removeHandler(handler)
+
+    assert seen == ['1.2.3.4:5 - "GET /graphql?… HTTP/1.1" 405']
