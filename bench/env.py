@@ -53,6 +53,11 @@ class BenchEnv:
             CAREEROPS_WRITER="offline",
             CAREEROPS_WRITER_PACE_MS="0",
             PYTHONPATH=str(ROOT),
+            # Scenarios without workers (B3-B5) leave jobs PENDING, and the queues are
+            # deleted between scenarios: the sweep would see their messages lost and
+            # publish them again, and B6's workers wrote those letters on B6's clock (its
+            # wall time 9 s -> 31 s, its CPU per 1k tokens 100 -> 270).
+            CAREEROPS_REPUBLISH_AFTER_SECONDS="0",
             **ABUSE_LIMITS_OFF,
         )
         env.update(extra)
