@@ -1,6 +1,7 @@
 """Operator commands: `careerops status` and `careerops requeue-dead`."""
 
 import logging
+from datetime import datetime
 
 from broker.base import Broker, JobMessage, MalformedMessage
 from broker.outbox import enqueue
@@ -16,17 +17,13 @@ async def status_report(db: Db, broker: Broker) -> str:
     depths = await broker.queue_depths()
     counts = await jobs.count_by_status(db)
     oldest = await jobs.oldest_pending_since(db)
-    age = (
-        f"{max(0.0, (utcnow() - oldest).total_seconds()):.0f} s (of the jobs due to run)"
-        if oldest
-        else "none waiting"
-    )
+    age = "none waiting"
+    if oldest:
+        age = f"{_seconds_between(oldest, utcnow())} (of the jobs due to run)"
     backing_off, next_due = await jobs.retries_waiting(db)
-    retries = f"{backing_off} job(s)" + (
-        f", the next due in {max(0.0, (next_due - utcnow()).total_seconds()):.0f} s"
-        if next_due
-        else ""
-    )
+    retries = f"{backing_off} job(s)"
+    if next_due:
+        retries += f", the next due in {_seconds_between(utcnow(), next_due)}"
     lines = [
         f"queue jobs        {depths.get('jobs', 0)} message(s) waiting",
         f"queue dead        {depths.get('dead', 0)} dead-lettered message(s)",
@@ -36,6 +33,10 @@ async def status_report(db: Db, broker: Broker) -> str:
         *(f"  {status.value:<12} {count}" for status, count in counts.items()),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _seconds_between(earlier: datetime, later: datetime) -> str:
+    return f"{max(0.0, (later - earlier).total_seconds()):.0f} s"
 
 
 async def requeue_dead(db: Db, broker: Broker) -> tuple[int, int]:

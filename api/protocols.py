@@ -19,6 +19,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
+from api.refusals import request_error
 from api.socket_adapter import GONE, SocketAdapter, log_lost
 from api.wsmessages import (
     LEGACY_CLIENT_MESSAGES,
@@ -184,10 +185,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await self.send_message(cast(OperationMessage, error))
 
     async def _operation_error(self, operation_id: str, problem: str) -> None:
-        error = {"message": problem, "extensions": {"code": "BAD_USER_INPUT", "field": None}}
-        await self.send_message(
-            cast(OperationMessage, {"type": "error", "id": operation_id, "payload": error})
-        )
+        error = {"type": "error", "id": operation_id, "payload": request_error(problem)}
+        await self.send_message(cast(OperationMessage, error))
 
     async def send_message(self, message: OperationMessage) -> None:
         if message["type"] == "error" and isinstance(payload := message.get("payload"), dict):

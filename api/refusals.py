@@ -6,13 +6,20 @@ and they carried none of the contract's codes. The status stays what HTTP says.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.responses import JSONResponse
+
+
+def request_error(message: str) -> dict[str, Any]:
+    """A GraphQL error for a client's mistake about no one field (its request or message)."""
+    return {"message": message, "extensions": {"code": "BAD_USER_INPUT", "field": None}}
 
 
 def refused_request(
     message: str, status_code: int, *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    """``{"errors": [...]}`` with ``message``: the client's mistake, about no one field."""
-    error = {"message": message, "extensions": {"code": "BAD_USER_INPUT", "field": None}}
-    return JSONResponse({"errors": [error]}, status_code=status_code, headers=headers)
+    """``{"errors": [...]}`` with ``message``, and the HTTP status it was refused with."""
+    return JSONResponse(
+        {"errors": [request_error(message)]}, status_code=status_code, headers=headers
+    )

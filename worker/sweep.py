@@ -49,11 +49,12 @@ async def republish_lost(db: Db, broker: Broker, after_seconds: float) -> int:
         if not await enqueue(db, broker, job):
             break
         published += 1
-    log.warning(
-        "sweep: %d job(s) PENDING for over %.0f s with no message queued: published again",
-        published,
-        after_seconds,
-    )
+    if published:
+        log.warning(
+            "sweep: %d job(s) PENDING for over %.0f s with no message queued: published again",
+            published,
+            after_seconds,
+        )
     return published
 
 
