@@ -62,6 +62,9 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``limit_unlocked``: a new job's INSERT without the user's advisory lock around it (one
   statement, as before the fifteenth session: concurrent requests could all find room
   under the active-jobs limit), to measure what the lock costs.
+- ``insert_in_transaction``: a new job's INSERT in a transaction of its own under the
+  user's advisory lock, counting inline (BEGIN, the lock, the INSERT, COMMIT), as before
+  the count waited for the user's turn inside the INSERT (``active_jobs_in_turn``).
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -103,6 +106,7 @@ KNOWN = (
     "no_marks_probe",
     "no_pending_probe",
     "limit_unlocked",
+    "insert_in_transaction",
 )
 
 
@@ -666,7 +670,34 @@ def _limit_unlocked() -> None:
     jobs.placing_jobs_of = placing_jobs_of
 
 
+def _insert_in_transaction() -> None:
+    from db import jobs
+
+    insert_job = jobs.insert_job
+    jobs.insert_new_job = lambda db, max_active: _inline_count_insert(max_active)
+
+    async def insert_in_transaction(db: Any, job: Any, *, max_active: int = 0) -> Any:
+        async with jobs.placing_jobs_of(db, job.user_id, max_active=max_active) as alone:
+            return await insert_job(alone, job, max_active=max_active)
+
+    jobs.insert_job = insert_in_transaction
+
+
+def _inline_count_insert(max_active: int) -> str:
+    from db import jobs
+
+    checks = [jobs._OWNER_EXISTS]
+    if max_active > 0:
+        checks.append(f"({jobs.COUNT_ACTIVE_JOBS}) < :max_active")
+    return (
+        f"INSERT INTO jobs ({jobs._JOB_COLUMNS}) SELECT {jobs._NEW_JOB}"
+        f" WHERE {' AND '.join(checks)}"
+        " ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING *"
+    )
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "insert_in_transaction": _insert_in_transaction,
     "limit_unlocked": _limit_unlocked,
     "no_pending_probe": _no_pending_probe,
     "no_marks_probe": _no_marks_probe,

@@ -95,7 +95,7 @@ class Db:
         self._pinned: asyncpg.Connection | None = None
         # SQLite serialises writers; wait for the lock instead of failing at once.
         self._sqlite = None if self.dialect == "postgresql" else Database(url, timeout=30)
-        #: ``one_at_a_time`` on SQLite, which one process holds (the embedded default)
+        #: ``in_turn_here``'s locks
         self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -162,10 +162,7 @@ class Db:
         before committed). On SQLite, a lock of this process's, the only one its file has.
         """
         if self._sqlite is not None:
-            lock = self._local_locks.get(key)
-            if lock is None:
-                lock = self._local_locks[key] = asyncio.Lock()
-            async with lock:
+            async with self.in_turn_here(key):
                 yield self
             return
         if self._pool is None:
@@ -176,6 +173,16 @@ class Db:
                 pinned = copy.copy(self)
                 pinned._pinned = connection
                 yield pinned
+
+    @asynccontextmanager
+    async def in_turn_here(self, key: str) -> AsyncIterator[None]:
+        """While no other caller in this process holds ``key`` (on SQLite, the only process
+        its file has, that is ``one_at_a_time``)."""
+        lock = self._local_locks.get(key)
+        if lock is None:
+            lock = self._local_locks[key] = asyncio.Lock()
+        async with lock:
+            yield
 
     def time(self, moment: datetime) -> Any:
         """A timestamp as this backend stores it (fixed-width text on SQLite, so it sorts)."""

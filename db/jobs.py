@@ -180,6 +180,9 @@ _WRITABLE = frozenset(
 )
 
 
+#: The advisory lock, with the user's id, under which a user's active jobs are counted
+#: and added to (``placing_jobs_of``, and ``active_jobs_in_turn`` of migration 0004).
+ACTIVE_JOBS_LOCK = "active-jobs:"
 #: The condition of the partial index ``jobs_user_active`` (migration 0003), spelt the
 #: same way by the queries that are to use it.
 ACTIVE_PREDICATE = status_in(ACTIVE)
@@ -199,12 +202,18 @@ _NEW_JOB = (
 _OWNER_EXISTS = "EXISTS (SELECT 1 FROM users WHERE id = :user_id)"
 
 
-def insert_new_job(max_active: int) -> str:
+def insert_new_job(db: Db, max_active: int) -> str:
     """The INSERT of a new job, which places it only if its owner exists and has fewer than
-    ``max_active`` unfinished jobs (0: no limit)."""
+    ``max_active`` unfinished jobs (0: no limit).
+
+    On PostgreSQL the count waits for the user's turn (``active_jobs_in_turn``, migration
+    0004), so the statement is the whole transaction; SQLite runs one writer at a time.
+    """
     checks = [_OWNER_EXISTS]
     if max_active > 0:
-        checks.append(f"({COUNT_ACTIVE_JOBS}) < :max_active")
+        in_turn = db.dialect == "postgresql"
+        count = "active_jobs_in_turn(:user_id)" if in_turn else f"({COUNT_ACTIVE_JOBS})"
+        checks.append(f"{count} < :max_active")
     return (
         f"INSERT INTO jobs ({_JOB_COLUMNS}) SELECT {_NEW_JOB} WHERE {' AND '.join(checks)}"
         " ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING *"
@@ -213,20 +222,33 @@ def insert_new_job(max_active: int) -> str:
 
 @asynccontextmanager
 async def placing_jobs_of(db: Db, user_id: str, *, max_active: int) -> AsyncIterator[Db]:
-    """``db`` on which to count the user's active jobs and add to them (``insert_job``,
-    ``run_again``): under a limit (``max_active`` > 0), one request at a time, in any
-    process. Taken together, twenty requests each found room, and all were placed."""
+    """``db`` on which to count the user's active jobs and add to them (``run_again``):
+    under a limit (``max_active`` > 0), one request at a time, in any process. Taken
+    together, twenty requests each found room, and all were placed."""
     if max_active <= 0:
         yield db
         return
-    async with db.one_at_a_time(f"active-jobs:{user_id}") as alone:
+    async with db.one_at_a_time(ACTIVE_JOBS_LOCK + user_id) as alone:
         yield alone
+
+
+@asynccontextmanager
+async def placing_new_jobs_of(db: Db, user_id: str, *, max_active: int) -> AsyncIterator[None]:
+    """While the user's new jobs are placed by ``insert_job``, one request of this process
+    at a time (under a limit): what a request takes before it (a slot of the minute) and
+    gives back when refused is back before the next one looks. Across processes the
+    INSERT waits its own turn."""
+    if max_active <= 0:
+        yield
+        return
+    async with db.in_turn_here(ACTIVE_JOBS_LOCK + user_id):
+        yield
 
 
 async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRecord, bool] | None:
     """The stored job and whether it is new (False: the idempotency key was used before);
     None when the owner's account is gone, or it has ``max_active`` unfinished jobs
-    already (0: no limit; otherwise ``db`` is from ``placing_jobs_of``).
+    already (0: no limit), counted in the user's turn across processes.
 
     The INSERT checks both itself: every new job is one statement, where reading the
     account and counting its jobs first made it three (what that bought is in
@@ -234,7 +256,7 @@ async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRe
     """
     values = new_job_values(db, job, max_active)
     try:
-        record = await db.fetch_one(insert_new_job(max_active), values)
+        record = await db.fetch_one(insert_new_job(db, max_active), values)
     except asyncpg.ForeignKeyViolationError:
         return None  # the account was deleted as the INSERT ran (after its check saw it)
     if record is not None:
@@ -249,7 +271,7 @@ async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRe
         return JobRecord.from_record(existing), False
     # Refused by a check, or the job that held the key was deleted since: a second INSERT
     # tells them apart (deleted, it places the job now).
-    record = await db.fetch_one(insert_new_job(max_active), {**values, "id": str(uuid.uuid4())})
+    record = await db.fetch_one(insert_new_job(db, max_active), {**values, "id": str(uuid.uuid4())})
     return None if record is None else (JobRecord.from_record(record), True)
 
 

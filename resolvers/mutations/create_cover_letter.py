@@ -56,7 +56,8 @@ async def create_cover_letter(
     )
     max_active = info.context.settings.max_active_jobs
     with tracer.start_as_current_span("createCoverLetter") as span:
-        async with jobs.placing_jobs_of(info.context.db, user_id, max_active=max_active) as db:
+        db = info.context.db
+        async with jobs.placing_new_jobs_of(db, user_id, max_active=max_active):
             slot_taken = await take_new_job_slot(info, db, idempotency_key)
             inserted = await jobs.insert_job(db, new, max_active=max_active)
             if inserted is None and slot_taken:
