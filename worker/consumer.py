@@ -16,6 +16,7 @@ from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
 from core.logs import bound, where_it_failed
+from core.metrics import JOBS_FINISHED
 from core.outages import Outage
 from core.tracing import extract, tracer
 from db import jobs
@@ -35,6 +36,9 @@ DB_DOWN_BACKOFF_SECONDS = 1.0
 
 _DUE = "(status = 'PENDING' AND available_at <= :now)"
 _LEASE_EXPIRED = "(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < :now))"
+#: a takeover is an attempt too: a job that kills (or hangs) every worker it lands on
+#: would otherwise be taken over for ever
+_BUDGET_LEFT = "attempts - attempts_base < :max_attempts"
 
 
 class Worker:
@@ -116,6 +120,9 @@ class Worker:
                 # announcing it; without the event its subscribers would wait forever. Those
                 # who saw it already skip it by its seq.
                 await self._publish(job)
+        elif self._abandoned(job):
+            # Not claimed though its attempt is dead: no attempt of its budget is left.
+            return await self._give_up(job)
         else:
             await self._wake_later(job)
         return Outcome.ACK
@@ -164,8 +171,41 @@ class Worker:
                 "error": None,
                 "lease_until": self.deps.lease_deadline(),
             },
-            condition=f"{_DUE} OR {processing}",
+            condition=f"{_DUE} OR ({processing} AND {_BUDGET_LEFT})",
+            params={"max_attempts": self.deps.settings.max_attempts},
         )
+
+    @staticmethod
+    def _abandoned(job: JobRecord) -> bool:
+        """Whether ``job``'s running attempt is dead or hung: its lease ran out. (A message
+        redelivered from a consumer that died may not be this attempt's: two messages of
+        one job, redelivered to two workers, and the first to claim it runs it now.)"""
+        return job.status is JobStatus.PROCESSING and (
+            job.lease_until is None or job.lease_until < utcnow()
+        )
+
+    async def _give_up(self, job: JobRecord) -> Outcome:
+        """Fail a job whose every attempt of its budget ended with its worker gone."""
+        attempts = self.deps.settings.max_attempts
+        failed = await jobs.transition(
+            self.deps.db,
+            job.id,
+            JobStatus.FAILED,
+            fence_attempts=job.attempts,
+            only_from=frozenset({JobStatus.PROCESSING}),
+            changes={
+                "error": f"Gave up after {attempts} attempts: the last one's worker stopped"
+                " (it was killed, or hung past its lease).",
+                "lease_until": None,
+                "completed_at": TRANSITION_TIME,
+            },
+        )
+        if failed is None:
+            return Outcome.ACK  # moved meanwhile (cancelled, or another worker gave up first)
+        JOBS_FINISHED.labels(JobStatus.FAILED.value).inc()
+        log.warning("job %s failed: its last %d attempts' workers stopped", job.id, attempts)
+        await self._publish(failed)
+        return Outcome.DEAD_LETTER
 
     async def _wake_later(self, job: JobRecord) -> None:
         """The job is not ours to run now: ask for a wake-up when it may be."""

@@ -1,6 +1,7 @@
 """A worker killed mid-stream, or one that hangs: another takes over, the old one is fenced out."""
 
 import asyncio
+import functools
 import json
 import signal
 from collections.abc import AsyncIterator
@@ -148,3 +149,75 @@ async def test_a_hung_attempt_loses_its_lease_and_another_attempt_completes_the_
     assert done["attempts"] == 2
     assert "Dear stuck" not in done["coverLetter"]
     await asyncio.wait_for(writer.stuck_attempt_cancelled.wait(), 5)
+
+
+class AlwaysHangsWriter:
+    """Every attempt writes a little, then hangs in its call for ever."""
+
+    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
+        yield "Dear stuck "
+        await asyncio.Event().wait()
+
+    async def close(self) -> None:
+        pass
+
+
+GAVE_UP = (
+    "Gave up after 2 attempts: the last one's worker stopped (it was killed, or hung past"
+    " its lease)."
+)
+
+
+async def test_a_job_that_hangs_every_attempt_fails_once_its_attempts_are_spent(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    # Each lost lease was taken over with attempts + 1, whatever the budget: for ever.
+    api = await start_api()
+    await start_worker(AlwaysHangsWriter(), lease_seconds=1.0, max_attempts=2)
+    token = await api.register()
+    job = await api.create_job(token)
+    subscription = asyncio.create_task(api.job_events(token, job["id"], timeout=30))
+
+    failed = await api.wait_for_status(token, job["id"], "FAILED", timeout=30)
+    events = await subscription
+
+    assert failed["attempts"] == 2 and failed["error"] == GAVE_UP
+    statuses = [(e["status"], e["attempt"]) for e in events if e["type"] == "STATUS"]
+    assert statuses[-2:] == [("PROCESSING", 2), ("FAILED", 2)]
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_job_whose_workers_are_killed_on_every_attempt_fails_once_its_attempts_are_spent(
+    start_api: StartApi, settings: Settings, broker: Broker
+) -> None:
+    # A letter that takes its worker down (out of memory, say) was taken over by the next
+    # worker, and the next, each redelivery an attempt more: it went round the fleet for ever.
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    subscription = asyncio.create_task(api.job_events(token, job["id"], timeout=80))
+    env = environment(
+        settings,
+        CAREEROPS_WRITER_PACE_MS="30",
+        CAREEROPS_MAX_ATTEMPTS="2",
+        CAREEROPS_LEASE_SECONDS="2",
+    )
+
+    async def running(attempt: int) -> bool:
+        now = await api.job(token, job["id"])
+        return now is not None and now["status"] == "PROCESSING" and now["attempts"] == attempt
+
+    for attempt in (1, 2):
+        async with worker_process(env) as doomed:
+            await until_async(functools.partial(running, attempt), timeout=30)
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(10)
+    async with worker_process(env):
+        failed = await api.wait_for_status(token, job["id"], "FAILED", timeout=40)
+        events = await subscription
+
+    assert failed["attempts"] == 2 and failed["error"] == GAVE_UP
+    assert [e["status"] for e in events if e["type"] == "STATUS"][-1] == "FAILED"
+    dead = [json.loads(body)["job_id"] for body in await broker.dead_letters()]
+    assert job["id"] in dead, "its message is parked with the other failed jobs' messages"
