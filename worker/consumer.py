@@ -217,64 +217,77 @@ class Worker:
             await self.deps.broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
 
     async def _complete(self, stream: JobStream) -> Outcome:
-        # The text not flushed yet goes in the completion's UPDATE: one statement, and its
-        # DELTA and the COMPLETED event in one message, where a flush of its own was two.
         tail = stream.take_text()
-        progress = stream.progress()
         if not stream.has_text:
-            await self._fail(stream, "The writer returned an empty letter.")
+            await self._fail(stream, "The writer returned an empty letter.", tail=tail)
             return Outcome.ACK
         with tracer.start_as_current_span("complete"):
-            done = await self._mark_completed(stream, tail)
+            done = await self._end(
+                stream,
+                JobStatus.COMPLETED,
+                tail,
+                {"progress": 1.0, **(usage_changes(stream.usage) if stream.usage else {})},
+                text_columns=("partial_text", "cover_letter"),
+            )
         if done is not None:
             observe_finished(stream, JobStatus.COMPLETED)
             log.info("letter completed: %d characters", stream.written)
-            publish = self.deps.broker.publish_event
-            completed = done.to_event(EventType.STATUS)
-            if tail:
-                delta = stream.delta_event(
-                    tail, seq=done.seq - 1, at=done.updated_at, progress=progress
-                )
-                # Tasks start in the order given, so both are queued before the publisher
-                # runs: one message, in order.
-                await asyncio.gather(publish(delta), publish(completed))
-            else:
-                await publish(completed)
         return Outcome.ACK
 
-    async def _mark_completed(self, stream: JobStream, tail: str) -> JobRecord | None:
-        text = "partial_text || :tail" if tail else "partial_text"
-        return await jobs.transition(
-            self.deps.db,
-            stream.job.id,
-            JobStatus.COMPLETED,
-            fence_attempts=stream.attempt,
-            changes={
-                "partial_text": Sql(text),
-                "cover_letter": Sql(text),
-                "progress": 1.0,
-                "lease_until": None,
-                "completed_at": TRANSITION_TIME,
-                **(usage_changes(stream.usage) if stream.usage else {}),
-            },
-            params={"tail": tail} if tail else None,
-            changes_made=2 if tail else 1,
-        )
-
-    async def _fail(self, stream: JobStream, reason: str) -> bool:
-        failed = await jobs.transition(
-            self.deps.db,
-            stream.job.id,
-            JobStatus.FAILED,
-            fence_attempts=stream.attempt,
-            changes={"error": reason, "lease_until": None, "completed_at": TRANSITION_TIME},
-        )
+    async def _fail(self, stream: JobStream, reason: str, *, tail: str | None = None) -> bool:
+        tail = stream.take_text() if tail is None else tail
+        failed = await self._end(stream, JobStatus.FAILED, tail, {"error": reason})
         if failed is not None:
             observe_finished(stream, JobStatus.FAILED)
             # Not the reason: a provider's message may quote the prompt, CV and all.
             log.info("job %s failed", failed.id)
-            await self._publish(failed)
         return failed is not None
+
+    async def _end(
+        self,
+        stream: JobStream,
+        to: JobStatus,
+        tail: str,
+        changes: Mapping[str, object],
+        *,
+        text_columns: tuple[str, ...] = ("partial_text",),
+    ) -> JobRecord | None:
+        """The attempt's terminal transition, which stores ``tail``, the text not flushed yet
+        (a one-piece letter's whole text; what a writer wrote just before it failed) in the
+        same UPDATE: one statement, and its DELTA and the terminal event in one message,
+        where a flush of its own was two. A failure kept only what was flushed before it, so
+        the same answer left a failed job more or less text as its chunks came faster or
+        slower."""
+        progress = stream.progress()
+        text = Sql("partial_text || :tail" if tail else "partial_text")
+        ended = await jobs.transition(
+            self.deps.db,
+            stream.job.id,
+            to,
+            fence_attempts=stream.attempt,
+            changes={
+                **{column: text for column in text_columns},
+                "lease_until": None,
+                "completed_at": TRANSITION_TIME,
+                **changes,
+            },
+            params={"tail": tail} if tail else None,
+            changes_made=2 if tail else 1,
+        )
+        if ended is None:
+            return None
+        publish = self.deps.broker.publish_event
+        status = ended.to_event(EventType.STATUS)
+        if tail:
+            delta = stream.delta_event(
+                tail, seq=ended.seq - 1, at=ended.updated_at, progress=progress
+            )
+            # Tasks start in the order given, so both are queued before the publisher runs:
+            # one message, in order.
+            await asyncio.gather(publish(delta), publish(status))
+        else:
+            await publish(status)
+        return ended
 
     async def _retry(self, stream: JobStream, retry: Retry) -> Outcome:
         job = stream.job

@@ -241,6 +241,30 @@ async def test_a_cut_stream_is_retried_from_empty_text(
     assert done is not None and done["coverLetter"] == LETTER and done["attempts"] == 2
 
 
+@pytest.mark.parametrize("finish_reason", ["content_filter", "length"])
+async def test_a_letter_stopped_by_the_model_fails_keeping_every_word_it_wrote(
+    start_api: StartApi,
+    start_openai_worker: StartOpenAIWorker,
+    fake: FakeOpenAI,
+    finish_reason: str,
+) -> None:
+    # Words that came faster than a flush were dropped: the failed job kept "Dear " only,
+    # or nothing, depending on how fast the same answer arrived.
+    written = ["Dear ", "hiring ", "team, "]
+    fake.then(Answer(written, finish_reason=finish_reason, interval=0.01))
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+
+    events = await events_of(api, token, job["id"], start_openai_worker)
+
+    failed = await api.job(token, job["id"])
+    assert failed is not None and failed["status"] == "FAILED" and failed["attempts"] == 1
+    assert failed["partialText"] == "".join(written)
+    assert statuses(events, "FAILED")[-1]["text"] == failed["partialText"]
+    assert assemble(events) == failed["partialText"]
+
+
 async def test_a_silent_server_hits_the_first_token_timeout_and_the_worker_moves_on(
     start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
 ) -> None:
