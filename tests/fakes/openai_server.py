@@ -23,7 +23,8 @@ MODEL = "fake-model-1"
 class Answer:
     """Stream ``chunks`` as deltas, then the finish reason, usage and ``[DONE]``."""
 
-    chunks: Sequence[str]
+    #: each a delta's ``content``; not text at all from a broken server
+    chunks: Sequence[str | int | list[str]]
     finish_reason: str | None = "stop"
     #: (prompt, completion) tokens, sent when the request asks for usage
     usage: tuple[int, int] = (321, 123)

@@ -114,6 +114,14 @@ def _case_id(value: object) -> str | None:
         ),
         (Answer([" ", "\n"]), PermanentError("The model returned an empty answer.")),
         (
+            Answer(["Some words, ", 42]),
+            Retry("The model's server sent a malformed answer."),
+        ),
+        (
+            Answer([["Some", "words"]]),
+            Retry("The model's server sent a malformed answer."),
+        ),
+        (
             Answer(["Some words"], finish_reason=None, cut="end"),
             Retry("The model's answer was cut off before it finished."),
         ),

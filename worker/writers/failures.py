@@ -32,6 +32,12 @@ from worker.outcomes import PermanentError, Retry
 
 Failure = Retry | PermanentError
 
+
+class MalformedAnswer(ValueError):
+    """A chunk that parsed as JSON but is not what the protocol says (a ``content`` that
+    is a number or a list): the server's fault, not a bug of the worker's."""
+
+
 #: a broken Retry-After header must not park a job for days
 MAX_RETRY_AFTER_SECONDS = 3600.0
 _MAX_DETAIL_CHARS = 200
@@ -57,7 +63,7 @@ def classify(error: Exception, *, secret: str | None = None) -> Failure:
         return Retry(
             f"The model's server reported an error while answering{detail}.", cause="server_error"
         )
-    if isinstance(error, json.JSONDecodeError):
+    if isinstance(error, json.JSONDecodeError | MalformedAnswer):
         return Retry("The model's server sent a malformed answer.", cause="malformed")
     return PermanentError(f"The model client failed ({type(error).__name__}).")
 

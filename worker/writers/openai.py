@@ -45,8 +45,8 @@ class _Answer:
             if choice.index not in (0, None):
                 continue
             if choice.delta is not None:
-                text += choice.delta.content or ""
-                self.refusal += choice.delta.refusal or ""
+                text += _text(choice.delta.content)
+                self.refusal += _text(choice.delta.refusal)
             self.finish_reason = choice.finish_reason or self.finish_reason
         self.started = self.started or bool(text)
         self.has_text = self.has_text or bool(text.strip())
@@ -64,6 +64,13 @@ class _Answer:
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
         )
+
+
+def _text(value: object) -> str:
+    # The client builds its chunk objects without validating them.
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise failures.MalformedAnswer(f"a chunk's text is a {type(value).__name__}")
 
 
 class OpenAIWriter:
@@ -129,7 +136,7 @@ class OpenAIWriter:
                         yield text
             except TimeoutError:
                 raise failures.first_token_timeout(self._first_token_timeout) from None
-            except (openai.OpenAIError, json.JSONDecodeError) as e:
+            except (openai.OpenAIError, json.JSONDecodeError, failures.MalformedAnswer) as e:
                 # Not chained: the original holds the request, with its Authorization header.
                 raise failures.classify(e, secret=self._secret) from None
             failures.check_finish(
