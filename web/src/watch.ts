@@ -14,6 +14,8 @@ import {
 } from "./jobs";
 import type { Live } from "./live";
 
+/** How often a page that polls asks for its subscription again. */
+const RESUBSCRIBE_EVERY_MS = 3_000;
 /** How long the socket may be down before the page falls back to polling. */
 const FALLBACK_AFTER_MS = 3_000;
 const POLL_EVERY_MS = 1_000;
@@ -34,6 +36,7 @@ export class JobWatcher {
   // Settled: the job reached a terminal status; only a retry (via offer) wakes it.
   private settled = false;
   private stopped = false;
+  private lastAskedForLive = 0;
   private readonly unlisten: () => void;
 
   constructor(
@@ -137,7 +140,20 @@ export class JobWatcher {
     }
     if (round === this.pollRound && this.polling) {
       this.pollTimer = window.setTimeout(() => void this.poll(round), POLL_EVERY_MS);
+      this.askForLiveAgain();
     }
+  }
+
+  // A subscription that ended early (graphql-ws gives up for good on some close codes,
+  // 1011 among them) is asked for again while polling: its socket then opens anew, and
+  // once it is up the page returns to live updates. Not more often than every few seconds.
+  private askForLiveAgain(): void {
+    const now = Date.now();
+    if (this.unsubscribe || this.settled || now - this.lastAskedForLive < RESUBSCRIBE_EVERY_MS) {
+      return;
+    }
+    this.lastAskedForLive = now;
+    this.subscribe();
   }
 
   private settle(): void {
