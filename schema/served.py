@@ -31,9 +31,9 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
-from strawberry.utils.logging import StrawberryLogger
 
 from core.errors import ServiceUnavailable
+from core.logs import where_it_failed
 from db.connection import DatabaseUnavailable
 from schema.masking import ErrorMasking, is_internal
 
@@ -110,7 +110,11 @@ class ServedSchema(strawberry.Schema):
                 # An outage, not a bug: a line per refused request, without a traceback.
                 _log.warning("refused: %s", outage)
             elif is_internal(error):
-                StrawberryLogger.error(error, execution_context)
+                # Not strawberry's line: graphql-core appends the document to the error, and
+                # its literals may be a password or a CV (a failed register logged one); nor
+                # the message, which may quote a value, as the worker's log does not.
+                where = ".".join(map(str, error.path or ())) or "the operation"
+                _log.error("internal error in %s: %s", where, where_it_failed(_cause(error)))
             else:
                 # Not the message: graphql-core's quote the values refused ("found:
                 # {'cvText': ...}"), and texts the client sent are never logged.
@@ -128,6 +132,11 @@ class ServedSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+def _cause(error: GraphQLError) -> BaseException:
+    original: BaseException | None = error.original_error
+    return error if original is None else original
 
 
 def _database_outage(error: GraphQLError) -> DatabaseUnavailable | None:

@@ -10,6 +10,7 @@ import pytest
 import strawberry.schema.schema
 
 import db.jobs
+import db.users
 from db.connection import Db
 from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, Api, GraphQLErrors, refusal
 from tests.conftest import StartApi, StartWorker
@@ -327,8 +328,10 @@ async def test_unexpected_errors_are_masked_without_internals_and_logged_with_th
 ) -> None:
     token = await api.register()
 
+    internals = 'relation "jobs" SELECT password_hash FROM users /srv/careerops/db.py'
+
     async def broken(*args: object, **kwargs: object) -> object:
-        raise RuntimeError('relation "jobs" SELECT password_hash FROM users /srv/careerops/db.py')
+        raise RuntimeError(internals)  # not on the raising line: the traceback quotes that
 
     monkeypatch.setattr(db.jobs, "list_jobs", broken)
     result = await post(api, "{ jobs { totalCount } }", token=token)
@@ -339,7 +342,29 @@ async def test_unexpected_errors_are_masked_without_internals_and_logged_with_th
         assert secret not in str(result)
     assert (await api.data("{ me { id } }", token=token))["me"]["id"]
     (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert logged.exc_info is not None and isinstance(logged.exc_info[1], RuntimeError)
+    line = logged.getMessage()
+    assert "in jobs: RuntimeError (its message withheld)" in line
+    assert "test_abuse_limits.py" in line, "where it was raised"
+    assert "password_hash" not in line, "the message may quote a value"
+
+
+async def test_an_unexpected_error_in_register_logs_no_password(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The line strawberry logs carries the document, literals and all.
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("Could not parse the provided key.")
+
+    monkeypatch.setattr(db.users, "insert_user", broken)
+    document = (
+        'mutation { register(email: "ada@example.com", password: "hunter2-secret") { token } }'
+    )
+    result = await post(api, document)
+
+    assert result["errors"][0]["extensions"] == {"code": "INTERNAL"}
+    (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "in register: ValueError" in logged.getMessage()
+    assert all("hunter2-secret" not in record.getMessage() for record in caplog.records)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -349,8 +374,10 @@ async def test_unexpected_errors_in_a_subscription_are_masked_without_internals(
     token = await api.register()
     job_id = (await api.create_job(token))["id"]
 
+    internals = 'relation "jobs" SELECT password_hash FROM users /srv/careerops/db.py'
+
     async def broken(*args: object, **kwargs: object) -> object:
-        raise RuntimeError('relation "jobs" SELECT password_hash FROM users /srv/careerops/db.py')
+        raise RuntimeError(internals)  # not on the raising line: the traceback quotes that
 
     monkeypatch.setattr(db.jobs, "get_job", broken)  # the subscription's snapshot read
     async with api.socket(token, protocol) as socket:
