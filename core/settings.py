@@ -341,11 +341,7 @@ class Settings:
         if self.jwt_algorithm not in HMAC_ALGORITHMS | RSA_ALGORITHMS:
             raise SettingsError(f"CAREEROPS_JWT_ALGORITHM {self.jwt_algorithm!r} is not supported")
         if self.jwt_algorithm in RSA_ALGORITHMS:
-            if not self.jwt_public_key or "PUBLIC KEY" not in self.jwt_public_key:
-                raise SettingsError(
-                    f"CAREEROPS_JWT_PUBLIC_KEY is not set (CAREEROPS_JWT_ALGORITHM="
-                    f"{self.jwt_algorithm}): a PEM public key is needed"
-                )
+            self._require_key_pair()
             return
         secret = str(self.jwt_secret) if self.jwt_secret is not None else ""
         if not secret:
@@ -363,6 +359,36 @@ class Settings:
         if repeats or len(set(secret)) < MIN_SECRET_SYMBOLS:
             raise SettingsError(
                 "CAREEROPS_JWT_SECRET is not random (a repeated pattern); use random bytes"
+            )
+
+    def _require_key_pair(self) -> None:
+        """A public key that parses, and a private key (if any) that is its pair: a broken
+        private key let ``register`` store an account and then fail to sign its token."""
+        from cryptography.hazmat.primitives.serialization import (
+            load_pem_private_key,
+            load_pem_public_key,
+        )
+
+        if not self.jwt_public_key:
+            raise SettingsError(
+                f"CAREEROPS_JWT_PUBLIC_KEY is not set (CAREEROPS_JWT_ALGORITHM="
+                f"{self.jwt_algorithm}): a PEM public key is needed"
+            )
+        try:
+            public = load_pem_public_key(self.jwt_public_key.encode())
+        except ValueError:
+            raise SettingsError("CAREEROPS_JWT_PUBLIC_KEY is not a PEM public key") from None
+        if self.jwt_private_key is None:
+            return
+        try:
+            private = load_pem_private_key(str(self.jwt_private_key).encode(), password=None)
+        except (ValueError, TypeError):
+            raise SettingsError(
+                "CAREEROPS_JWT_PRIVATE_KEY is not a PEM private key without a passphrase"
+            ) from None
+        if private.public_key() != public:
+            raise SettingsError(
+                "CAREEROPS_JWT_PRIVATE_KEY is not the private key of CAREEROPS_JWT_PUBLIC_KEY"
             )
 
     @property

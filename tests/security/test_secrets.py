@@ -8,6 +8,7 @@ from starlette.datastructures import Secret
 
 from core.settings import DEV_JWT_SECRET, Settings, SettingsError
 from tests.processes import ROOT, command
+from tests.security.keys import rsa_pair
 
 PRODUCTION = Settings(
     database_url="sqlite:///./never-opened.db",
@@ -43,12 +44,34 @@ def test_a_long_random_secret_is_accepted() -> None:
 
 def test_rs256_needs_a_public_key_and_no_secret() -> None:
     rs256 = replace(PRODUCTION, jwt_algorithm="RS256", jwt_secret=None)
-    with pytest.raises(SettingsError, match="CAREEROPS_JWT_PUBLIC_KEY"):
+    with pytest.raises(SettingsError, match="CAREEROPS_JWT_PUBLIC_KEY is not set"):
         rs256.require()
-    pem = "-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n"
-    assert replace(rs256, jwt_public_key=pem).require()
+    _, public = rsa_pair()
+    assert replace(rs256, jwt_public_key=public).require()
     with pytest.raises(SettingsError, match="not supported"):
         replace(PRODUCTION, jwt_algorithm="none").require()
+
+
+def test_rs256_keys_that_do_not_parse_or_pair_are_refused_at_start() -> None:
+    # A broken private key let register store an account, then fail to sign its token.
+    private, public = rsa_pair()
+    other, _ = rsa_pair()
+    rs256 = replace(PRODUCTION, jwt_algorithm="RS256", jwt_secret=None, jwt_public_key=public)
+    assert replace(rs256, jwt_private_key=Secret(private)).require()
+    refusals = {
+        "CAREEROPS_JWT_PUBLIC_KEY is not a PEM public key": replace(
+            rs256, jwt_public_key="-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----"
+        ),
+        "CAREEROPS_JWT_PRIVATE_KEY is not a PEM private key": replace(
+            rs256, jwt_private_key=Secret("garbage")
+        ),
+        "is not the private key of CAREEROPS_JWT_PUBLIC_KEY": replace(
+            rs256, jwt_private_key=Secret(other)
+        ),
+    }
+    for message, settings in refusals.items():
+        with pytest.raises(SettingsError, match=message):
+            settings.require()
 
 
 def test_the_settings_are_read_from_the_environment() -> None:

@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.datastructures import Secret
 from websockets.exceptions import ConnectionClosed
 
@@ -21,6 +19,7 @@ from db import users
 from db.connection import Db
 from tests.client import SAMPLE_INPUT, TRANSPORT_WS, Api
 from tests.conftest import TEST_SECRET, StartApi
+from tests.security.keys import rsa_pair
 from tests.security.probes import (
     CREATE,
     REGISTER,
@@ -170,24 +169,11 @@ async def test_issuer_and_audience_are_checked_when_configured(
     assert (await api.data("{ me { id } }", token=token))["me"]["id"] == subject
 
 
-def _rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public.decode()
-
-
 async def test_rs256_accepts_the_identity_providers_tokens_only(
     start_api: StartApi, settings: Settings, db: Db
 ) -> None:
-    provider_key, provider_public = _rsa_pair()
-    stranger_key, _ = _rsa_pair()
+    provider_key, provider_public = rsa_pair()
+    stranger_key, _ = rsa_pair()
     api = await start_api(
         jwt_algorithm="RS256",
         jwt_public_key=provider_public,
@@ -220,7 +206,7 @@ async def test_rs256_accepts_the_identity_providers_tokens_only(
 async def test_rs256_with_its_private_key_issues_tokens_it_verifies(
     start_api: StartApi,
 ) -> None:
-    private, public = _rsa_pair()
+    private, public = rsa_pair()
     api = await start_api(
         jwt_algorithm="RS256", jwt_public_key=public, jwt_private_key=Secret(private)
     )
