@@ -23,7 +23,21 @@ from api.webbuild import ensure_web_built
 from core.logs import configure_logging
 from core.outages import reason
 from core.reaching import CannotConnect
-from core.settings import Settings, SettingsError
+from core.settings import MAX_PORT, Settings, SettingsError
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"a port is 0 to {MAX_PORT}, not {port}")
+    return port
+
+
+def _at_least_one(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,9 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("dev", "API + worker, embedded default"), ("api", "the API process")):
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default=None)
-        command.add_argument("--port", type=int, default=None)
+        command.add_argument("--port", type=_port, default=None)
     worker = commands.add_parser("worker", help="a worker process")
-    worker.add_argument("--concurrency", type=int, default=None)
+    worker.add_argument("--concurrency", type=_at_least_one, default=None)
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("status", help="queue depths, jobs by status, oldest PENDING age")
     commands.add_parser("requeue-dead", help="run dead-lettered jobs again (after an outage)")
@@ -62,7 +76,8 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     from api.app import create_app
     from api.server import Server, tune_gc
 
-    settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    port = settings.port if args.port is None else args.port
+    settings = replace(settings, host=args.host or settings.host, port=port)
     configure_logging(settings)
     app = create_app(settings, embedded_worker=dev)
     config = uvicorn.Config(
@@ -88,7 +103,9 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     assert settings.database_url is not None
     migrate(settings.database_url)
     ensure_web_built()
-    base = f"http://{args.host or settings.host}:{args.port or settings.port}"
+    base = (
+        f"http://{args.host or settings.host}:{settings.port if args.port is None else args.port}"
+    )
     print(f"careerops dev: the web client at {base}/, GraphiQL at {base}/graphql")
     return _serve(settings, args, dev=True)
 
@@ -103,8 +120,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from worker.main import run_worker
 
     settings = settings.require()
-    if args.concurrency:
-        settings = replace(settings, worker_concurrency=args.concurrency)
+    if args.concurrency is not None:
+        settings = replace(settings, worker_concurrency=args.concurrency).checked()
     configure_logging(settings)
 
     async def run() -> None:

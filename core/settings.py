@@ -1,5 +1,6 @@
 """The one settings object. Nothing else in the project reads the environment."""
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -281,6 +282,7 @@ class Settings:
 
     def checked(self) -> "Settings":
         """Refuse values no process can run with, naming the variable, in one line."""
+        # "not >=": NaN compares false both ways, and a NaN interval spun a core at 100%
         for variable, value, least in (
             ("CAREEROPS_DB_POOL_SIZE", self.db_pool_size, 1),
             ("CAREEROPS_WORKER_CONCURRENCY", self.worker_concurrency, 1),
@@ -292,8 +294,24 @@ class Settings:
             ("CAREEROPS_RETENTION_DAYS", self.retention_days, 0),
             ("CAREEROPS_REPUBLISH_AFTER_SECONDS", self.republish_after_seconds, 0),
             ("CAREEROPS_WORKER_HTTP_PORT", self.worker_http_port, 0),
+            ("CAREEROPS_PORT", self.port, 0),
+            ("CAREEROPS_EVENT_BACKLOG_BYTES", self.event_backlog_bytes, 1),
+            ("CAREEROPS_MAX_BODY_BYTES", self.max_body_bytes, 1),
+            ("CAREEROPS_MAX_QUERY_DEPTH", self.max_query_depth, 1),
+            ("CAREEROPS_MAX_QUERY_ALIASES", self.max_query_aliases, 0),
+            ("CAREEROPS_MAX_QUERY_TOKENS", self.max_query_tokens, 1),
+            (
+                "CAREEROPS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                self.max_subscriptions_per_connection,
+                1,
+            ),
+            ("CAREEROPS_MAX_CONNECTIONS_PER_USER", self.max_connections_per_user, 1),
+            ("CAREEROPS_JOBS_PER_MINUTE", self.jobs_per_minute, 0),
+            ("CAREEROPS_MAX_ACTIVE_JOBS", self.max_active_jobs, 0),
+            ("CAREEROPS_LOGIN_FAILURES_PER_EMAIL", self.login_failures_per_email, 1),
+            ("CAREEROPS_LOGIN_FAILURES_PER_ADDRESS", self.login_failures_per_address, 1),
         ):
-            if value < least:
+            if not value >= least:
                 raise SettingsError(f"{variable} must be at least {least}, not {value}")
         for variable, seconds in (
             ("CAREEROPS_LEASE_SECONDS", self.lease_seconds),
@@ -301,9 +319,22 @@ class Settings:
             ("CAREEROPS_PURGE_INTERVAL_SECONDS", self.purge_interval_seconds),
             ("CAREEROPS_WRITER_TIMEOUT_SECONDS", self.writer_timeout_seconds),
             ("CAREEROPS_FIRST_TOKEN_TIMEOUT_SECONDS", self.first_token_timeout_seconds),
+            ("CAREEROPS_QUIET_JOB_CHECK_SECONDS", self.quiet_job_check_seconds),
+            ("CAREEROPS_ACCOUNT_CHECK_SECONDS", self.account_check_seconds),
+            ("CAREEROPS_CONNECTION_INIT_WAIT_SECONDS", self.connection_init_wait_seconds),
+            ("CAREEROPS_LOGIN_FAILURE_WINDOW_SECONDS", self.login_failure_window_seconds),
         ):
             if not seconds > 0:
                 raise SettingsError(f"{variable} must be more than 0, not {seconds:g}")
+        for variable, value in _durations(self):
+            if not math.isfinite(value):
+                raise SettingsError(f"{variable} must be a finite number, not {value:g}")
+        for variable, port in (
+            ("CAREEROPS_PORT", self.port),
+            ("CAREEROPS_WORKER_HTTP_PORT", self.worker_http_port),
+        ):
+            if port > MAX_PORT:
+                raise SettingsError(f"{variable} must be at most {MAX_PORT}, not {port}")
         if self.worker_concurrency > MAX_PREFETCH:
             raise SettingsError(f"CAREEROPS_WORKER_CONCURRENCY must be at most {MAX_PREFETCH}")
         if self.log_format not in (None, "json", "text"):
@@ -412,6 +443,15 @@ class Settings:
         return str(self.jwt_secret)
 
 
+#: the highest TCP port (a larger number was taken modulo 65536 by the socket)
+MAX_PORT = 65535
+
+
+def _durations(settings: Settings) -> list[tuple[str, float]]:
+    """Every setting read as a float, by its variable."""
+    return [(variable, getattr(settings, name)) for name, variable in _FLOAT_VARIABLES.items()]
+
+
 _SECURITY_INTS = {
     "max_body_bytes": "CAREEROPS_MAX_BODY_BYTES",
     "max_query_depth": "CAREEROPS_MAX_QUERY_DEPTH",
@@ -428,6 +468,21 @@ _SECURITY_FLOATS = {
     "login_failure_window_seconds": "CAREEROPS_LOGIN_FAILURE_WINDOW_SECONDS",
     "retention_days": "CAREEROPS_RETENTION_DAYS",
     "purge_interval_seconds": "CAREEROPS_PURGE_INTERVAL_SECONDS",
+}
+
+#: every setting read as a float (its finiteness checked), by field name
+_FLOAT_VARIABLES = {
+    "lease_seconds": "CAREEROPS_LEASE_SECONDS",
+    "sweep_interval_seconds": "CAREEROPS_SWEEP_INTERVAL_SECONDS",
+    "republish_after_seconds": "CAREEROPS_REPUBLISH_AFTER_SECONDS",
+    "shutdown_grace_seconds": "CAREEROPS_SHUTDOWN_GRACE_SECONDS",
+    "startup_wait_seconds": "CAREEROPS_STARTUP_WAIT_SECONDS",
+    "writer_timeout_seconds": "CAREEROPS_WRITER_TIMEOUT_SECONDS",
+    "first_token_timeout_seconds": "CAREEROPS_FIRST_TOKEN_TIMEOUT_SECONDS",
+    "quiet_job_check_seconds": "CAREEROPS_QUIET_JOB_CHECK_SECONDS",
+    "account_check_seconds": "CAREEROPS_ACCOUNT_CHECK_SECONDS",
+    "connection_init_wait_seconds": "CAREEROPS_CONNECTION_INIT_WAIT_SECONDS",
+    **_SECURITY_FLOATS,
 }
 
 

@@ -106,6 +106,16 @@ BAD_VALUES = {
     "CAREEROPS_RETENTION_DAYS": ("-1", "CAREEROPS_RETENTION_DAYS must be at least 0"),
     "CAREEROPS_DATABASE_URL": ("mysql://x/y", "CAREEROPS_DATABASE_URL must start with"),
     "CAREEROPS_AMQP_URL": ("garbage", "CAREEROPS_AMQP_URL must start with amqp://"),
+    # an interval of 0 or NaN spun a core at 100% in an idle API
+    "CAREEROPS_ACCOUNT_CHECK_SECONDS": ("0", "CAREEROPS_ACCOUNT_CHECK_SECONDS must be more than 0"),
+    "CAREEROPS_QUIET_JOB_CHECK_SECONDS": ("nan", "must be more than 0, not nan"),
+    "CAREEROPS_SHUTDOWN_GRACE_SECONDS": ("nan", "must be at least 0, not nan"),
+    "CAREEROPS_STARTUP_WAIT_SECONDS": ("inf", "must be a finite number, not inf"),
+    # a negative limit turned a check off, or refused every request
+    "CAREEROPS_MAX_BODY_BYTES": ("-5", "CAREEROPS_MAX_BODY_BYTES must be at least 1, not -5"),
+    "CAREEROPS_MAX_QUERY_DEPTH": ("-1", "CAREEROPS_MAX_QUERY_DEPTH must be at least 1"),
+    # the socket took 99999 modulo 65536, and uvicorn said it listened on 99999
+    "CAREEROPS_PORT": ("99999", "CAREEROPS_PORT must be at most 65535, not 99999"),
 }
 
 
@@ -142,3 +152,26 @@ def test_api_and_worker_refuse_to_start_with_a_weak_secret(
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("careerops: CAREEROPS_JWT_SECRET") and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["api", "--port", "99999"], "a port is 0 to 65535, not 99999"),
+        (["worker", "--concurrency", "-1"], "must be at least 1, not -1"),
+        (["worker", "--concurrency", "0"], "must be at least 1, not 0"),
+    ],
+)
+def test_a_command_line_value_no_process_can_run_with_is_refused_in_one_line(
+    arguments: list[str], message: str
+) -> None:
+    # --concurrency -1 ended in a traceback, 0 was ignored; --port 99999 listened elsewhere
+    run = subprocess.run(
+        [*command(arguments[0]), *arguments[1:]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
