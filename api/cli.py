@@ -163,7 +163,11 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
     sdl = export_sdl()
     if args.output:
-        args.output.write_text(sdl)
+        try:
+            args.output.write_text(sdl)
+        except OSError as e:
+            print(f"careerops: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            return 1
     else:
         sys.stdout.write(sdl)
     return 0
@@ -174,7 +178,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     from api.services import connected
 
     async def run() -> str:
-        async with connected(settings.require(), pool_size=2) as (db, broker):
+        async with connected(settings.require(tokens=False), pool_size=2) as (db, broker):
             return await status_report(db, broker)
 
     sys.stdout.write(asyncio.run(run()))
@@ -186,7 +190,7 @@ def _requeue_dead(settings: Settings, args: argparse.Namespace) -> int:
     from api.services import connected
 
     async def run() -> tuple[int, int]:
-        async with connected(settings.require(), pool_size=2) as (db, broker):
+        async with connected(settings.require(tokens=False), pool_size=2) as (db, broker):
             return await requeue_dead(db, broker)
 
     requeued, kept = asyncio.run(run())

@@ -356,13 +356,15 @@ class Settings:
                 )
         return self
 
-    def require(self, *, broker: bool = True) -> "Settings":
-        """Refuse to run a production process without what it cannot guess."""
+    def require(self, *, broker: bool = True, tokens: bool = True) -> "Settings":
+        """Refuse to run a production process without what it cannot guess (an operator's
+        command that signs and reads no token runs without the token keys)."""
         if not self.database_url:
             raise SettingsError("CAREEROPS_DATABASE_URL is not set")
         if broker and not self.amqp_url:
             raise SettingsError("CAREEROPS_AMQP_URL is not set")
-        self._require_token_keys()
+        if tokens:
+            self._require_token_keys()
         if self.writer == "openai" and not self.openai_api_key:
             raise SettingsError("OPENAI_API_KEY is not set (CAREEROPS_WRITER=openai)")
         return self

@@ -178,3 +178,18 @@ def test_export_schema_prints_the_committed_sdl() -> None:
     )
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text()
+
+
+def test_export_schema_to_a_folder_that_does_not_exist_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "missing" / "schema.graphql"
+    result = subprocess.run(
+        command("export-schema", "--output", str(target)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == f"careerops: cannot write {target}: No such file or directory\n"

@@ -18,10 +18,13 @@ from tests.worker.test_consumer import FlakyWriter
 pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
 
 
-def careerops(settings: Settings, *args: str) -> str:
+def careerops(settings: Settings, *args: str, with_token_keys: bool = True) -> str:
+    env = environment(settings)
+    if not with_token_keys:
+        del env["CAREEROPS_JWT_SECRET"]  # an operator's command signs and reads no token
     result = subprocess.run(
         command(*args),
-        env=environment(settings),
+        env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -41,7 +44,7 @@ async def test_status_prints_queues_jobs_by_status_and_the_oldest_pending_age(
         await api.create_job(token)
     await asyncio.sleep(0.2)
 
-    report = await asyncio.to_thread(careerops, settings, "status")
+    report = await asyncio.to_thread(careerops, settings, "status", with_token_keys=False)
 
     assert "queue jobs        3 message(s) waiting" in report
     assert "queue dead        0 dead-lettered message(s)" in report
