@@ -21,6 +21,7 @@ from api.quiet_jobs import run_quiet_job_checks
 from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
 from api.services import connected
+from api.startup import StartupFailureTold
 from api.static import web_routes
 from broker.base import Broker
 from broker.fanout import Hub
@@ -65,6 +66,7 @@ def create_app(
                 )
             except CannotConnect as e:
                 log.error("%s; the API stops", e)
+                app.state.startup_failure_told = True
                 raise
             relay = asyncio.create_task(hub.run(bus), name="event-relay")
             stack.push_async_callback(cancel_and_wait, relay)
@@ -96,6 +98,7 @@ def create_app(
             *web_routes(),
         ],
         middleware=[
+            Middleware(StartupFailureTold),
             Middleware(RequestIdMiddleware),
             Middleware(
                 HttpOnly,

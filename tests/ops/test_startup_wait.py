@@ -207,6 +207,34 @@ async def test_a_worker_that_waits_in_vain_stops_with_one_line_naming_what_it_mi
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_an_api_that_waits_in_vain_stops_with_one_line_and_no_traceback(
+    settings: Settings, db: object
+) -> None:
+    # After its one line came uvicorn's ERROR with the same error in sixty frames.
+    async with late_doors(settings) as (postgres, _):  # never opened
+        env = environment(
+            settings, CAREEROPS_DATABASE_URL=postgres.url, CAREEROPS_STARTUP_WAIT_SECONDS="1"
+        )
+        finished = await asyncio.to_thread(
+            subprocess.run,
+            command("api", "--port", str(free_port())),
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=30,
+        )
+
+    stderr = finished.stderr.decode()
+    assert finished.returncode == 3, stderr
+    assert "Traceback" not in stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    told = [line["message"] for line in lines if line["level"] == "ERROR"]
+    assert told[0].startswith(f"PostgreSQL at 127.0.0.1:{postgres.port}/"), told
+    assert told[0].endswith("; the API stops"), told
+    assert told[1:] == ["Application startup failed. Exiting."], "uvicorn's own line only"
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
 async def test_sigterm_ends_the_wait_at_once(
     settings: Settings, db: object, tmp_path: Path
 ) -> None:
