@@ -381,15 +381,17 @@ class Settings:
             raise SettingsError("CAREEROPS_JWT_SECRET is not set")
         if self.is_dev:
             return
-        if secret.strip().lower() in WELL_KNOWN_SECRETS:
+        lowered = secret.strip().lower()
+        # a long well-known one with a character added ("...-use." ) is as well known
+        if lowered in WELL_KNOWN_SECRETS or any(
+            len(known) >= 16 and known in lowered for known in WELL_KNOWN_SECRETS
+        ):
             raise SettingsError("CAREEROPS_JWT_SECRET is a well-known secret; use random bytes")
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(
                 f"CAREEROPS_JWT_SECRET is too short: use at least {MIN_SECRET_BYTES} random bytes"
             )
-        # 40 times "a", a word repeated: long enough, and guessed at once
-        repeats = (secret + secret).find(secret, 1) < len(secret)
-        if repeats or len(set(secret)) < MIN_SECRET_SYMBOLS:
+        if _repeats_itself(secret) or len(set(secret)) < MIN_SECRET_SYMBOLS:
             raise SettingsError(
                 "CAREEROPS_JWT_SECRET is not random (a repeated pattern); use random bytes"
             )
@@ -443,6 +445,13 @@ class Settings:
         if self.jwt_secret is None:
             raise SettingsError("CAREEROPS_JWT_SECRET is not set")
         return str(self.jwt_secret)
+
+
+def _repeats_itself(secret: str) -> bool:
+    """40 times "a", a word repeated, "1234567890" counted on past 32: long enough, and
+    guessed at once. Random text repeats almost none of its four-character pieces."""
+    pieces = [secret[i : i + 4] for i in range(len(secret) - 3)]
+    return len(set(pieces)) < 0.6 * len(pieces)
 
 
 #: the highest TCP port (a larger number was taken modulo 65536 by the socket)

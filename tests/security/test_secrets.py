@@ -13,7 +13,7 @@ from tests.security.keys import rsa_pair
 PRODUCTION = Settings(
     database_url="sqlite:///./never-opened.db",
     amqp_url="memory://",
-    jwt_secret=Secret("k" * 16 + "0123456789abcdef0123456789abcdef"),
+    jwt_secret=Secret("Zq3v9Lx0-Tg7hB2kRw5nE8yC1mUa4sDf6"),
 )
 #: newlines written as \\n, the way a one-line variable holds them
 ONE_LINE_PEM = "-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----"
@@ -24,8 +24,12 @@ WEAK = {
     "dev secret": (Secret(DEV_JWT_SECRET), "well-known"),
     "placeholder": (Secret("Your-Secret-Key-Change-In-Production"), "well-known"),
     "one letter": (Secret("a" * 40), "not random"),
-    "a word repeated": (Secret("your-256-bit-secret" * 2), "not random"),
+    "a word repeated": (Secret("my-app-signing-key" * 2), "not random"),
+    "a well-known one twice": (Secret("your-256-bit-secret" * 2), "well-known"),
     "few symbols": (Secret("0" * 20 + "1" * 20), "not random"),
+    "counting": (Secret("12345678901234567890123456789012"), "not random"),
+    "a word repeated, then digits": (Secret("changemechangemechangemechangeme12"), "not random"),
+    "the dev secret and a dot": (Secret(DEV_JWT_SECRET + "."), "well-known"),
 }
 
 
