@@ -124,7 +124,7 @@ class RabbitBroker:
         connection: AbstractRobustConnection = await reach(
             f"RabbitMQ at {address.host}:{address.port or _DEFAULT_PORTS[address.scheme]}"
             f"{address.path}",
-            lambda timeout: aio_pika.connect_robust(self.url, timeout=timeout, **options),
+            lambda timeout: _connect_robust(self.url, timeout=timeout, **options),
             within=self.connect_within,
             transient=is_unreachable,
             # a refused login (ACCESS_REFUSED) or vhost (NOT_ALLOWED)
@@ -340,3 +340,21 @@ class RabbitBroker:
         if value is None:
             raise BrokerUnavailable("broker is not connected")
         return value
+
+
+class VhostRefused(aiormq.exceptions.AMQPError):
+    """RabbitMQ closed the connection as it opened it, which aiormq tells as a frame it did
+    not expect ("Expected one of ['Connection.OpenOk'], got <Connection.Close ...>")."""
+
+
+async def _connect_robust(url: str, **options: Any) -> AbstractRobustConnection:
+    try:
+        connection: AbstractRobustConnection = await aio_pika.connect_robust(url, **options)
+    except aiormq.exceptions.InvalidFrameError as e:
+        if "Connection.Close" not in str(e):
+            raise
+        raise VhostRefused(
+            "it closed the connection as it opened: a vhost that does not exist,"
+            " or a user who may not use it"
+        ) from e
+    return connection

@@ -309,6 +309,22 @@ async def test_a_refused_login_ends_a_worker_at_once_with_one_line(
     assert refused in ended.stopped_with_one_line()
 
 
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_vhost_that_does_not_exist_ends_a_worker_at_once_with_a_line_that_says_so(
+    settings: Settings, db: object
+) -> None:
+    # The line was aiormq's "Expected one of ['Connection.OpenOk'], got <Connection.Close
+    # object at 0x7f...>", which never says what was wrong.
+    assert settings.amqp_url
+    parts = urlsplit(settings.amqp_url)
+    missing = urlunsplit(parts._replace(path=f"/no-such-vhost-{uuid.uuid4().hex[:8]}"))
+    ended = await run_worker_to_its_end(environment(settings, CAREEROPS_AMQP_URL=missing))
+
+    assert "refused the connection (VhostRefused: it closed the connection as it opened:" in (
+        ended.stopped_with_one_line()
+    )
+
+
 @contextlib.asynccontextmanager
 async def empty_database() -> AsyncIterator[str]:
     """A database nobody has migrated yet: its URL."""
