@@ -40,6 +40,12 @@ def _at_least_one(text: str) -> int:
     return number
 
 
+def _address(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the host and port given on the command line (``--port 0`` too)."""
+    port = settings.port if args.port is None else args.port
+    return replace(settings, host=args.host or settings.host, port=port)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="careerops", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,8 +82,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     from api.app import create_app
     from api.server import Server, tune_gc
 
-    port = settings.port if args.port is None else args.port
-    settings = replace(settings, host=args.host or settings.host, port=port)
+    settings = _address(settings, args)
     configure_logging(settings)
     app = create_app(settings, embedded_worker=dev)
     config = uvicorn.Config(
@@ -103,9 +108,8 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     assert settings.database_url is not None
     migrate(settings.database_url)
     ensure_web_built()
-    base = (
-        f"http://{args.host or settings.host}:{settings.port if args.port is None else args.port}"
-    )
+    address = _address(settings, args)
+    base = f"http://{address.host}:{address.port}"
     print(f"careerops dev: the web client at {base}/, GraphiQL at {base}/graphql")
     return _serve(settings, args, dev=True)
 

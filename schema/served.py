@@ -113,7 +113,7 @@ class ServedSchema(strawberry.Schema):
                 # Not strawberry's line: graphql-core appends the document to the error, and
                 # its literals may be a password or a CV (a failed register logged one); nor
                 # the message, which may quote a value, as the worker's log does not.
-                where = ".".join(map(str, error.path or ())) or "the operation"
+                where = _field_of(error) or "the operation"
                 _log.error("internal error in %s: %s", where, where_it_failed(_cause(error)))
             else:
                 # Not the message: graphql-core's quote the values refused ("found:
@@ -151,7 +151,12 @@ def _database_outage(error: GraphQLError) -> DatabaseUnavailable | None:
 def _what_refused(error: GraphQLError) -> str:
     original = error.original_error
     kind = type(original).__name__ if original is not None else "an invalid document"
-    return f"{kind} at {'.'.join(map(str, error.path or ())) or 'the document'}"
+    return f"{kind} at {_field_of(error) or 'the document'}"
+
+
+def _field_of(error: GraphQLError) -> str:
+    """The path of the field an error was raised in ("" for the document's own errors)."""
+    return ".".join(map(str, error.path or ()))
 
 
 def _overrides(extension: object, hook: str) -> bool:

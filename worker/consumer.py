@@ -186,7 +186,6 @@ class Worker:
 
     async def _give_up(self, job: JobRecord) -> Outcome:
         """Fail a job whose every attempt of its budget ended with its worker gone."""
-        attempts = self.deps.settings.max_attempts
         failed = await jobs.transition(
             self.deps.db,
             job.id,
@@ -194,8 +193,9 @@ class Worker:
             fence_attempts=job.attempts,
             only_from=frozenset({JobStatus.PROCESSING}),
             changes={
-                "error": f"Gave up after {attempts} attempts: the last one's worker stopped"
-                " (it was killed, or hung past its lease).",
+                "error": self._gave_up(
+                    "the last one's worker stopped (it was killed, or hung past its lease)."
+                ),
                 "lease_until": None,
                 "completed_at": TRANSITION_TIME,
             },
@@ -203,9 +203,13 @@ class Worker:
         if failed is None:
             return Outcome.ACK  # moved meanwhile (cancelled, or another worker gave up first)
         JOBS_FINISHED.labels(JobStatus.FAILED.value).inc()
-        log.warning("job %s failed: its last %d attempts' workers stopped", job.id, attempts)
+        log.warning("job %s failed: its last attempt's worker stopped", job.id)
         await self._publish(failed)
         return Outcome.DEAD_LETTER
+
+    def _gave_up(self, why: str) -> str:
+        """A failed job's error once its attempts are spent."""
+        return f"Gave up after {self.deps.settings.max_attempts} attempts: {why}"
 
     async def _wake_later(self, job: JobRecord) -> None:
         """The job is not ours to run now: ask for a wake-up when it may be."""
@@ -293,8 +297,7 @@ class Worker:
         job = stream.job
         settings = self.deps.settings
         if job.attempts - job.attempts_base >= settings.max_attempts:
-            reason = f"Gave up after {settings.max_attempts} attempts: {retry.reason}"
-            failed = await self._fail(stream, reason)
+            failed = await self._fail(stream, self._gave_up(retry.reason))
             return Outcome.DEAD_LETTER if failed else Outcome.ACK
         observe_retry(retry)  # a retry rescheduled: the last failure, above, is not one
         # Whole seconds: RabbitMQ holds a retry in a queue per whole second, and the
