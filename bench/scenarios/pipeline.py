@@ -132,6 +132,7 @@ async def _measure(
         "api_ms_per_job": (procs.cpu_ns(pids[0]) - api0) / 1e6 / max(total, 1),
         "infra_ms_per_job": infra.spent_ns() / 1e6 / max(total, 1),
         "loadgen_core": load / 1e9 / wall / len(side.pool.pids),
+        "loadgen_ms_per_job": load / 1e6 / max(total, 1),
         "first_ms": [v for reply in replies for v in reply.get("first_ms", [])],
         "done_ms": [v for reply in replies for v in reply.get("done_ms", [])],
     }
@@ -188,7 +189,9 @@ def _b1_rows(results: Results, rounds: dict[str, Rounds]) -> float:
                 cpu,
                 f"API {api:.2f} + workers {service.extra_median('cpu_ms_per_job') - api:.2f}"
                 f" CPU-ms/job; {name}: {baseline.extra_median('cpu_ms_per_job'):.2f} CPU-ms/job;"
-                f" max load-generator CPU {loadgen:.0%} of a core",
+                f" max load-generator CPU {loadgen:.0%} of a core; load generator"
+                f" {service.extra_median('loadgen_ms_per_job'):.2f} CPU-ms/job for the service,"
+                f" {baseline.extra_median('loadgen_ms_per_job'):.2f} for {name}",
             )
         )
     results.raw["B1"] = {name: r.values for name, r in rounds.items()}
