@@ -102,11 +102,10 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
-    from db.migrate import migrate
-
     settings = settings.for_dev().require(broker=True)
     assert settings.database_url is not None
-    migrate(settings.database_url)
+    if _migrated(settings.database_url) is None:
+        return 1
     ensure_web_built()
     address = _address(settings, args)
     base = f"http://{address.host}:{address.port}"
@@ -145,16 +144,25 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from db.migrate import current_head, migrate
+def _migrated(database_url: str) -> list[str] | None:
+    """The migration steps applied, or None once a failure is told in one line."""
+    from db.migrate import migrate
 
-    if not settings.database_url:
-        raise SettingsError("CAREEROPS_DATABASE_URL is not set")
     try:
-        steps = migrate(settings.database_url)
+        return migrate(database_url)
     except Exception as e:  # unreachable, refused, or newer than this code: one line
         first_line = reason(e).splitlines()[0]
         print(f"careerops: the migration failed ({first_line})", file=sys.stderr)
+        return None
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from db.migrate import current_head
+
+    if not settings.database_url:
+        raise SettingsError("CAREEROPS_DATABASE_URL is not set")
+    steps = _migrated(settings.database_url)
+    if steps is None:
         return 1
     for step in steps:
         print(f"applied {step}")

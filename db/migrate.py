@@ -37,7 +37,9 @@ def alembic_config(url: str) -> Config:
 def _sqlite_file_lock(url: str) -> Iterator[None]:
     # Postgres gets an advisory lock inside the migration transaction (see env.py);
     # SQLite has none, so processes sharing the file take a lock file beside it.
-    path = url.split(":///", 1)[1].split("?", 1)[0]
+    path = Path(url.split(":///", 1)[1].split("?", 1)[0])
+    if not path.parent.is_dir():  # sqlite:///a/b.db is relative, sqlite:////a/b.db absolute
+        raise FileNotFoundError(f"the SQLite database's folder {path.parent}/ does not exist")
     with open(f"{path}.migrate.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

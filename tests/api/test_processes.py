@@ -128,6 +128,35 @@ async def test_careerops_dev_runs_a_job_end_to_end_on_the_embedded_default(
     assert graphiql.status_code == 200 and "graphiql" in graphiql.text.lower()
 
 
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+@pytest.mark.parametrize("subcommand", ["dev", "migrate"])
+def test_a_sqlite_file_in_a_missing_folder_is_refused_in_one_line(
+    settings: Settings, tmp_path: Path, subcommand: str
+) -> None:
+    # sqlite:///a/b.db is relative: a user who meant /a/b.db got a traceback from `dev`
+    missing = tmp_path / "no such folder"
+    env = environment(settings, CAREEROPS_DATABASE_URL=f"sqlite:///{missing}/dev.db")
+
+    result = subprocess.run(
+        command(subcommand, "--port", str(free_port()))
+        if subcommand == "dev"
+        else command(subcommand),
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "careerops: the migration failed (FileNotFoundError:"
+        f" the SQLite database's folder {missing}/ does not exist)"
+    )
+    assert not missing.exists()
+
+
 async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
     settings: Settings, tmp_path: Path
 ) -> None:
