@@ -209,7 +209,8 @@ class Worker:
 
     def _gave_up(self, why: str) -> str:
         """A failed job's error once its attempts are spent."""
-        return f"Gave up after {self.deps.settings.max_attempts} attempts: {why}"
+        spent = self.deps.settings.max_attempts
+        return f"Gave up after {spent} attempt{'' if spent == 1 else 's'}: {why}"
 
     async def _wake_later(self, job: JobRecord) -> None:
         """The job is not ours to run now: ask for a wake-up when it may be."""

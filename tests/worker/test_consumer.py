@@ -173,6 +173,20 @@ async def test_an_unexpected_failure_is_an_attempt_of_the_budget_and_logs_no_let
     assert "private letter" not in logged and "private letter" not in caplog.text
 
 
+async def test_a_budget_of_one_attempt_is_told_in_the_singular(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    api = await start_api()
+    await start_worker(BrokenWriter(), max_attempts=1)
+    token = await api.register()
+    job = await api.create_job(token)
+
+    failed = await api.wait_for_status(token, job["id"], "FAILED")
+
+    assert failed["attempts"] == 1
+    assert failed["error"] == "Gave up after 1 attempt: The worker failed (ValueError)."
+
+
 class FlakyWriter:
     """Fails transiently after a few words, ``failures`` times, then writes."""
 
