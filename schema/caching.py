@@ -20,6 +20,7 @@ from graphql import (
     OperationDefinitionNode,
     parse,
 )
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
@@ -29,6 +30,9 @@ CACHED_DOCUMENTS = 256
 #: graphql-core's words, which strawberry never gets to say: it names the document's first
 #: operation when the request names none, and runs that one
 OPERATION_NAME_NEEDED = "Must provide operation name if query contains multiple operations."
+#: said instead of graphql-core's bare "Validation aborted.", which it says once a document
+#: spends its budget of field comparisons (about 700 fields in one selection)
+TOO_COMPLEX = "The document has too many fields to check; select fewer at once."
 
 
 class CheckedDocuments(SchemaExtension):
@@ -91,7 +95,10 @@ def _validated(
     key = (schema, query)
     cached = _VALIDATED.get(key)
     if cached is None:
-        cached = tuple(validate_document(schema, document, rules))
+        cached = tuple(
+            GraphQLError(TOO_COMPLEX) if isinstance(error, ValidationAbortedError) else error
+            for error in validate_document(schema, document, rules)
+        )
         if len(_VALIDATED) >= CACHED_DOCUMENTS:
             _VALIDATED.pop(next(iter(_VALIDATED)))  # the oldest: first in, first out
         _VALIDATED[key] = cached

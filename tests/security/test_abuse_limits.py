@@ -240,6 +240,20 @@ async def test_hostile_query_shapes_are_refused_before_anything_runs(
     await assert_serves_an_honest_client(api)
 
 
+async def test_a_selection_too_wide_to_check_is_refused_saying_so(start_api: StartApi) -> None:
+    # graphql-core gives up comparing fields past a budget, and said only "Validation aborted."
+    api = await start_api()
+    token = await api.register()
+
+    result = await post(api, "{ me { " + "id " * 900 + "} }", token=token)
+
+    assert code(result) == "BAD_USER_INPUT" and result.get("data") is None
+    assert [error["message"] for error in result["errors"]] == [
+        "The document has too many fields to check; select fewer at once."
+    ]
+    await assert_serves_an_honest_client(api)
+
+
 async def test_a_fragment_spread_exponentially_often_is_measured_once_and_answered(
     start_api: StartApi,
 ) -> None:
