@@ -26,15 +26,23 @@ from core.reaching import CannotConnect
 from core.settings import MAX_PORT, Settings, SettingsError
 
 
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        # argparse would name the function: "invalid _port value: 'abc'"
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
 def _port(text: str) -> int:
-    port = int(text)
+    port = _whole_number(text)
     if not 0 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"a port is 0 to {MAX_PORT}, not {port}")
     return port
 
 
 def _at_least_one(text: str) -> int:
-    number = int(text)
+    number = _whole_number(text)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
     return number
@@ -92,6 +100,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
         log_config=None,  # uvicorn's loggers go through ours (JSON in production)
         log_level=settings.log_level.lower(),
         access_log=settings.access_log_enabled,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         ws="websockets-sansio",
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

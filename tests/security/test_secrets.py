@@ -164,6 +164,8 @@ def test_api_and_worker_refuse_to_start_with_a_weak_secret(
         (["api", "--port", "99999"], "a port is 0 to 65535, not 99999"),
         (["worker", "--concurrency", "-1"], "must be at least 1, not -1"),
         (["worker", "--concurrency", "0"], "must be at least 1, not 0"),
+        (["api", "--port", "abc"], "argument --port: not a whole number: 'abc'"),
+        (["worker", "--concurrency", "x"], "argument --concurrency: not a whole number: 'x'"),
     ],
 )
 def test_a_command_line_value_no_process_can_run_with_is_refused_in_one_line(
