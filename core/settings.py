@@ -140,6 +140,9 @@ class Settings:
     expected_letter_chars: int = 2400
     host: str = "127.0.0.1"
     port: int = 8000
+    #: proxies whose X-Forwarded-For names the client (comma-separated addresses or
+    #: networks, "*" for any): the address failed sign-ins are counted by
+    forwarded_allow_ips: str = "127.0.0.1"
     #: where a worker serves /healthz, /readyz and /metrics; port 0 turns it off
     worker_http_host: str = "127.0.0.1"
     worker_http_port: int = 9101
@@ -263,6 +266,9 @@ class Settings:
             quorum_queues=config("CAREEROPS_QUORUM_QUEUES", cast=bool, default=False),
             host=config("CAREEROPS_HOST", default=cls.host),
             port=config("CAREEROPS_PORT", cast=int, default=cls.port),
+            forwarded_allow_ips=config(
+                "CAREEROPS_FORWARDED_ALLOW_IPS", default=cls.forwarded_allow_ips
+            ),
             **_security_from_env(config),
         )
 

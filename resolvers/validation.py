@@ -43,7 +43,8 @@ def validate_cover_letter_input(data: CoverLetterInput) -> None:
     ):
         if value is not None:
             _require_storable(field, value)
-        if value is not None and len(value) > NAME_MAX:
+        # stored trimmed (``blank_to_none``): the limit is on what is stored
+        if value is not None and len(value.strip()) > NAME_MAX:
             raise BadUserInput(field, f"{field} must be at most {NAME_MAX} characters.")
 
 

@@ -49,6 +49,19 @@ async def test_the_largest_allowed_input_is_accepted(api: Api) -> None:
     assert job["status"] == "PENDING"
 
 
+async def test_names_are_stored_trimmed_and_their_limit_is_on_what_is_stored(api: Api) -> None:
+    token = await api.register()
+    padded = await api.create_job(token, companyName="  " + "n" * 200 + "  ", applicantName="   ")
+
+    stored = await api.data(
+        "query($id: ID!) { job(id: $id) { companyName applicantName } }",
+        {"id": padded["id"]},
+        token,
+    )
+
+    assert stored["job"] == {"companyName": "n" * 200, "applicantName": None}
+
+
 async def test_an_unknown_tone_is_rejected_by_the_schema(api: Api, db: Db) -> None:
     token = await api.register()
     error = await api.error(CREATE, {"i": {**SAMPLE_INPUT, "tone": "SARCASTIC"}}, token)

@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 
+from core.settings import Settings
 from db.connection import Db
 from tests.client import Api
 from tests.conftest import StartApi
+from tests.processes import api_process, environment
 from tests.security.probes import (
     LOGIN,
     REGISTER,
@@ -148,3 +150,33 @@ async def test_the_throttle_lifts_when_its_window_has_passed(start_api: StartApi
 
     allowed = await post(api, LOGIN, {"e": email, "p": "correct horse 1"})
     assert allowed["data"]["login"]["token"]
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+@pytest.mark.parametrize(
+    ("trusted_proxies", "answers"),
+    [
+        # the default: a proxy on this host names the client
+        ("127.0.0.1", ["UNAUTHENTICATED"] * 3),
+        # a load balancer elsewhere: this host's header is the client's own claim
+        ("192.0.2.1", ["UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]),
+    ],
+)
+async def test_x_forwarded_for_names_the_client_only_from_a_trusted_proxy(
+    settings: Settings, trusted_proxies: str, answers: list[str]
+) -> None:
+    env = environment(
+        settings,
+        CAREEROPS_FORWARDED_ALLOW_IPS=trusted_proxies,
+        CAREEROPS_LOGIN_FAILURES_PER_ADDRESS="2",
+        CAREEROPS_LOGIN_FAILURES_PER_EMAIL="100",
+    )
+    async with api_process(env) as process:
+        api = Api(process.url)
+        seen = []
+        for claimed in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+            guess = {"e": f"spray-{uuid.uuid4().hex[:8]}@example.com", "p": "Summer2026!"}
+            seen.append(code(await post(api, LOGIN, guess, headers=from_address(claimed))))
+        await api.close()
+
+    assert seen == answers
