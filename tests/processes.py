@@ -54,6 +54,21 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "api", *args]
 
 
+def run_careerops(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``careerops <args>`` run to its end; its exit status, stdout and stderr."""
+    return subprocess.run(
+        command(*args),
+        env=None if env is None else dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 async def wait_healthy(
     base_url: str, process: subprocess.Popen[bytes], timeout: float = 20
 ) -> None:

@@ -18,6 +18,7 @@ from tests.processes import (
     command,
     environment,
     free_port,
+    run_careerops,
     stop,
     wait_healthy,
     worker_process,
@@ -92,9 +93,7 @@ def test_production_processes_refuse_to_start_without_a_setting(
 ) -> None:
     env = environment(settings)
     del env[variable]
-    result = subprocess.run(
-        command(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
-    )
+    result = run_careerops(*args, env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == f"careerops: {variable} is not set"
 
@@ -137,17 +136,8 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused_in_one_line(
     missing = tmp_path / "no such folder"
     env = environment(settings, CAREEROPS_DATABASE_URL=f"sqlite:///{missing}/dev.db")
 
-    result = subprocess.run(
-        command(subcommand, "--port", str(free_port()))
-        if subcommand == "dev"
-        else command(subcommand),
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    port = ("--port", str(free_port())) if subcommand == "dev" else ()
+    result = run_careerops(subcommand, *port, env=env)
 
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -182,9 +172,7 @@ async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
         ]
         outputs = [run.communicate(timeout=60)[0] for run in runs]
         assert [run.returncode for run in runs] == [0, 0, 0]
-        again = subprocess.run(
-            command("migrate"), env=env, cwd=ROOT, timeout=60, capture_output=True, text=True
-        )
+        again = run_careerops("migrate", env=env)
         assert again.returncode == 0
     finally:
         if admin is not None:
@@ -202,9 +190,7 @@ async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
 
 
 def test_export_schema_prints_the_committed_sdl() -> None:
-    result = subprocess.run(
-        command("export-schema"), cwd=ROOT, capture_output=True, text=True, timeout=30
-    )
+    result = run_careerops("export-schema")
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text()
 
@@ -213,12 +199,6 @@ def test_export_schema_to_a_folder_that_does_not_exist_says_so_in_one_line(
     tmp_path: Path,
 ) -> None:
     target = tmp_path / "missing" / "schema.graphql"
-    result = subprocess.run(
-        command("export-schema", "--output", str(target)),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_careerops("export-schema", "--output", str(target))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr == f"careerops: cannot write {target}: No such file or directory\n"

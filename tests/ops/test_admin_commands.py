@@ -2,7 +2,6 @@
 
 import asyncio
 import re
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from core.settings import Settings
 from db.connection import Db, utcnow
 from tests.client import Api
 from tests.conftest import StartApi, StartWorker
-from tests.processes import ROOT, command, environment
+from tests.processes import environment, run_careerops
 from tests.worker.test_consumer import FlakyWriter
 
 pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
@@ -22,15 +21,7 @@ def careerops(settings: Settings, *args: str, with_token_keys: bool = True) -> s
     env = environment(settings)
     if not with_token_keys:
         del env["CAREEROPS_JWT_SECRET"]  # an operator's command signs and reads no token
-    result = subprocess.run(
-        command(*args),
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_careerops(*args, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -95,15 +86,7 @@ async def test_requeue_dead_runs_jobs_that_failed_in_an_outage_again(
 
 def test_a_migration_that_cannot_run_says_why_in_one_line(settings: Settings) -> None:
     nowhere = "postgresql://postgres@127.0.0.1:1/careerops"  # nothing listens on port 1
-    result = subprocess.run(
-        command("migrate"),
-        env=environment(settings, CAREEROPS_DATABASE_URL=nowhere),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_careerops("migrate", env=environment(settings, CAREEROPS_DATABASE_URL=nowhere))
 
     assert result.returncode == 1
     assert result.stderr.startswith("careerops: the migration failed (ConnectionRefusedError")

@@ -1,13 +1,12 @@
 """Door 1, the signing key: api and worker refuse a missing, short or well-known secret."""
 
-import subprocess
 from dataclasses import replace
 
 import pytest
 from starlette.datastructures import Secret
 
 from core.settings import DEV_JWT_SECRET, Settings, SettingsError
-from tests.processes import ROOT, command
+from tests.processes import ROOT, run_careerops
 from tests.security.keys import rsa_pair
 
 PRODUCTION = Settings(
@@ -151,9 +150,7 @@ def test_api_and_worker_refuse_to_start_with_a_weak_secret(
         "CAREEROPS_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
         "CAREEROPS_JWT_SECRET": secret,
     }
-    result = subprocess.run(
-        command(process), env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
-    )
+    result = run_careerops(process, env=env)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("careerops: CAREEROPS_JWT_SECRET") and message in result.stderr
 
@@ -172,12 +169,5 @@ def test_a_command_line_value_no_process_can_run_with_is_refused_in_one_line(
     arguments: list[str], message: str
 ) -> None:
     # --concurrency -1 ended in a traceback, 0 was ignored; --port 99999 listened elsewhere
-    run = subprocess.run(
-        [*command(arguments[0]), *arguments[1:]],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    run = run_careerops(*arguments)
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
