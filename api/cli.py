@@ -129,6 +129,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
 
+    from worker.http import CannotListen
     from worker.main import run_worker
 
     settings = settings.require()
@@ -147,7 +148,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         try:
             runner.run(run())
-        except CannotConnect as e:
+        except (CannotConnect, CannotListen) as e:
             logging.getLogger("worker.main").error("%s; the worker stops", e)
             return 1
     return 0

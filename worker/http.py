@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-import logging
+import socket
 from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
@@ -11,8 +11,6 @@ from starlette.applications import Starlette
 from api.health import health_routes
 from broker.base import Broker
 from db.connection import Db
-
-log = logging.getLogger(__name__)
 
 #: how long the server may take to close its connections before it is cancelled
 STOP_SECONDS = 5.0
@@ -33,29 +31,44 @@ def health_app(db: Db, broker: Broker) -> Starlette:
     return Starlette(routes=health_routes(), lifespan=lifespan)
 
 
-class HealthServer:
-    """/healthz, /readyz and /metrics on ``host:port`` until ``stop``."""
+class CannotListen(Exception):
+    """The worker's health port is taken; the message says where, in one line."""
 
-    def __init__(self, db: Db, broker: Broker, *, host: str, port: int) -> None:
+
+def health_socket(host: str, port: int) -> socket.socket:
+    """The health server's port, taken before the worker takes any job: a worker that went
+    on without it left its probes answered by whichever process held the port."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as e:
+        listener.close()
+        raise CannotListen(
+            f"the worker's health server cannot listen on {host}:{port} ({e.strerror or e});"
+            " give each worker on a host its own CAREEROPS_WORKER_HTTP_PORT, or 0 for none"
+        ) from None
+    return listener
+
+
+class HealthServer:
+    """/healthz, /readyz and /metrics on ``listener`` until ``stop``."""
+
+    def __init__(self, db: Db, broker: Broker, listener: socket.socket) -> None:
+        self._listener = listener
         config = uvicorn.Config(
             health_app(db, broker),
-            host=host,
-            port=port,
             log_level="warning",
             lifespan="on",
-            # uvicorn's lines (a port already taken) through the process's JSON log: its
-            # own configuration printed them as plain text
+            # uvicorn's lines through the process's JSON log: its own configuration
+            # printed them as plain text
             log_config=None,
         )
         self._server = _QuietServer(config)
 
     async def serve(self) -> None:
-        """Serve until stopped; a port already taken is logged, not fatal for the worker."""
-        try:
-            await self._server.serve()
-        except SystemExit:
-            config = self._server.config
-            log.warning("worker health server could not listen on %s:%d", config.host, config.port)
+        """Serve until stopped."""
+        await self._server.serve(sockets=[self._listener])
 
     async def stop(self, serving: "asyncio.Task[None]") -> None:
         """Shut down as uvicorn does on a signal. Cancelled instead, its lifespan task

@@ -14,7 +14,7 @@ from db.connection import Db
 from worker.consumer import Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS, Handler
-from worker.http import HealthServer
+from worker.http import HealthServer, health_socket
 from worker.purge import run_purger
 from worker.sweep import run_sweeper
 from worker.writers.base import Writer
@@ -36,6 +36,10 @@ async def worker_running(
 ) -> AsyncIterator[Worker]:
     """Connect what was not handed in, consume jobs, and undo it all on exit."""
     async with contextlib.AsyncExitStack() as stack:
+        listener = None
+        if serve_http and settings.worker_http_port:
+            listener = health_socket(settings.worker_http_host, settings.worker_http_port)
+            stack.callback(listener.close)
         database, bus = await stack.enter_async_context(
             connected(settings, db=db, broker=broker, wait_seconds=settings.startup_wait_seconds)
         )
@@ -57,10 +61,8 @@ async def worker_running(
                 cancel_and_wait,
                 asyncio.create_task(run_purger(database, settings, outage=worker.database_outage)),
             )
-        if serve_http and settings.worker_http_port:
-            health = HealthServer(
-                database, bus, host=settings.worker_http_host, port=settings.worker_http_port
-            )
+        if listener is not None:
+            health = HealthServer(database, bus, listener)
             stack.push_async_callback(health.stop, asyncio.create_task(health.serve()))
         await bus.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
         stack.push_async_callback(bus.stop_consuming, settings.shutdown_grace_seconds)

@@ -14,7 +14,6 @@ from tests.client import Api
 from tests.conftest import StartApi
 from tests.faults.outages import rabbitmq_down
 from tests.processes import environment, free_port, worker_process
-from tests.waiting import until
 
 
 def sample(metrics: str, name: str, labels: str = "") -> float:
@@ -100,9 +99,14 @@ async def test_a_worker_process_serves_health_readiness_and_metrics_and_stops_qu
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
-async def test_a_worker_whose_http_port_is_taken_says_so_in_its_json_log(
-    settings: Settings, db: object, tmp_path: Path
+async def test_a_worker_whose_http_port_is_taken_stops_at_once_saying_so(
+    settings: Settings, start_api: StartApi, tmp_path: Path
 ) -> None:
+    # It used to go on without its health server: probes on that port checked another
+    # process, and this one took jobs no orchestrator could see.
+    api = await start_api()  # and no worker: the job waits for this one
+    token = await api.register()
+    job = await api.create_job(token)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -111,9 +115,18 @@ async def test_a_worker_whose_http_port_is_taken_says_so_in_its_json_log(
             settings, CAREEROPS_WORKER_HTTP_PORT=str(port), CAREEROPS_LOG_FORMAT="json"
         )
         log = tmp_path / "worker.log"
-        async with worker_process(env, log=log):
-            await until(lambda: "could not listen on" in log.read_text(), timeout=20)
+        async with worker_process(env, log=log) as worker:
+            status = await asyncio.to_thread(worker.wait, 30)
 
-    lines = log.read_text().splitlines()
-    assert all(line.startswith("{") for line in lines), "one JSON object per line"
-    assert any(f"127.0.0.1:{port}" in json.loads(line)["message"] for line in lines)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert status == 1
+    assert [(line["level"], line["message"]) for line in lines] == [
+        (
+            "ERROR",
+            f"the worker's health server cannot listen on 127.0.0.1:{port} (Address already"
+            " in use); give each worker on a host its own CAREEROPS_WORKER_HTTP_PORT, or 0"
+            " for none; the worker stops",
+        )
+    ]
+    waiting = await api.job(token, job["id"])
+    assert waiting is not None and waiting["status"] == "PENDING"
