@@ -61,9 +61,13 @@ async def refuse_unplaced_job(info: Info) -> NoReturn:
     raise _over_active_limit(context.settings)
 
 
+def _letters(count: int) -> str:
+    return "1 letter" if count == 1 else f"{count} letters"
+
+
 def _over_active_limit(settings: Settings) -> RateLimited:
     return RateLimited(
         ACTIVE_RETRY_AFTER_SECONDS,
-        f"At most {settings.max_active_jobs} letters can be in progress at once;"
+        f"At most {_letters(settings.max_active_jobs)} can be in progress at once;"
         " wait for one to finish.",
     )

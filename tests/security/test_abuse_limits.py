@@ -95,7 +95,7 @@ async def test_a_job_refused_for_the_active_limit_takes_no_slot_of_the_minute(
     second = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
 
     assert [r["errors"][0]["message"] for r in refusals] == [
-        "At most 1 letters can be in progress at once; wait for one to finish."
+        "At most 1 letter can be in progress at once; wait for one to finish."
     ] * 3
     assert "errors" not in second, second  # the minute's second job, not its fifth
     assert await rows(db, "jobs") == 2
