@@ -29,6 +29,7 @@ from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
 from core.reaching import CannotConnect
 from core.settings import Settings
 from core.tasks import cancel_and_wait
+from core.tracing import tracing
 from db import jobs
 from db.connection import Db
 from resolvers.limits import Limits
@@ -58,6 +59,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(tracing(settings, "careerops-api"))
             try:
                 database, bus = await stack.enter_async_context(
                     connected(

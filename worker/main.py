@@ -10,6 +10,7 @@ from broker.base import Broker
 from core.jobs import JobKind
 from core.settings import Settings
 from core.tasks import cancel_and_wait
+from core.tracing import tracing
 from db.connection import Db
 from worker.consumer import Worker
 from worker.deps import WorkerDeps
@@ -73,6 +74,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (the CLI sets it on SIGTERM/SIGINT), also while it still
     waits for PostgreSQL or RabbitMQ at start."""
     async with contextlib.AsyncExitStack() as stack:
+        stack.enter_context(tracing(settings, "careerops-worker"))
         starting = asyncio.ensure_future(
             stack.enter_async_context(worker_running(settings, serve_http=True))
         )
