@@ -46,13 +46,14 @@ async def requeue_dead(db: Db, broker: Broker) -> tuple[int, int]:
     to PENDING with a fresh attempt budget; a message nobody can read stays parked.
     """
     requeued = kept = 0
-    for body in await broker.take_dead_letters():
+
+    async def requeue(body: bytes) -> bool:
+        nonlocal requeued, kept
         try:
             message = JobMessage.from_json(body)
         except MalformedMessage:
-            await broker.park(body)
             kept += 1
-            continue
+            return False
         job = await jobs.get_job(db, message.job_id)
         if job is not None and job.status is JobStatus.FAILED:
             job = await jobs.run_again(db, job.id)
@@ -60,7 +61,10 @@ async def requeue_dead(db: Db, broker: Broker) -> tuple[int, int]:
                 await broker.publish_event(job.to_event(EventType.STATUS))
         if job is None or job.status not in ACTIVE:
             log.info("dropping a dead letter of job %s: nothing to run", message.job_id)
-            continue
+            return True
         await enqueue(db, broker, job)
         requeued += 1
+        return True
+
+    await broker.work_through_dead_letters(requeue)
     return requeued, kept

@@ -126,16 +126,14 @@ class Broker(Protocol):
         """Whether the broker can take a publish right now."""
         ...
 
-    async def take_dead_letters(self) -> list[bytes]:
-        """Remove and return every dead-lettered message (an operator requeues them)."""
-        ...
-
-    async def park(self, body: bytes) -> None:
-        """Put a message (back) into the dead-letter queue."""
+    async def work_through_dead_letters(self, handle: Callable[[bytes], Awaitable[bool]]) -> None:
+        """Hand each dead-lettered body to ``handle`` (an operator requeues them): one it
+        returns True for leaves the queue once handled, the rest stay parked, and so does
+        every one not reached when ``handle`` raises (taken first, they were lost)."""
         ...
 
     async def dead_letters(self) -> list[bytes]:
-        """The bodies parked in the dead-letter queue (for operators and tests)."""
+        """The bodies parked in the dead-letter queue, left there (for tests)."""
         ...
 
 

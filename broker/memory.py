@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from broker.base import Delivery, JobHandler, JobMessage, Outcome, Resync, finish_or_cancel
@@ -116,12 +116,10 @@ class MemoryBroker:
     async def ready(self) -> bool:
         return True
 
-    async def take_dead_letters(self) -> list[bytes]:
-        dead, self._dead = self._dead, []
-        return dead
-
-    async def park(self, body: bytes) -> None:
-        self._dead.append(body)
+    async def work_through_dead_letters(self, handle: Callable[[bytes], Awaitable[bool]]) -> None:
+        for body in list(self._dead):
+            if await handle(body):
+                self._dead.remove(body)
 
     async def dead_letters(self) -> list[bytes]:
         return list(self._dead)

@@ -34,7 +34,7 @@ from broker.base import (
 from broker.rabbitmq.batching import Batches
 from broker.rabbitmq.events import job_events
 from broker.rabbitmq.outages import ConnectionOutages, quiet_reconnect_noise
-from broker.rabbitmq.queues import queue_depths, read_dead_letters
+from broker.rabbitmq.queues import queue_depths, read_dead_letters, work_through_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
 from core.logs import where_it_failed
@@ -324,16 +324,11 @@ class RabbitBroker:
     async def ready(self) -> bool:
         return self.publishing and self._consumer is not None and self._consumer.connected.is_set()
 
-    async def take_dead_letters(self) -> list[bytes]:
-        return await read_dead_letters(self._require(self._consumer), self.names, take=True)
+    async def work_through_dead_letters(self, handle: Callable[[bytes], Awaitable[bool]]) -> None:
+        await work_through_dead_letters(self._require(self._consumer), self.names, handle)
 
     async def dead_letters(self) -> list[bytes]:
-        return await read_dead_letters(self._require(self._consumer), self.names, take=False)
-
-    async def park(self, body: bytes) -> None:
-        await self._publish_confirmed(
-            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), self.names.dead
-        )
+        return await read_dead_letters(self._require(self._consumer), self.names)
 
     @staticmethod
     def _require(value: T | None) -> T:
