@@ -9,11 +9,15 @@ as it waits for PostgreSQL itself, then gives up with one line that says what to
 import asyncio
 import functools
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
-from core.reaching import CannotConnect
-from db.connection import DatabaseUnavailable, Db
+import asyncpg
+
+from core.outages import reason
+from core.reaching import CannotConnect, Refused
+from db.connection import Db
 from db.migrate import alembic_config, current_head
 
 log = logging.getLogger(__name__)
@@ -44,16 +48,24 @@ async def schema_behind(db: Db) -> str | None:
     """
     try:
         revision = await db.fetch_val("SELECT version_num FROM alembic_version")
-    except DatabaseUnavailable:
-        raise
-    except Exception:  # no alembic_version table: never migrated
-        revision = None
+    except (asyncpg.UndefinedTableError, sqlite3.OperationalError) as e:
+        if isinstance(e, sqlite3.OperationalError) and "no such table" not in str(e):
+            raise _refused(e) from e
+        revision = None  # no alembic_version table: never migrated
+    except (asyncpg.PostgresError, sqlite3.DatabaseError) as e:
+        # "run `careerops migrate`" was the advice for any error, a role refused the table
+        # or a file that is no database too, and the process waited for it in vain
+        raise _refused(e) from e
     if revision == _head() or (revision is not None and revision not in _known_revisions()):
         return None
     return (
         f"the database is at revision {revision or 'none'} and this code needs {_head()}:"
         " run `careerops migrate`"
     )
+
+
+def _refused(error: Exception) -> Refused:
+    return Refused(f"the database refused to tell its schema's revision ({reason(error)})")
 
 
 async def wait_for_schema(
