@@ -56,11 +56,16 @@ class Limits:
     def take_job_slot(self, user_id: str, per_minute: int) -> None:
         wait = self.jobs_by_user.acquire(user_id)
         if wait:
-            raise RateLimited(wait, f"At most {per_minute} letters a minute; try again shortly.")
+            raise RateLimited(wait, f"At most {letters(per_minute)} a minute; try again shortly.")
 
     def give_back_job_slot(self, user_id: str) -> None:
         """A slot taken for a job that was then refused does not count."""
         self.jobs_by_user.give_back(user_id)
+
+
+def letters(count: int) -> str:
+    """"1 letter", "5 letters": a limit as its refusal tells it."""
+    return "1 letter" if count == 1 else f"{count} letters"
 
 
 def client_address(connection: HTTPConnection) -> str:

@@ -13,6 +13,7 @@ from core.settings import Settings
 from db import quotas, users
 from db.connection import Db
 from resolvers.context import Info
+from resolvers.limits import letters
 
 #: a letter takes 10-30 s to write; asking again after this is likely to find a free slot
 ACTIVE_RETRY_AFTER_SECONDS = 15
@@ -61,13 +62,9 @@ async def refuse_unplaced_job(info: Info) -> NoReturn:
     raise _over_active_limit(context.settings)
 
 
-def _letters(count: int) -> str:
-    return "1 letter" if count == 1 else f"{count} letters"
-
-
 def _over_active_limit(settings: Settings) -> RateLimited:
     return RateLimited(
         ACTIVE_RETRY_AFTER_SECONDS,
-        f"At most {_letters(settings.max_active_jobs)} can be in progress at once;"
+        f"At most {letters(settings.max_active_jobs)} can be in progress at once;"
         " wait for one to finish.",
     )

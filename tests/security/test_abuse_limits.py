@@ -34,6 +34,16 @@ async def test_jobs_per_user_per_minute_are_limited(start_api: StartApi, db: Db)
     await assert_serves_an_honest_client(api)
 
 
+async def test_a_limit_of_one_job_a_minute_is_told_in_the_singular(start_api: StartApi) -> None:
+    api = await start_api(jobs_per_minute=1, max_active_jobs=0)
+    token = await api.register()
+    await api.create_job(token)
+
+    limited = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+
+    assert limited["errors"][0]["message"] == "At most 1 letter a minute; try again shortly."
+
+
 async def test_active_jobs_per_user_are_limited(start_api: StartApi, db: Db) -> None:
     api = await start_api(max_active_jobs=2, jobs_per_minute=0)  # no worker: jobs stay PENDING
     token = await api.register()
