@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 GOING_AWAY = 1001
 
 #: where a websocket's scope keeps the ``send`` this middleware was given: the server's own,
-#: as no middleware outside it wraps a websocket's sends (``api.graphql`` writes frames there)
+#: as no middleware outside it wraps a websocket's sends (``api.socket_adapter`` writes
+#: frames there)
 SERVER_SEND = "careerops.server_send"
 
 
@@ -35,7 +36,7 @@ class WebSocketRegistry:
     async def close_all(self, reason: str = "server shutting down") -> None:
         sends, self._open = list(self._open.values()), {}
         for send in sends:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a client gone already needs no close
                 await send({"type": "websocket.close", "code": GOING_AWAY, "reason": reason})
         if sends:
             log.info("closed %d websocket(s) with %d", len(sends), GOING_AWAY)

@@ -4,7 +4,7 @@ strawberry's handlers index a message as its protocol defines it. A frame that w
 but not an object, a ``subscribe`` whose payload was not an object, or a ``start`` with
 no ``id`` raised inside them: graphql-transport-ws dropped the socket without a close
 frame, and graphql-ws left the operation unanswered. Each protocol's own answer to a
-malformed message is given instead (``api.graphql``).
+malformed message is given instead (``api.protocols``).
 """
 
 from typing import Any

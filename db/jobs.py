@@ -181,7 +181,9 @@ _WRITABLE = frozenset(
 
 
 #: The advisory lock, with the user's id, under which a user's active jobs are counted
-#: and added to (``placing_jobs_of``, and ``active_jobs_in_turn`` of migration 0004).
+#: and added to (``placing_jobs_of`` for a retry, ``active_jobs_in_turn`` of migration
+#: 0004 inside a new job's INSERT); within one process ``placing_new_jobs_of`` keeps a
+#: user's new jobs in turn under the same name.
 ACTIVE_JOBS_LOCK = "active-jobs:"
 #: The condition of the partial index ``jobs_user_active`` (migration 0003), spelt the
 #: same way by the queries that are to use it.
@@ -263,16 +265,22 @@ async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRe
         return JobRecord.from_record(record), True
     if job.idempotency_key is None:
         return None
-    existing = await db.fetch_one(
-        "SELECT * FROM jobs WHERE user_id = :user_id AND idempotency_key = :key",
-        {"user_id": job.user_id, "key": job.idempotency_key},
-    )
+    existing = await job_with_idempotency_key(db, job.user_id, job.idempotency_key)
     if existing is not None:
-        return JobRecord.from_record(existing), False
+        return existing, False
     # Refused by a check, or the job that held the key was deleted since: a second INSERT
     # tells them apart (deleted, it places the job now).
     record = await db.fetch_one(insert_new_job(db, max_active), {**values, "id": str(uuid.uuid4())})
     return None if record is None else (JobRecord.from_record(record), True)
+
+
+async def job_with_idempotency_key(db: Db, user_id: str, key: str) -> JobRecord | None:
+    """The job a repeated key names (a retry of the same request costs no new quota)."""
+    record = await db.fetch_one(
+        "SELECT * FROM jobs WHERE user_id = :user_id AND idempotency_key = :key",
+        {"user_id": user_id, "key": key},
+    )
+    return None if record is None else JobRecord.from_record(record)
 
 
 def new_job_values(db: Db, job: NewJob, max_active: int) -> dict[str, Any]:

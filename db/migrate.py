@@ -17,7 +17,7 @@ MIGRATION_LOCK_KEY = 0x0CA2EE20
 
 
 def async_driver_url(url: str) -> str:
-    """The SQLAlchemy URL for the async driver ``databases`` uses at run time."""
+    """The SQLAlchemy async URL the migrations connect with (``migrations/env.py``)."""
     scheme, rest = url.split(":", 1)
     base = scheme.split("+", 1)[0]
     if base in ("postgresql", "postgres"):

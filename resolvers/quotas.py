@@ -1,7 +1,9 @@
 """How many letters a user may have written: per minute, and at once.
 
-Both limits are taken while the user's jobs are placed one request at a time
-(``db.jobs.placing_jobs_of``): a slot of the minute taken by a request the active-jobs
+Both limits are taken while the user's jobs are placed one request at a time: a new
+job's under ``db.jobs.placing_new_jobs_of`` (in this process; its INSERT counts the
+active jobs in the user's turn across processes), a retry's under
+``db.jobs.placing_jobs_of``. A slot of the minute taken by a request the active-jobs
 limit then refuses is given back before the next request of that user looks, so no
 request is told "a minute" for a slot that was only held for a moment.
 """
@@ -10,7 +12,7 @@ from typing import NoReturn
 
 from core.errors import RateLimited
 from core.settings import Settings
-from db import quotas, users
+from db import jobs, quotas, users
 from db.connection import Db
 from resolvers.context import Info
 from resolvers.limits import letters
@@ -37,7 +39,7 @@ async def take_new_job_slot(info: Info, db: Db, idempotency_key: str | None) -> 
     free. Its active-jobs limit is checked by its INSERT (``db.jobs.insert_job``)."""
     context = info.context
     user_id = context.caller_id()
-    if idempotency_key is not None and await quotas.job_with_idempotency_key(
+    if idempotency_key is not None and await jobs.job_with_idempotency_key(
         db, user_id, idempotency_key
     ):
         return False

@@ -9,7 +9,7 @@ an event that comes next in ``seq``: its result is the one the shared executor a
 has (``schema.sharing``), and its frame that result's JSON with the operation's id.
 
 So a websocket operation runs with an ``ExpressLane`` in its context: the transport
-(``api.graphql``) says how to write a frame now, the operation's executor registers
+(``api.protocols``) says how to write a frame now, the operation's executor registers
 itself when graphql-core makes it, and a stream that knows an event comes next offers
 it to the lane from within the dispatch. A lane declines, and the event takes the long
 way through the operation's task, whenever it cannot do all the long way would: no
