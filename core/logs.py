@@ -35,12 +35,6 @@ def bound(**fields: Any) -> Iterator[None]:
             variable.reset(token)
 
 
-def bind(**fields: Any) -> None:
-    """Bind context fields until the current task ends."""
-    for name, value in fields.items():
-        _context[name].set(value)
-
-
 def current(name: str) -> Any:
     """The value bound to a context field in this task, or None."""
     return _context[name].get()

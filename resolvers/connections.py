@@ -77,9 +77,6 @@ class Connections:
         """The users with a socket open here."""
         return list(self._by_user)
 
-    def count(self, user_id: str) -> int:
-        return len(self._by_user.get(user_id, ()))
-
     async def close_user(self, user_id: str, reason: str, *, keep: object = None) -> None:
         """Close every socket of the user (but ``keep``, the one asking) with 4403."""
         for connection in list(self._by_user.get(user_id, ())):
