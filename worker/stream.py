@@ -18,6 +18,7 @@ from worker.beside import run_beside
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
 from worker.storable import StorableText
+from worker.writers.base import aclose
 
 
 class JobStream:
@@ -138,9 +139,7 @@ class JobStream:
                     await self.write(chunk)
                 await self.write(self._storable.rest())
             finally:
-                aclose = getattr(iterator, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await aclose(iterator)
 
     async def _flush_after_pauses(self, interval: float) -> None:
         while True:

@@ -1,6 +1,7 @@
 """The outbox sweep: publish what the table says should be queued but may not be."""
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 from broker.base import Broker
@@ -9,6 +10,7 @@ from core.outages import Outage
 from core.settings import Settings
 from db import jobs
 from db.connection import Db, utcnow
+from db.jobs import JobRecord
 from db.rounds import every
 
 log = logging.getLogger(__name__)
@@ -17,11 +19,9 @@ log = logging.getLogger(__name__)
 async def sweep_once(db: Db, broker: Broker, settings: Settings) -> int:
     """Publish a wake-up for every job that needs one; returns how many were confirmed."""
     cutoff = utcnow() - timedelta(seconds=settings.sweep_grace_seconds)
-    published = 0
-    for job in await jobs.jobs_needing_wakeup(db, older_than=cutoff):
-        if not await enqueue(db, broker, job):
-            break  # the broker is away: try again next round
-        published += 1
+    published = await _publish_while_taken(
+        db, broker, await jobs.jobs_needing_wakeup(db, older_than=cutoff)
+    )
     if published:
         log.info("sweep: published %d job(s)", published)
     if settings.republish_after_seconds > 0:
@@ -44,11 +44,7 @@ async def republish_lost(db: Db, broker: Broker, after_seconds: float) -> int:
     )
     if not waiting or (await broker.queue_depths()).get("jobs", 0) > 0:
         return 0
-    published = 0
-    for job in waiting:
-        if not await enqueue(db, broker, job):
-            break
-        published += 1
+    published = await _publish_while_taken(db, broker, waiting)
     if published:
         log.warning(
             "sweep: %d job(s) PENDING for over %.0f s with no message queued: published again",
@@ -67,3 +63,14 @@ async def run_sweeper(
         name="sweep",
         outage=outage,
     )
+
+
+async def _publish_while_taken(db: Db, broker: Broker, waiting: Iterable[JobRecord]) -> int:
+    """Publish each job's wake-up; how many the broker took before it went away, if it did
+    (the rest wait for the next round)."""
+    published = 0
+    for job in waiting:
+        if not await enqueue(db, broker, job):
+            break
+        published += 1
+    return published
