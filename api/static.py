@@ -10,7 +10,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+from api.webbuild import WEB_DIR
+
+WEB_DIST = WEB_DIR / "dist"
 
 # A Host header is echoed into the CSP only when it is plainly a host[:port].
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
@@ -26,11 +28,9 @@ NOT_BUILT = """<!doctype html>
 """
 
 
-def security_headers(
-    request: Request | None = None, *, inline_styles: bool = False
-) -> dict[str, str]:
+def security_headers(request: Request, *, inline_styles: bool = False) -> dict[str, str]:
     """Headers for an HTML page: only its own scripts, styles and sockets, never framed."""
-    host = request.headers.get("host", "") if request is not None else ""
+    host = request.headers.get("host", "")
     sockets = f" ws://{host} wss://{host}" if _HOST.match(host) else ""
     styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     policy = (

@@ -244,7 +244,7 @@ class RabbitBroker:
         while True:
             await wait_until_broken(channel, connection)
             log.warning("the jobs channel did not come back after a reconnect; reopening it")
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # broken already: closing is tidying up
                 await channel.close()
             try:
                 channel = await start()
@@ -263,7 +263,7 @@ class RabbitBroker:
             outcome = await handler(delivery)
         except asyncio.CancelledError:
             # Shutting down past the grace period: hand the job to another worker now.
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a lost channel hands the job back too
                 await message.nack(requeue=True)
             raise
         except Exception as e:

@@ -50,7 +50,7 @@ async def job_events(
                     yield item
             finally:
                 broken.cancel()
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(Exception):  # broken already: closing is tidying up
                     await channel.close()
             log.warning("the event consumer did not come back after a reconnect; reopening it")
             reopened = True
