@@ -64,7 +64,7 @@ class Limits:
 
 
 def letters(count: int) -> str:
-    """"1 letter", "5 letters": a limit as its refusal tells it."""
+    """A limit as its refusal tells it: "1 letter", "5 letters"."""
     return "1 letter" if count == 1 else f"{count} letters"
 
 
