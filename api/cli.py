@@ -169,9 +169,7 @@ def _migrated(database_url: str) -> list[str] | None:
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from db.migrate import current_head
 
-    if not settings.database_url:
-        raise SettingsError("CAREEROPS_DATABASE_URL is not set")
-    steps = _migrated(settings.database_url)
+    steps = _migrated(settings.required_database_url())
     if steps is None:
         return 1
     for step in steps:

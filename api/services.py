@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 from broker import broker_from_settings
 from broker.base import Broker
-from core.settings import Settings, SettingsError
+from core.settings import Settings
 from db.connection import Db
 from db.revision import wait_for_schema
 
@@ -24,11 +24,9 @@ async def connected(
     and workers wait at start; an operator's one-off command does not)."""
     async with contextlib.AsyncExitStack() as stack:
         if db is None:
-            if not settings.database_url:
-                raise SettingsError("CAREEROPS_DATABASE_URL is not set")
             db = await stack.enter_async_context(
                 Db(
-                    settings.database_url,
+                    settings.required_database_url(),
                     pool_size=pool_size or settings.db_pool_size,
                     connect_within=wait_seconds,
                 )

@@ -35,10 +35,8 @@ def from_url(
 def broker_from_settings(settings: Settings, *, connect_within: float = 0.0) -> Broker:
     """The settings' broker; ``connect_within``: how long its ``connect`` keeps trying
     while RabbitMQ is not reachable (the API and workers wait, one-off commands do not)."""
-    if not settings.amqp_url:
-        raise ValueError("no broker URL in the settings")
     return from_url(
-        settings.amqp_url,
+        settings.required_amqp_url(),
         prefix=settings.amqp_prefix,
         publish_timeout=settings.publish_timeout_seconds,
         quorum=settings.quorum_queues,

@@ -342,7 +342,10 @@ class Settings:
             if port > MAX_PORT:
                 raise SettingsError(f"{variable} must be at most {MAX_PORT}, not {port}")
         if self.worker_concurrency > MAX_PREFETCH:
-            raise SettingsError(f"CAREEROPS_WORKER_CONCURRENCY must be at most {MAX_PREFETCH}")
+            raise SettingsError(
+                f"CAREEROPS_WORKER_CONCURRENCY must be at most {MAX_PREFETCH},"
+                f" not {self.worker_concurrency}"
+            )
         if self.log_format not in (None, "json", "text"):
             raise SettingsError(
                 f"CAREEROPS_LOG_FORMAT must be json or text, not {self.log_format!r}"
@@ -362,13 +365,24 @@ class Settings:
                 )
         return self
 
+    def required_database_url(self) -> str:
+        """The database URL, which no process and no operator's command runs without."""
+        if not self.database_url:
+            raise SettingsError("CAREEROPS_DATABASE_URL is not set")
+        return self.database_url
+
+    def required_amqp_url(self) -> str:
+        """The broker URL, which the API, the workers and the queue commands need."""
+        if not self.amqp_url:
+            raise SettingsError("CAREEROPS_AMQP_URL is not set")
+        return self.amqp_url
+
     def require(self, *, broker: bool = True, tokens: bool = True) -> "Settings":
         """Refuse to run a production process without what it cannot guess (an operator's
         command that signs and reads no token runs without the token keys)."""
-        if not self.database_url:
-            raise SettingsError("CAREEROPS_DATABASE_URL is not set")
-        if broker and not self.amqp_url:
-            raise SettingsError("CAREEROPS_AMQP_URL is not set")
+        self.required_database_url()
+        if broker:
+            self.required_amqp_url()
         if tokens:
             self._require_token_keys()
         if self.writer == "openai" and not self.openai_api_key:
