@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from worker.writers.base import LetterRequest
-from worker.writers.skills import find_skills
+from worker.writers.skills import find_skills, shared_skills
 
 _MAX_LISTED_SKILLS = 8
 _MAX_NAME_WORDS = 8
@@ -228,7 +228,7 @@ def _role_reference(role: str | None) -> str:
 def gather(request: LetterRequest) -> Facts:
     job, cv = text_of(request.job_description), text_of(request.cv_text)
     cv_skills = set(find_skills(cv))
-    skills = [skill for skill in find_skills(job) if skill in cv_skills]
+    skills = shared_skills(job, cv)
     company = clean_name(request.company_name) or _find_company(job, cv_skills)
     return Facts(
         role=_role_reference(_find_role(job, cv_skills)),
