@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from broker.base import Broker
-from core.metrics import QUEUE_DEPTH
+from core.metrics import BROKER_ERRORS, QUEUE_DEPTH
 from db.connection import Db
 from db.revision import schema_behind
 
@@ -54,7 +54,9 @@ async def metrics(request: Request) -> Response:
     broker: Broker = request.state.broker
     try:
         depths = await asyncio.wait_for(broker.queue_depths(), CHECK_TIMEOUT_SECONDS)
-    except Exception:
+    except Exception:  # the broker is away: no depth beats the last one read, still shown
+        BROKER_ERRORS.labels("queue_depths").inc()
+        QUEUE_DEPTH.clear()
         depths = {}
     for queue, depth in depths.items():
         QUEUE_DEPTH.labels(queue).set(depth)

@@ -54,15 +54,21 @@ async def test_readyz_is_ready_with_database_and_broker(api: Api) -> None:
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
-async def test_readyz_goes_false_while_the_broker_is_down_and_back_after(
+async def test_readyz_and_the_queue_depths_tell_the_broker_is_down_and_back_after(
     start_api: StartApi,
 ) -> None:
     api = await start_api()
+    before = (await api.http.get("/metrics")).text
     async with rabbitmq_down():
         await asyncio.sleep(0.5)
         down = await api.http.get("/readyz")
         assert (await api.http.get("/healthz")).status_code == 200, "alive, just not ready"
+        during = (await api.http.get("/metrics")).text
     assert down.status_code == 503 and down.json()["checks"]["broker"] is False
+    # the depths read before the outage were shown as if they were still true
+    assert 'careerops_queue_depth{queue="jobs"}' in before
+    assert "careerops_queue_depth{" not in during
+    assert sample(during, "careerops_broker_errors_total", '{operation="queue_depths"}') >= 1
     for _ in range(50):
         if (await api.http.get("/readyz")).status_code == 200:
             break
