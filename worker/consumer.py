@@ -122,7 +122,8 @@ class Worker:
                 await self._publish(job)
         elif self._abandoned(job):
             # Not claimed though its attempt is dead: no attempt of its budget is left.
-            return await self._give_up(job)
+            with bound(user_id=job.user_id, attempt=job.attempts):
+                return await self._give_up(job)
         else:
             await self._wake_later(job)
         return Outcome.ACK
@@ -131,7 +132,7 @@ class Worker:
         await self._publish(claimed)
         stream = JobStream(claimed, self.deps)
         try:
-            async with keep_lease(stream, self.deps):
+            async with keep_lease(stream, self.deps, self.database_outage):
                 with tracer.start_as_current_span(
                     "write", attributes={"attempt": claimed.attempts}
                 ):
@@ -194,7 +195,8 @@ class Worker:
             only_from=frozenset({JobStatus.PROCESSING}),
             changes={
                 "error": self._gave_up(
-                    "the last one's worker stopped (it was killed, or hung past its lease)."
+                    "the last one's worker stopped (it was killed, hung past its lease, or"
+                    " handed it back as it shut down)."
                 ),
                 "lease_until": None,
                 "completed_at": TRANSITION_TIME,

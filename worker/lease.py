@@ -2,17 +2,15 @@
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
+from core.outages import Outage
 from db import jobs
 from db.connection import DatabaseUnavailable
 from worker.beside import run_beside
 from worker.deps import WorkerDeps
 from worker.outcomes import Fenced
 from worker.stream import JobStream
-
-log = logging.getLogger(__name__)
 
 
 async def _still_owned(stream: JobStream, deps: WorkerDeps) -> bool:
@@ -25,8 +23,12 @@ async def _still_owned(stream: JobStream, deps: WorkerDeps) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def keep_lease(stream: JobStream, deps: WorkerDeps) -> AsyncIterator[None]:
-    """Run the body under the lease; if another attempt takes the job, stop it with ``Fenced``."""
+async def keep_lease(
+    stream: JobStream, deps: WorkerDeps, database_outage: Outage
+) -> AsyncIterator[None]:
+    """Run the body under the lease; if another attempt takes the job, stop it with ``Fenced``.
+    A renewal the database cannot take is told through the worker's ``database_outage``:
+    a line per running job every lease/3 seconds buried the outage's own three lines."""
 
     async def keep() -> None:
         while True:
@@ -34,8 +36,9 @@ async def keep_lease(stream: JobStream, deps: WorkerDeps) -> AsyncIterator[None]
             try:
                 owned = await _still_owned(stream, deps)
             except DatabaseUnavailable as e:
-                log.warning("job %s: lease not renewed: %s", stream.job.id, e)
+                database_outage.failed(e)
                 continue
+            database_outage.recovered()
             if not owned:
                 raise Fenced("the job was taken over or cancelled")
 

@@ -115,6 +115,34 @@ async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
     assert from_asyncpg == [], "its pool's tries to reconnect are not told again"
 
 
+async def test_a_running_jobs_lease_renewals_tell_a_database_outage_once(
+    start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each renewal that met the outage logged a line of its own: every lease/3 seconds for
+    # every running job.
+    api = await start_api()
+    writer = GatedWriter()
+    await start_worker(writer, worker_concurrency=1, lease_seconds=1.5)
+    token = await api.register()
+    job = await api.create_job(token)
+    await asyncio.wait_for(writer.started.wait(), 10)
+    caplog.set_level(logging.INFO)
+
+    async with postgres_down():
+        await asyncio.sleep(3)  # six renewals meet the dead database
+    await asyncio.sleep(1.5)  # and the next gets through
+    writer.go_on.set()
+    await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+
+    told = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith(("worker", "core.outages"))
+    ]
+    outage = [m.split(" (")[0].split(" after")[0] for m in told]
+    assert outage == ["database connection lost", "database connection back"], told
+
+
 async def test_an_idle_worker_tells_a_database_outage_once_not_every_sweep(
     start_worker: StartWorker, caplog: pytest.LogCaptureFixture
 ) -> None:
