@@ -13,15 +13,22 @@ from db.jobs import JobRecord
 log = logging.getLogger(__name__)
 
 
-async def enqueue(db: Db, broker: Broker, job: JobRecord, *, delay: float = 0.0) -> bool:
-    """Publish the job's message; False leaves it to the sweep (the broker is away)."""
+async def enqueue(
+    db: Db, broker: Broker, job: JobRecord, *, delay: float = 0.0, sweeping: bool = False
+) -> bool:
+    """Publish the job's message; False leaves it to the sweep (the broker is away). The
+    sweep's own tries are not told: the broker's outage is, by its connections' three lines,
+    and a line per job every round buried them."""
     request_id = current("request_id")
     headers = inject({"x-request-id": request_id} if request_id else {})
     try:
         await broker.publish_job(JobMessage(job.id, job.kind), delay=delay, headers=headers)
     except BrokerUnavailable as e:
         BROKER_ERRORS.labels("publish_job").inc()
-        log.warning("job %s not published now (%s); the sweep will publish it", job.id, e)
+        if sweeping:
+            log.debug("job %s not published by the sweep (%s)", job.id, e)
+        else:
+            log.warning("job %s not published now (%s); the sweep will publish it", job.id, e)
         return False
     await jobs.mark_published(db, job.id)
     return True

@@ -70,7 +70,7 @@ async def _publish_while_taken(db: Db, broker: Broker, waiting: Iterable[JobReco
     (the rest wait for the next round)."""
     published = 0
     for job in waiting:
-        if not await enqueue(db, broker, job):
+        if not await enqueue(db, broker, job, sweeping=True):
             break
         published += 1
     return published

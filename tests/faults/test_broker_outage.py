@@ -19,22 +19,26 @@ pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
 
 
 async def test_a_job_created_while_the_broker_is_down_is_published_by_the_sweep(
-    start_api: StartApi, start_worker: StartWorker
+    start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
 ) -> None:
     api = await start_api()
     await start_worker()
     token = await api.register()
+    caplog.set_level(logging.INFO)
 
     async with rabbitmq_down():
         await asyncio.sleep(0.5)
         job = await api.create_job(token)
         assert job["status"] == "PENDING"
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)  # the sweep tries it every 0.5 s once it is 1 s old
         still = await api.job(token, job["id"])
         assert still is not None and still["status"] == "PENDING"
 
     done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
     assert done["attempts"] == 1, "published once by the sweep, written once"
+    # the API's line for the job it accepted; the sweep's tries said it every round again
+    unpublished = [r.getMessage() for r in caplog.records if r.name == "broker.outbox"]
+    assert [m.split(" (")[0] for m in unpublished] == [f"job {job['id']} not published now"]
 
 
 async def test_subscriptions_get_a_fresh_snapshot_after_a_broker_restart_and_finish(
