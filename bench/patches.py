@@ -65,6 +65,11 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``insert_in_transaction``: a new job's INSERT in a transaction of its own under the
   user's advisory lock, counting inline (BEGIN, the lock, the INSERT, COMMIT), as before
   the count waited for the user's turn inside the INSERT (``active_jobs_in_turn``).
+- ``no_active_limit_probe``: the active-jobs limit off (``CAREEROPS_MAX_ACTIVE_JOBS=0``):
+  not a proposal, a measure of what the limit costs (the in-process turn and the count).
+- ``new_jobs_in_turn``: a user's new jobs placed one request at a time within the process
+  (an ``asyncio.Lock`` around the slot of the minute, the idempotency key's read and the
+  INSERT), as before the eighteenth session.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -107,6 +112,8 @@ KNOWN = (
     "no_pending_probe",
     "limit_unlocked",
     "insert_in_transaction",
+    "no_active_limit_probe",
+    "new_jobs_in_turn",
 )
 
 
@@ -328,7 +335,6 @@ def _timeline() -> None:
     from broker.fanout import Hub
     from broker.rabbitmq import RabbitBroker
     from db import jobs
-    from resolvers.mutations import create_cover_letter as mutation
     from worker.consumer import Worker
 
     def job_id_in(*values: Any) -> str:
@@ -369,7 +375,6 @@ def _timeline() -> None:
     timed(RequestIdMiddleware, "__call__", "request")
     timed(GraphQLApp, "get_context", "context")
     timed(GraphQLApp, "execute_operation", "execute")
-    timed(mutation, "take_new_job_slot", "quota")
     timed(Context, "signed_in_user", "user")
     timed(jobs, "insert_job", "insert")
     timed(RabbitBroker, "publish_job", "publish_job")
@@ -683,6 +688,25 @@ def _insert_in_transaction() -> None:
     jobs.insert_job = insert_in_transaction
 
 
+def _no_active_limit_probe() -> None:
+    os.environ["CAREEROPS_MAX_ACTIVE_JOBS"] = "0"
+
+
+def _new_jobs_in_turn() -> None:
+    from db.jobs import ACTIVE_JOBS_LOCK
+    from resolvers.mutations import create_cover_letter as mutation
+
+    new_job_slot = mutation.new_job_slot
+
+    @contextlib.asynccontextmanager
+    async def in_turn(info: Any, db: Any, idempotency_key: str | None) -> Any:
+        async with db.in_turn_here(ACTIVE_JOBS_LOCK + info.context.caller_id()):
+            async with new_job_slot(info, db, idempotency_key) as give_back:
+                yield give_back
+
+    mutation.new_job_slot = in_turn  # type: ignore[assignment]
+
+
 def _inline_count_insert(max_active: int) -> str:
     from db import jobs
 
@@ -697,6 +721,8 @@ def _inline_count_insert(max_active: int) -> str:
 
 
 _PATCHES: dict[str, Callable[[], None]] = {
+    "no_active_limit_probe": _no_active_limit_probe,
+    "new_jobs_in_turn": _new_jobs_in_turn,
     "insert_in_transaction": _insert_in_transaction,
     "limit_unlocked": _limit_unlocked,
     "no_pending_probe": _no_pending_probe,

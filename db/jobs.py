@@ -182,8 +182,7 @@ _WRITABLE = frozenset(
 
 #: The advisory lock, with the user's id, under which a user's active jobs are counted
 #: and added to (``placing_jobs_of`` for a retry, ``active_jobs_in_turn`` of migration
-#: 0004 inside a new job's INSERT); within one process ``placing_new_jobs_of`` keeps a
-#: user's new jobs in turn under the same name.
+#: 0004 inside a new job's INSERT).
 ACTIVE_JOBS_LOCK = "active-jobs:"
 #: The condition of the partial index ``jobs_user_active`` (migration 0003), spelt the
 #: same way by the queries that are to use it.
@@ -232,19 +231,6 @@ async def placing_jobs_of(db: Db, user_id: str, *, max_active: int) -> AsyncIter
         return
     async with db.one_at_a_time(ACTIVE_JOBS_LOCK + user_id) as alone:
         yield alone
-
-
-@asynccontextmanager
-async def placing_new_jobs_of(db: Db, user_id: str, *, max_active: int) -> AsyncIterator[None]:
-    """While the user's new jobs are placed by ``insert_job``, one request of this process
-    at a time (under a limit): what a request takes before it (a slot of the minute) and
-    gives back when refused is back before the next one looks. Across processes the
-    INSERT waits its own turn."""
-    if max_active <= 0:
-        yield
-        return
-    async with db.in_turn_here(ACTIVE_JOBS_LOCK + user_id):
-        yield
 
 
 async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRecord, bool] | None:

@@ -7,7 +7,10 @@ requests may get up to N times a limit. The active-jobs cap is counted in the
 database and holds across processes.
 """
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
@@ -19,12 +22,45 @@ from resolvers.connections import Connections
 _TOO_MANY_FAILURES = "Too many failed attempts; try again later."
 
 
+class Unsettled:
+    """Users' new jobs whose slot of the minute is held while their INSERT decides whether
+    they keep it."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, int] = {}
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+
+    def any_of(self, user_id: str) -> bool:
+        return user_id in self._held
+
+    async def one_settled(self, user_id: str) -> None:
+        """Wait until one of the user's held slots is kept or given back."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(user_id, []).append(waiter)
+        await waiter
+
+    @contextlib.contextmanager
+    def holding(self, user_id: str) -> Iterator[None]:
+        self._held[user_id] = self._held.get(user_id, 0) + 1
+        try:
+            yield
+        finally:
+            if self._held[user_id] > 1:
+                self._held[user_id] -= 1
+            else:
+                del self._held[user_id]
+            for waiter in self._waiters.pop(user_id, ()):
+                if not waiter.done():
+                    waiter.set_result(None)
+
+
 @dataclass(frozen=True)
 class Limits:
     failures_by_email: SlidingWindow
     failures_by_address: SlidingWindow
     jobs_by_user: SlidingWindow
     connections: Connections
+    unsettled: Unsettled = field(default_factory=Unsettled)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
@@ -56,11 +92,32 @@ class Limits:
     def take_job_slot(self, user_id: str, per_minute: int) -> None:
         wait = self.jobs_by_user.acquire(user_id)
         if wait:
-            raise RateLimited(wait, f"At most {letters(per_minute)} a minute; try again shortly.")
+            raise _over_minute_limit(wait, per_minute)
+
+    @contextlib.asynccontextmanager
+    async def new_job_slot(
+        self, user_id: str, per_minute: int
+    ) -> AsyncIterator[Callable[[], None]]:
+        """A slot of the user's minute held while a new job is placed; the callable gives it
+        back (no job was placed). A request the minute would refuse first waits for the
+        user's other placements to settle: one the active-jobs limit refuses gives its slot
+        back, and requests beside it were told "a minute" for slots never used. Only that
+        case waits: requests in turn, always, cost B1 a tenth of its CPU
+        (``bench/changes.md``)."""
+        while wait := self.jobs_by_user.acquire(user_id):
+            if not self.unsettled.any_of(user_id):
+                raise _over_minute_limit(wait, per_minute)
+            await self.unsettled.one_settled(user_id)
+        with self.unsettled.holding(user_id):
+            yield lambda: self.jobs_by_user.give_back(user_id)
 
     def give_back_job_slot(self, user_id: str) -> None:
         """A slot taken for a job that was then refused does not count."""
         self.jobs_by_user.give_back(user_id)
+
+
+def _over_minute_limit(wait: int, per_minute: int) -> RateLimited:
+    return RateLimited(wait, f"At most {letters(per_minute)} a minute; try again shortly.")
 
 
 def letters(count: int) -> str:

@@ -1,13 +1,15 @@
 """How many letters a user may have written: per minute, and at once.
 
-Both limits are taken while the user's jobs are placed one request at a time: a new
-job's under ``db.jobs.placing_new_jobs_of`` (in this process; its INSERT counts the
-active jobs in the user's turn across processes), a retry's under
-``db.jobs.placing_jobs_of``. A slot of the minute taken by a request the active-jobs
-limit then refuses is given back before the next request of that user looks, so no
-request is told "a minute" for a slot that was only held for a moment.
+A retry takes both limits while the user's jobs are placed one request at a time
+(``db.jobs.placing_jobs_of``). A new job's INSERT counts the active jobs itself, in the
+user's turn across processes, and its slot of the minute is held while it runs
+(``Limits.new_job_slot``). Either way a slot taken by a request the active-jobs limit
+then refuses is given back before a request of that user is refused for the minute, so
+no request is told "a minute" for a slot that was only held for a moment.
 """
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import NoReturn
 
 from core.errors import RateLimited
@@ -34,17 +36,22 @@ async def take_job_quota(info: Info, db: Db) -> None:
     info.context.limits.take_job_slot(user.id, settings.jobs_per_minute)
 
 
-async def take_new_job_slot(info: Info, db: Db, idempotency_key: str | None) -> bool:
-    """A new job's slot of the per-minute limit; False for a repeated request, which is
-    free. Its active-jobs limit is checked by its INSERT (``db.jobs.insert_job``)."""
+@contextlib.asynccontextmanager
+async def new_job_slot(
+    info: Info, db: Db, idempotency_key: str | None
+) -> AsyncIterator[Callable[[], None]]:
+    """A new job's slot of the per-minute limit, held while it is placed, and how to give
+    it back (no new job was placed); a repeated request takes none, being free. Its
+    active-jobs limit is checked by its INSERT (``db.jobs.insert_job``)."""
     context = info.context
     user_id = context.caller_id()
     if idempotency_key is not None and await jobs.job_with_idempotency_key(
         db, user_id, idempotency_key
     ):
-        return False
-    context.limits.take_job_slot(user_id, context.settings.jobs_per_minute)
-    return True
+        yield lambda: None
+        return
+    async with context.limits.new_job_slot(user_id, context.settings.jobs_per_minute) as back:
+        yield back
 
 
 def give_back_job_slot(info: Info) -> None:

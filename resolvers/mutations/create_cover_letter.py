@@ -13,7 +13,7 @@ from db import jobs
 from db.jobs import JobRecord, NewJob
 from resolvers.context import Info
 from resolvers.permissions import HasValidToken
-from resolvers.quotas import give_back_job_slot, refuse_unplaced_job, take_new_job_slot
+from resolvers.quotas import new_job_slot, refuse_unplaced_job
 from resolvers.validation import (
     blank_to_none,
     validate_cover_letter_input,
@@ -57,11 +57,10 @@ async def create_cover_letter(
     max_active = info.context.settings.max_active_jobs
     with tracer.start_as_current_span("createCoverLetter") as span:
         db = info.context.db
-        async with jobs.placing_new_jobs_of(db, user_id, max_active=max_active):
-            slot_taken = await take_new_job_slot(info, db, idempotency_key)
+        async with new_job_slot(info, db, idempotency_key) as give_back:
             inserted = await jobs.insert_job(db, new, max_active=max_active)
-            if inserted is None and slot_taken:
-                give_back_job_slot(info)
+            if inserted is None or not inserted[1]:
+                give_back()  # refused, or a repeat of a request sent beside it
         if inserted is None:
             await refuse_unplaced_job(info)
         record, created = inserted

@@ -34,6 +34,29 @@ async def test_jobs_per_user_per_minute_are_limited(start_api: StartApi, db: Db)
     await assert_serves_an_honest_client(api)
 
 
+async def test_one_new_key_sent_together_takes_one_slot_of_the_minute(
+    start_api: StartApi,
+) -> None:
+    # Requests no longer take turns in the process: each found the key unused and took a
+    # slot, and only one placed the job; the others are repeats, which are free.
+    api = await start_api(jobs_per_minute=2, max_active_jobs=0)
+    token = await api.register()
+    create = (
+        "mutation($i: CoverLetterInput!, $k: String) {"
+        " createCoverLetter(input: $i, idempotencyKey: $k) { id } }"
+    )
+
+    together = await asyncio.gather(
+        *(post(api, create, {"i": SAMPLE_INPUT, "k": "once"}, token=token) for _ in range(5))
+    )
+    second = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+    third = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+
+    assert len({r["data"]["createCoverLetter"]["id"] for r in together}) == 1, together
+    assert "errors" not in second, second  # the minute's second job
+    assert code(third) == "RATE_LIMITED"
+
+
 async def test_a_limit_of_one_job_a_minute_is_told_in_the_singular(start_api: StartApi) -> None:
     api = await start_api(jobs_per_minute=1, max_active_jobs=0)
     token = await api.register()
