@@ -63,3 +63,29 @@ def test_every_scenario_runs_at_smoke_size_and_writes_its_report(tmp_path: Path)
     assert "| B1 |" in markdown and "| B6 |" in markdown
     charts = sorted(path.name for path in (tmp_path / "charts-smoke").glob("*.png"))
     assert charts == ["fanout.png", "latency.png"]
+
+
+@pytest.mark.timeout(120)
+def test_the_decomposition_costs_each_part_of_the_apis_work() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CAREEROPS_")}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.decompose", "--count", "40"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    parts = dict(line.split(": ", 1) for line in run.stdout.splitlines())
+    assert list(parts) == [
+        "createCoverLetter over HTTP",
+        "job(id) over HTTP",
+        "an event pushed to one myJobs socket",
+        "an event no subscriber is sent",
+    ]
+    assert all(float(cost.split()[1]) > 0 for cost in parts.values()), parts
+    assert parts["an event pushed to one myJobs socket"].endswith("; 40 pushes")
+    assert parts["an event no subscriber is sent"].endswith("; 0 pushes")
