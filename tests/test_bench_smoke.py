@@ -26,27 +26,25 @@ EXPECTED = {
 }
 
 
-@pytest.mark.timeout(240)
-def test_every_scenario_runs_at_smoke_size_and_writes_its_report(tmp_path: Path) -> None:
-    output = tmp_path / "results.md"
+def _bench(module: str, *args: str, timeout: float = 220) -> subprocess.CompletedProcess[str]:
+    """``python -m <module> <args>`` with none of the developer's service settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CAREEROPS_")}
-
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--smoke",
-            "--output",
-            str(output),
-            "--json",
-            str(tmp_path / "results.json"),
-        ],
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=220,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.timeout(240)
+def test_every_scenario_runs_at_smoke_size_and_writes_its_report(tmp_path: Path) -> None:
+    output = tmp_path / "results.md"
+
+    run = _bench(
+        "bench", "--smoke", "--output", str(output), "--json", str(tmp_path / "results.json")
     )
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -67,16 +65,7 @@ def test_every_scenario_runs_at_smoke_size_and_writes_its_report(tmp_path: Path)
 
 @pytest.mark.timeout(120)
 def test_the_decomposition_costs_each_part_of_the_apis_work() -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAREEROPS_")}
-
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.decompose", "--count", "40"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=110,
-    )
+    run = _bench("bench.decompose", "--count", "40", timeout=110)
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     parts = dict(line.split(": ", 1) for line in run.stdout.splitlines())
