@@ -102,14 +102,14 @@ class Limits:
         back (no job was placed). A request the minute would refuse first waits for the
         user's other placements to settle: one the active-jobs limit refuses gives its slot
         back, and requests beside it were told "a minute" for slots never used. Only that
-        case waits: requests in turn, always, cost B1 a tenth of its CPU
+        case waits: requests in turn, always, cost B1 4-6% of its CPU
         (``bench/changes.md``)."""
         while wait := self.jobs_by_user.acquire(user_id):
             if not self.unsettled.any_of(user_id):
                 raise _over_minute_limit(wait, per_minute)
             await self.unsettled.one_settled(user_id)
         with self.unsettled.holding(user_id):
-            yield lambda: self.jobs_by_user.give_back(user_id)
+            yield lambda: self.give_back_job_slot(user_id)
 
     def give_back_job_slot(self, user_id: str) -> None:
         """A slot taken for a job that was then refused does not count."""
