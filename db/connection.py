@@ -77,7 +77,16 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 _ASYNCPG_UNAVAILABLE = frozenset(
-    {"InterfaceError", "CannotConnectNowError", "AdminShutdownError", "TooManyConnectionsError"}
+    {
+        "InterfaceError",
+        "CannotConnectNowError",
+        "AdminShutdownError",
+        "TooManyConnectionsError",
+        # asyncpg's own protocol and pool bookkeeping, confused by statements cut short
+        # while PostgreSQL goes away ("another operation is in progress", "release()
+        # called on a free connection holder"): the next try, on another connection, works
+        "InternalClientError",
+    }
 )
 
 

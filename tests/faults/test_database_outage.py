@@ -1,11 +1,16 @@
 """Postgres restarted: a clear, retryable error while it is down, recovery without restarts."""
 
 import asyncio
+import itertools
 import logging
+import random
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 
+from core.settings import Settings
+from db.connection import DatabaseUnavailable, Db
 from tests.conftest import StartApi, StartWorker
 from tests.faults.outages import postgres_down
 from worker.writers.base import LetterRequest
@@ -158,3 +163,40 @@ async def test_an_idle_worker_tells_a_database_outage_once_not_every_sweep(
     assert from_rounds == [], "a line every round, before"
     outage = [m.split(" (")[0].split(" after")[0] for m in told if "database connection" in m]
     assert outage == ["database connection lost", "database connection back"], told
+
+
+async def test_every_statement_cut_short_by_a_restart_is_told_as_the_database_unavailable(
+    settings: Settings,
+) -> None:
+    # Around a restart asyncpg raises its own InternalClientError now and then, from a
+    # connection whose last statement was cut short; a worker took it for a fault in the
+    # job and spent an attempt on it.
+    assert settings.database_url is not None
+    met: Counter[str] = Counter()
+    restarted = asyncio.Event()
+
+    async def statements(db: Db, first: int) -> None:
+        for n in itertools.count(first):
+            if restarted.is_set():
+                return
+            try:  # a new text each time, so most are prepared anew; some are cut short
+                await asyncio.wait_for(
+                    db.fetch_val(f"SELECT {n % 50}, pg_sleep(0.003)"),
+                    random.choice([0.001, 0.002, 0.004, 0.1]),
+                )
+                met["answered"] += 1
+            except TimeoutError:
+                met["cut short"] += 1
+            except DatabaseUnavailable:
+                met["unavailable"] += 1
+                await asyncio.sleep(0.01)
+
+    async with Db(settings.database_url, pool_size=4) as db:
+        running = asyncio.gather(*(statements(db, first) for first in range(8)))
+        await asyncio.sleep(0.5)
+        async with postgres_down():
+            await asyncio.sleep(1)
+        await asyncio.sleep(2)
+        restarted.set()
+        await running  # any other error fails the test here
+    assert met["unavailable"] > 0 and met["answered"] > 0, met
