@@ -3,6 +3,7 @@ themselves: ``api.socket_adapter`` and ``api.protocols``)."""
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -123,6 +124,25 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         if not isinstance(parsed, (dict, list)):
             raise HTTPException(400, "The request's JSON must be an object, or a list of them.")
+        return parsed
+
+    def parse_query_params(self, params: Mapping[str, str | None]) -> dict[str, Any]:
+        """A GET's parameters, its ``variables`` and ``extensions`` read as JSON.
+
+        strawberry reads them as a body is read, so a GET was told its "request body" was
+        not JSON, and ``variables=null`` was refused, though null is what the spec allows.
+        """
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            text = parsed.get(name)
+            if not text:
+                continue
+            try:
+                parsed[name] = self.decode_json(text)
+            except json.JSONDecodeError as e:
+                raise HTTPException(
+                    400, f"Unable to parse the `{name}` query parameter as JSON"
+                ) from e
         return parsed
 
     async def execute_single(

@@ -52,7 +52,32 @@ async def test_variables_nested_too_deep_in_a_get_get_400(api: Api) -> None:
         "/graphql", params={"query": "{ __typename }", "variables": variables}
     )
 
-    assert refusal(answered) == (400, "Unable to parse request body as JSON")
+    assert refusal(answered) == (400, "Unable to parse the `variables` query parameter as JSON")
+
+
+@pytest.mark.parametrize("name", ["variables", "extensions"])
+async def test_a_get_parameter_that_is_not_json_is_named_in_its_400(api: Api, name: str) -> None:
+    answered = await api.http.get("/graphql", params={"query": "{ __typename }", name: "{nope"})
+
+    assert refusal(answered) == (400, f"Unable to parse the `{name}` query parameter as JSON")
+
+
+async def test_a_get_with_null_variables_is_answered(api: Api) -> None:
+    answered = await api.http.get(
+        "/graphql", params={"query": "{ __typename }", "variables": "null"}
+    )
+
+    assert answered.status_code == 200
+    assert answered.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_a_get_whose_variables_are_no_object_gets_400(api: Api) -> None:
+    answered = await api.http.get("/graphql", params={"query": "{ __typename }", "variables": "5"})
+
+    assert refusal(answered) == (
+        400,
+        "The GraphQL operation's `variables` must be an object or null, if provided.",
+    )
 
 
 async def test_an_unknown_operation_name_that_is_no_valid_text_gets_400(api: Api) -> None:
