@@ -15,18 +15,18 @@ from starlette.types import ASGIApp
 from api.bodylimit import LimitRequestBody
 from api.deleted_accounts import run_deleted_account_checks
 from api.graphql import graphql_view
-from api.health import health_routes
 from api.httponly import HttpOnly
 from api.quiet_jobs import run_quiet_job_checks
 from api.requests import RequestIdMiddleware
 from api.server import TrackWebSockets, WebSocketRegistry
-from api.services import connected
 from api.startup import StartupFailureTold
 from api.static import web_routes
 from broker.base import Broker
 from broker.fanout import Hub
+from core.health import health_routes
 from core.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS
 from core.reaching import CannotConnect
+from core.services import connected
 from core.settings import Settings
 from core.tasks import cancel_and_wait
 from core.tracing import tracing

@@ -195,7 +195,7 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
     from api.admin import status_report
-    from api.services import connected
+    from core.services import connected
 
     async def run() -> str:
         async with connected(settings.require(tokens=False), pool_size=2) as (db, broker):
@@ -207,7 +207,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _requeue_dead(settings: Settings, args: argparse.Namespace) -> int:
     from api.admin import requeue_dead
-    from api.services import connected
+    from core.services import connected
 
     async def run() -> tuple[int, int]:
         async with connected(settings.require(tokens=False), pool_size=2) as (db, broker):

@@ -386,6 +386,40 @@ async def transition(
     return None if record is None else JobRecord.from_record(record)
 
 
+_DUE = "(status = 'PENDING' AND available_at <= :now)"
+_LEASE_EXPIRED = "(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < :now))"
+#: a takeover is an attempt too: a job that kills (or hangs) every worker it lands on
+#: would otherwise be taken over for ever
+_BUDGET_LEFT = "attempts - attempts_base < :max_attempts"
+
+
+async def claim(
+    db: Db, job_id: str, *, takeover: bool, lease_until: datetime, max_attempts: int
+) -> JobRecord | None:
+    """Start the job's next attempt, leased to the caller until ``lease_until``.
+
+    A PENDING job is claimed once it is due. A redelivered message (``takeover``) means
+    its consumer died: its PROCESSING job is taken over at once; otherwise only once the
+    lease ran out (its worker hangs). Either while attempts are left. ``None``: not now.
+    """
+    processing = "status = 'PROCESSING'" if takeover else _LEASE_EXPIRED
+    return await transition(
+        db,
+        job_id,
+        JobStatus.PROCESSING,
+        only_from=frozenset({JobStatus.PENDING, JobStatus.PROCESSING}),
+        changes={
+            "attempts": Sql("attempts + 1"),
+            "partial_text": "",
+            "progress": 0.0,
+            "error": None,
+            "lease_until": lease_until,
+        },
+        condition=f"{_DUE} OR ({processing} AND {_BUDGET_LEFT})",
+        params={"max_attempts": max_attempts},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Flushed:
     seq: int

@@ -34,12 +34,6 @@ log = logging.getLogger(__name__)
 #: how long to hold a message back before requeueing it while the database is down
 DB_DOWN_BACKOFF_SECONDS = 1.0
 
-_DUE = "(status = 'PENDING' AND available_at <= :now)"
-_LEASE_EXPIRED = "(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < :now))"
-#: a takeover is an attempt too: a job that kills (or hangs) every worker it lands on
-#: would otherwise be taken over for ever
-_BUDGET_LEFT = "attempts - attempts_base < :max_attempts"
-
 
 class Worker:
     def __init__(self, deps: WorkerDeps, handlers: Mapping[JobKind, Handler]) -> None:
@@ -157,23 +151,12 @@ class Worker:
             return await self._retry(stream, failure)
 
     async def _claim(self, job_id: str, *, takeover: bool) -> JobRecord | None:
-        # A redelivered message means its consumer died: take over at once. Otherwise a
-        # PROCESSING job is taken only once its lease ran out (its worker hangs).
-        processing = "status = 'PROCESSING'" if takeover else _LEASE_EXPIRED
-        return await jobs.transition(
+        return await jobs.claim(
             self.deps.db,
             job_id,
-            JobStatus.PROCESSING,
-            only_from=frozenset({JobStatus.PENDING, JobStatus.PROCESSING}),
-            changes={
-                "attempts": Sql("attempts + 1"),
-                "partial_text": "",
-                "progress": 0.0,
-                "error": None,
-                "lease_until": self.deps.lease_deadline(),
-            },
-            condition=f"{_DUE} OR ({processing} AND {_BUDGET_LEFT})",
-            params={"max_attempts": self.deps.settings.max_attempts},
+            takeover=takeover,
+            lease_until=self.deps.lease_deadline(),
+            max_attempts=self.deps.settings.max_attempts,
         )
 
     @staticmethod

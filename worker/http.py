@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 import uvicorn
 from starlette.applications import Starlette
 
-from api.health import health_routes
 from broker.base import Broker
+from core.health import health_routes
 from db.connection import Db
 
 #: how long the server may take to close its connections before it is cancelled

@@ -5,9 +5,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 
-from api.services import connected
 from broker.base import Broker
 from core.jobs import JobKind
+from core.services import connected
 from core.settings import Settings
 from core.tasks import cancel_and_wait
 from core.tracing import tracing

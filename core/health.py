@@ -1,4 +1,4 @@
-"""Health, readiness and metrics endpoints, shared by the API and the worker's small server.
+"""Health, readiness and metrics endpoints, served by the API and by each worker's small server.
 
 Both apps keep ``db`` and ``broker`` in their lifespan state.
 """
