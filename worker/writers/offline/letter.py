@@ -2,7 +2,7 @@
 
 from worker.writers.base import LetterRequest
 from worker.writers.offline.facts import Facts, gather, text_of, word_count
-from worker.writers.offline.tones import Tone, tone_named
+from worker.writers.offline.tones import ToneSentences, tone_named
 
 MIN_WORDS = 250
 MAX_WORDS = 450
@@ -26,13 +26,13 @@ def _fields(facts: Facts) -> dict[str, str]:
     }
 
 
-def _skills_paragraph(tone: Tone, facts: Facts, fields: dict[str, str]) -> str:
+def _skills_paragraph(tone: ToneSentences, facts: Facts, fields: dict[str, str]) -> str:
     if not facts.skills:
         return tone.no_skills.format_map(fields)
     return f"{tone.skills.format_map(fields)} {tone.focus.format_map(fields)}"
 
 
-def _evidence_paragraphs(tone: Tone, facts: Facts, fields: dict[str, str]) -> list[str]:
+def _evidence_paragraphs(tone: ToneSentences, facts: Facts, fields: dict[str, str]) -> list[str]:
     sentences: list[str] = []
     if facts.years and (facts.quote is None or facts.years not in facts.quote):
         sentences.append(tone.years.format_map(fields))
@@ -53,7 +53,7 @@ def _pad(core: list[str], fillers: list[str], fixed_words: int) -> list[str]:
     return body
 
 
-def _assemble(tone: Tone, facts: Facts) -> str:
+def _assemble(tone: ToneSentences, facts: Facts) -> str:
     fields = _fields(facts)
     signoff = tone.signoff if facts.applicant is None else f"{tone.signoff}\n{facts.applicant}"
     head = [facts.greeting]

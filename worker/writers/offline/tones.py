@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Tone:
+class ToneSentences:
+    """The sentences one tone writes a letter from ({role}, {company}… filled in)."""
+
     opening: str
     skills: str
     focus: str
@@ -16,7 +18,7 @@ class Tone:
     signoff: str
 
 
-_PROFESSIONAL = Tone(
+_PROFESSIONAL = ToneSentences(
     opening=(
         "I am writing to apply for {role} with {company}. Having read the description "
         "carefully, I believe my background is a strong match for what you need, and I "
@@ -66,7 +68,7 @@ _PROFESSIONAL = Tone(
     signoff="Sincerely,",
 )
 
-_FRIENDLY = Tone(
+_FRIENDLY = ToneSentences(
     opening=(
         "I'm excited to put myself forward for {role} with {company}. Reading through "
         "the description, I kept nodding along, because it sounds like the kind of work "
@@ -112,7 +114,7 @@ _FRIENDLY = Tone(
     signoff="Warm regards,",
 )
 
-_ENTHUSIASTIC = Tone(
+_ENTHUSIASTIC = ToneSentences(
     opening=(
         "I was thrilled to come across {role} with {company}, and I am delighted to "
         "apply! This opportunity lines up wonderfully with what I love doing, and I "
@@ -161,7 +163,7 @@ _ENTHUSIASTIC = Tone(
     signoff="With great enthusiasm,",
 )
 
-_FORMAL = Tone(
+_FORMAL = ToneSentences(
     opening=(
         "I hereby submit my application for {role} with {company}. Having reviewed the "
         "published requirements with care, I respectfully submit that my background and "
@@ -213,7 +215,7 @@ _FORMAL = Tone(
     signoff="Yours faithfully,",
 )
 
-_CONFIDENT = Tone(
+_CONFIDENT = ToneSentences(
     opening=(
         "I am applying for {role} with {company} because I know I can deliver what you "
         "are looking for. I have read your description closely, and I am confident that "
@@ -257,7 +259,7 @@ _CONFIDENT = Tone(
     signoff="Best regards,",
 )
 
-TONES: dict[str, Tone] = {
+TONES: dict[str, ToneSentences] = {
     "PROFESSIONAL": _PROFESSIONAL,
     "FRIENDLY": _FRIENDLY,
     "ENTHUSIASTIC": _ENTHUSIASTIC,
@@ -267,6 +269,6 @@ TONES: dict[str, Tone] = {
 TONE_NAMES: tuple[str, ...] = tuple(TONES)
 
 
-def tone_named(name: str) -> Tone:
+def tone_named(name: str) -> ToneSentences:
     """The tone of that name (any case, spaces around); PROFESSIONAL for an unknown one."""
     return TONES.get(name.strip().upper(), _PROFESSIONAL)
