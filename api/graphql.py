@@ -23,15 +23,17 @@ from strawberry.types.graphql import OperationType
 
 from api.protocols import LegacyWSHandler, TransportWSHandler
 from api.refusals import refused_request
-from api.socket_adapter import REFUSAL, TRY_AGAIN_LATER, SocketAdapter
+from api.socket_adapter import INTERNAL_ERROR, REFUSAL, TRY_AGAIN_LATER, SocketAdapter
 from api.static import graphiql_page
 from core.auth import bearer_token, decode_token
-from core.errors import AppError, Unauthenticated
+from core.errors import AppError, ServiceUnavailable, Unauthenticated
+from core.logs import where_it_failed
 from core.settings import Settings
 from resolvers.authentication import token_from_connection_params
 from resolvers.connections import FORBIDDEN, Connection
 from resolvers.context import Context
 from schema.build import build_schema
+from schema.masking import INTERNAL_MESSAGE
 from schema.served import ServedSchema
 from schema.sharing import SharedResults
 
@@ -222,8 +224,17 @@ class GraphQLApp(GraphQL[Context, None]):
         _verify(context, token)
         try:
             user = await context.signed_in_user()
+        except ServiceUnavailable as e:
+            # The database is away, not the token wrong: 4403 would sign the client out.
+            log.warning("refused: %s", e.__cause__ or e)
+            _refuse(context, e.message, code=TRY_AGAIN_LATER)
         except AppError as e:
             _refuse(context, e.message)
+        except Exception as e:
+            # Masked as a field's error is; uncaught, it dropped the socket without a close
+            # frame or a connection_error, and uvicorn logged its message.
+            log.error("internal error in connection_init: %s", where_it_failed(e))
+            _refuse(context, INTERNAL_MESSAGE, code=INTERNAL_ERROR)
         assert context.claims is not None
         scope = context.request.scope
         if (previous := scope.pop(_CONNECTION, None)) is not None:

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from broker.fanout import Hub
 
@@ -330,3 +332,12 @@ class Streams:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
+
+
+async def closed_with(socket: Socket, timeout: float = 10) -> tuple[int, str]:
+    """Read until the server closes; fails on any message it sends first."""
+    with pytest.raises(ConnectionClosed) as closed:
+        message = await socket.receive(timeout=timeout)
+        pytest.fail(f"expected the socket to close, got {message}")
+    assert closed.value.rcvd is not None, "closed without a close frame"
+    return closed.value.rcvd.code, closed.value.rcvd.reason

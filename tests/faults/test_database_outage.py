@@ -11,6 +11,7 @@ import pytest
 
 from core.settings import Settings
 from db.connection import DatabaseUnavailable, Db
+from tests.client import LEGACY_WS, PROTOCOLS, closed_with
 from tests.conftest import StartApi, StartWorker
 from tests.faults.outages import postgres_down
 from worker.writers.base import LetterRequest
@@ -200,3 +201,25 @@ async def test_every_statement_cut_short_by_a_restart_is_told_as_the_database_un
         restarted.set()
         await running  # any other error fails the test here
     assert met["unavailable"] > 0 and met["answered"] > 0, met
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_socket_signing_in_while_postgres_is_down_is_told_to_try_again(
+    start_api: StartApi, protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 4403 was sent, as to a forged token: the web page signs its user out on it.
+    api = await start_api()
+    token = await api.register()
+    caplog.set_level(logging.WARNING, logger="api.graphql")
+    message = "The service is temporarily unavailable; try again shortly."
+
+    async with postgres_down(), api.socket(token, protocol) as socket:
+        if protocol == LEGACY_WS:
+            refused = await socket.receive(timeout=10)
+            assert refused == {"type": "connection_error", "payload": {"message": message}}
+        assert await closed_with(socket) == (1013, message)
+
+    told = [r.getMessage() for r in caplog.records if r.name == "api.graphql"]
+    assert len(told) == 1 and told[0].startswith("refused: database unavailable"), told
+    async with api.socket(token, protocol) as again:  # the same token, once it is back
+        await again.ack()

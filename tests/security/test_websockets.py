@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -11,18 +12,18 @@ from websockets.exceptions import ConnectionClosed
 
 from core.auth import LEEWAY_SECONDS, issue_token
 from core.settings import Settings
-from tests.client import JOB_EVENTS, LEGACY_WS, PROTOCOLS, TRANSPORT_WS, Api, GraphQLErrors, Socket
+from db import users
+from tests.client import (
+    JOB_EVENTS,
+    LEGACY_WS,
+    PROTOCOLS,
+    TRANSPORT_WS,
+    Api,
+    GraphQLErrors,
+    closed_with,
+)
 from tests.conftest import StartApi
 from tests.security.probes import MY_JOBS, assert_serves_an_honest_client, user_id
-
-
-async def closed_with(socket: Socket, timeout: float = 10) -> tuple[int, str]:
-    """Read until the server closes; fails on any message it sends first."""
-    with pytest.raises(ConnectionClosed) as closed:
-        message = await socket.receive(timeout=timeout)
-        pytest.fail(f"expected the socket to close, got {message}")
-    assert closed.value.rcvd is not None, "closed without a close frame"
-    return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -161,3 +162,37 @@ async def test_a_legacy_socket_signed_in_again_renews_its_token_but_cannot_chang
         "payload": {"message": "This socket is another user's; open a new one."},
     }
     assert code == 1011  # after connection_error, as subscriptions-transport-ws closes
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_an_unexpected_error_while_signing_in_is_masked_and_closes_the_socket(
+    start_api: StartApi,
+    protocol: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Uncaught, it dropped the socket without a close frame (1006) or a connection_error,
+    # and uvicorn's log line quoted its message.
+    api = await start_api()
+    token = await api.register()
+
+    quoted = " ".join(["a", "driver's", "message", "quoting", "a", "CV"])
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(quoted)
+
+    monkeypatch.setattr(users, "get_user", broken)
+    async with api.socket(token, protocol) as socket:
+        if protocol == LEGACY_WS:
+            refused = await socket.receive(timeout=5)
+            assert refused == {
+                "type": "connection_error",
+                "payload": {"message": "Internal error."},
+            }
+            assert (await closed_with(socket))[0] == 1011
+        else:
+            assert await closed_with(socket) == (1011, "Internal error.")
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage().split(":")[0] for r in errors] == ["internal error in connection_init"]
+    assert quoted not in caplog.text
