@@ -43,9 +43,15 @@ async def check_quiet_jobs(hub: Hub, db: Db, quiet_for: float) -> int:
     return resynced
 
 
+#: rounds per ``quiet_for``: a key is checked by the time it has been quiet a quarter longer
+#: (with one round per span, a key that fell quiet just after a round waited almost two)
+ROUNDS_PER_SPAN = 4
+
+
 async def run_quiet_job_checks(hub: Hub, db: Db, quiet_for: float) -> None:
+    """Check quiet keys from now on; a round reads the database only if some key is quiet."""
     await every(
-        quiet_for,
+        quiet_for / ROUNDS_PER_SPAN,
         lambda: check_quiet_jobs(hub, db, quiet_for),
         name="quiet-subscription check",
         wait_first=True,

@@ -117,3 +117,26 @@ async def test_a_job_streaming_longer_than_the_check_interval_is_not_taken_for_l
 
     assert statuses == ["PENDING", "PROCESSING", "COMPLETED"], job["id"]
     assert arrived[-1] - arrived[1] > 3 * QUIET, "the job streamed through several checks"
+
+
+async def test_a_subscription_is_checked_soon_after_it_falls_quiet(
+    start_api: StartApi, db: Db
+) -> None:
+    # The rounds came once a span: a subscription that fell quiet just after one waited
+    # almost two spans (an outside tester saw 41-54 s of silence under the default 30).
+    quiet = 4.0
+    api = await start_api(quiet_job_check_seconds=quiet)
+    token = await api.register()
+    job = await api.create_job(token)
+    await asyncio.sleep(quiet / 2)  # halfway between two of the old rounds
+    async with api.socket(token) as socket:
+        await socket.ack()
+        operation = await socket.subscribe(JOB_EVENTS, {"id": job["id"]})
+        assert await _next_event(socket, operation, timeout=10) is not None
+        subscribed = time.monotonic()
+        await complete_without_events(db, job["id"])
+        final = await _next_event(socket, operation, timeout=quiet * 3)
+        silence = time.monotonic() - subscribed
+
+    assert final is not None and final["status"] == "COMPLETED"
+    assert quiet <= silence < quiet * 1.35, f"heard after {silence:.1f} s of silence"
