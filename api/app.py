@@ -95,7 +95,7 @@ def create_app(
     app = Starlette(
         routes=[
             *health_routes(),
-            _get_and_post("/graphql", graphql),
+            _graphql_route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             *web_routes(),
         ],
@@ -137,9 +137,7 @@ async def _start_embedded_worker(
     await stack.enter_async_context(worker_running(settings, db=db, broker=broker, writer=writer))
 
 
-def _get_and_post(path: str, endpoint: ASGIApp) -> Route:
-    """A route for GET and POST only: Starlette adds HEAD beside any GET, which strawberry
-    then refused with a 405 that named no allowed method."""
-    route = Route(path, endpoint, methods=["GET", "POST"])
-    route.methods = {"GET", "POST"}
-    return route
+def _graphql_route(path: str, endpoint: ASGIApp) -> Route:
+    """A route for every method: the endpoint answers GET and POST and refuses the rest
+    as a GraphQL response (Starlette's own 405 for a route's other methods is plain text)."""
+    return Route(path, endpoint)

@@ -63,6 +63,10 @@ class _MutationOverGet(Exception):
     """A mutation sent with GET: answered 405 past strawberry's view, which says 400."""
 
 
+#: the methods GraphQL over HTTP answers (a mutation over GET is refused apart)
+GRAPHQL_METHODS = ("GET", "POST")
+
+
 class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = SocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
@@ -93,6 +97,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def _answer(self, request: Request) -> Response:
         """What strawberry's ``__call__`` answers a request, but a refusal in JSON."""
+        if request.method not in GRAPHQL_METHODS:
+            message = f"{request.method} is not a GraphQL request: send POST, or GET for a query."
+            return refused_request(message, 405, headers={"Allow": ", ".join(GRAPHQL_METHODS)})
         try:
             return await self.run(request)
         except _MutationOverGet as refused:

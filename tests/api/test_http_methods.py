@@ -31,9 +31,14 @@ async def test_a_query_sent_with_get_is_answered(api: Api) -> None:
     assert answered.json()["data"]["me"]["email"].endswith("@example.com")
 
 
-@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"])
 async def test_other_methods_get_405_naming_the_two_graphql_answers(api: Api, method: str) -> None:
     refused = await api.http.request(method, "/graphql")
 
     assert refused.status_code == 405
     assert set(refused.headers["allow"].split(", ")) == {"GET", "POST"}
+    if method != "HEAD":  # a HEAD answer has no body
+        assert refusal(refused) == (
+            405,
+            f"{method} is not a GraphQL request: send POST, or GET for a query.",
+        )
