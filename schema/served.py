@@ -29,6 +29,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 
@@ -69,7 +70,7 @@ class ServedSchema(strawberry.Schema):
         # allowed when using POST".
         allowed = kwargs.get("allowed_operation_types") or DEFAULT_ALLOWED_OPERATION_TYPES
         kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
-        result = await super().execute(*args, **kwargs)
+        result = as_refusal_if_refused(await super().execute(*args, **kwargs))
         self.masking.mask(result)
         return result
 
@@ -125,6 +126,8 @@ class ServedSchema(strawberry.Schema):
         # resolver's subscription to the hub) is closed at once too.
         async with aclosing(results):  # type: ignore[type-var]
             async for result in results:
+                if isinstance(result, ExecutionResult):
+                    result = as_refusal_if_refused(result)
                 self.masking.mask(result)
                 yield result
 
@@ -132,6 +135,20 @@ class ServedSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+def as_refusal_if_refused(result: ExecutionResult) -> ExecutionResult:
+    """``result``, as the ``PreExecutionError`` it is when it refuses its request before
+    execution began: graphql-core's ``execute`` returns variables it could not coerce as an
+    ordinary result with no data. HTTP then answered ``"data": null`` (the spec leaves the
+    entry out), and the websocket protocols ``next`` and ``complete`` instead of ``error``.
+    Such errors have no path; every execution error has one.
+    """
+    if type(result) is not ExecutionResult or result.data is not None or not result.errors:
+        return result
+    if any(error.path is not None for error in result.errors):
+        return result
+    return PreExecutionError(data=None, errors=result.errors, extensions=result.extensions)
 
 
 def _cause(error: GraphQLError) -> BaseException:

@@ -75,3 +75,25 @@ async def test_a_ping_is_answered_with_a_pong_carrying_its_payload(api: Api) -> 
             await socket.send(ping)
             pong = json.loads(await asyncio.wait_for(socket.connection.recv(), 10))
             assert pong == {**ping, "type": "pong"}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_variable_that_cannot_be_used_is_an_error_message_not_a_result(
+    api: Api, protocol: str
+) -> None:
+    # As a validation error is: refused before execution began. It came as a result with
+    # "data": null, then complete.
+    token = await api.register()
+
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        operation = await socket.subscribe(
+            "query($f: Int!) { jobs(first: $f) { totalCount } }", {"f": None}
+        )
+        refused = await socket.receive(timeout=5)
+        me = await _only_result(socket, "query { me { email } }")
+
+    assert (refused["type"], refused["id"]) == ("error", operation)
+    errors = refused["payload"] if isinstance(refused["payload"], list) else [refused["payload"]]
+    assert [error["extensions"] for error in errors] == [{"code": "BAD_USER_INPUT", "field": "f"}]
+    assert me["data"]["me"]["email"].endswith("@example.com"), "nothing more came for it"

@@ -154,3 +154,40 @@ async def test_a_document_that_does_not_parse_is_bad_user_input(api: Api, query:
     error = await api.error(query, None, token)
     assert error["message"].startswith("Syntax Error"), error
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": None}
+
+
+#: requests refused before execution began, and the error each gets
+REFUSED_BEFORE_EXECUTION = {
+    "a syntax error": ("{ me {", None),
+    "a validation error": ("{ me { nope } }", None),
+    "a variable that is null": (
+        "query($f: Int!) { jobs(first: $f) { totalCount } }",
+        {"f": None},
+    ),
+    "a variable of the wrong type": (
+        "query($f: Int!) { jobs(first: $f) { totalCount } }",
+        {"f": "many"},
+    ),
+    "an input variable missing a field": (CREATE, {"i": {"cvText": "CV."}}),
+}
+
+
+@pytest.mark.parametrize(
+    "query, variables", REFUSED_BEFORE_EXECUTION.values(), ids=REFUSED_BEFORE_EXECUTION.keys()
+)
+async def test_a_request_refused_before_execution_has_no_data_entry(
+    api: Api, query: str, variables: dict[str, object] | None
+) -> None:
+    # The GraphQL spec, "Response": an error raised before execution begins leaves the
+    # data entry out; a variable that could not be coerced came back with "data": null.
+    result = await api.execute(query, variables, await api.register())
+
+    assert "data" not in result, result
+    assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_execution_error_that_reaches_the_root_keeps_data_null(api: Api) -> None:
+    result = await api.execute("{ me { email } }")  # me is non-null: its error nulls data
+
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
