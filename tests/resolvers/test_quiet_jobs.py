@@ -124,7 +124,7 @@ async def test_a_subscription_is_checked_soon_after_it_falls_quiet(
 ) -> None:
     # The rounds came once a span: a subscription that fell quiet just after one waited
     # almost two spans (an outside tester saw 41-54 s of silence under the default 30).
-    quiet = 4.0
+    quiet = 6.0
     api = await start_api(quiet_job_check_seconds=quiet)
     token = await api.register()
     job = await api.create_job(token)
