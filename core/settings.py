@@ -385,9 +385,21 @@ class Settings:
             self.required_amqp_url()
         if tokens:
             self._require_token_keys()
-        if self.writer == "openai" and not self.openai_api_key:
-            raise SettingsError("OPENAI_API_KEY is not set (CAREEROPS_WRITER=openai)")
+        if self.writer == "openai":
+            self.required_openai_key()
         return self
+
+    def required_openai_key(self) -> str | None:
+        """The key the OpenAI writer sends: none for a server of one's own at
+        ``OPENAI_BASE_URL`` (a local model's server takes requests without one)."""
+        if self.openai_api_key is not None and str(self.openai_api_key):
+            return str(self.openai_api_key)
+        if not self.openai_base_url:
+            raise SettingsError(
+                "OPENAI_API_KEY is not set (CAREEROPS_WRITER=openai; a server of your own"
+                " at OPENAI_BASE_URL needs none)"
+            )
+        return None
 
     def _require_token_keys(self) -> None:
         """A signing secret nobody can guess (HS*), or a public key (RS*); dev may use its own."""

@@ -137,9 +137,17 @@ class JobStream:
             try:
                 async for chunk in iterator:
                     await self.write(chunk)
-                await self.write(self._storable.rest())
             finally:
+                # However the stream ended: a failure keeps every word sent before it, and
+                # the completion or the failure writes what the buffer holds.
+                self._hold(self._storable.rest())
                 await aclose(iterator)
+
+    def _hold(self, text: str) -> None:
+        """Buffer ``text`` without flushing (the end's own statement writes it)."""
+        if text:
+            self._buffer.append(text)
+            self._buffered += len(text)
 
     async def _flush_after_pauses(self, interval: float) -> None:
         while True:

@@ -32,6 +32,8 @@ class Answer:
     interval: float = 0.0
     #: with no finish reason: "abort" resets the connection mid-body, "end" ends the body
     cut: Literal["abort", "end"] = "abort"
+    #: reset the connection right after the finish reason (before the usage and [DONE])
+    reset_after_finish: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,10 @@ async def _stream(answer: Answer, exchange: Exchange, writer: asyncio.StreamWrit
             return
     else:
         await _event(writer, _chunk({}, finish_reason=answer.finish_reason))
+        if answer.reset_after_finish:
+            exchange.finished_at = time.monotonic()
+            writer.transport.abort()
+            return
         if exchange.body.get("stream_options", {}).get("include_usage"):
             await _event(writer, _usage(*answer.usage))
         await _event(writer, "[DONE]")

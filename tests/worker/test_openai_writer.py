@@ -14,7 +14,7 @@ from starlette.datastructures import Secret
 
 from broker.base import Broker, JobMessage
 from core.jobs import JobKind
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from tests.client import JOB_EVENTS, Api, Json, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.fakes.openai_server import MODEL, Answer, Failure, FakeOpenAI, Silence
@@ -265,6 +265,43 @@ async def test_a_letter_stopped_by_the_model_fails_keeping_every_word_it_wrote(
     assert assemble(events) == failed["partialText"]
 
 
+async def test_a_half_emoji_the_model_ended_on_is_kept_when_it_stops_the_letter(
+    start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
+) -> None:
+    # A completed letter kept it as U+FFFD, but a failed one lost it: the stream's end
+    # wrote the held half only when the model finished normally.
+    fake.then(Answer(["Dear team, ", "\ud83d"], finish_reason="length", interval=0.01))
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+
+    events = await events_of(api, token, job["id"], start_openai_worker)
+
+    failed = await api.job(token, job["id"])
+    assert failed is not None and failed["status"] == "FAILED"
+    assert failed["partialText"] == "Dear team, \ufffd"
+    assert statuses(events, "FAILED")[-1]["text"] == failed["partialText"]
+
+
+async def test_a_connection_lost_after_the_model_finished_completes_the_letter(
+    start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
+) -> None:
+    # Only the usage and [DONE] were still to come; the job was retried, and the model
+    # asked (and paid) for the whole letter again.
+    fake.then(Answer(LETTER_CHUNKS, reset_after_finish=True))
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+
+    events = await events_of(api, token, job["id"], start_openai_worker)
+
+    done = await api.job(token, job["id"])
+    assert done is not None and done["status"] == "COMPLETED"
+    assert done["coverLetter"] == LETTER and done["attempts"] == 1
+    assert assemble(events) == LETTER
+    assert len(fake.exchanges) == 1
+
+
 async def test_a_silent_server_hits_the_first_token_timeout_and_the_worker_moves_on(
     start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
 ) -> None:
@@ -371,3 +408,28 @@ def _between(text: str, start: str, end: str) -> str:
     """The text inside the only ``start`` ... ``end`` block of ``text``."""
     assert text.count(start) == 1 and text.count(end) == 1, text
     return text.split(start, 1)[1].split(end, 1)[0]
+
+
+async def test_a_server_of_ones_own_is_used_without_an_api_key(
+    start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
+) -> None:
+    # CAREEROPS_WRITER=openai without OPENAI_API_KEY stopped the worker, though a local
+    # model's server (Ollama, llama.cpp) takes requests without one.
+    api = await start_api()
+    await start_openai_worker(openai_api_key=None)
+    token = await api.register()
+    job = await api.create_job(token)
+
+    done = await api.wait_for_status(token, job["id"], "COMPLETED")
+
+    assert done["coverLetter"] == LETTER
+    assert fake.exchanges[0].headers["authorization"] == "Bearer none"
+
+
+def test_openai_itself_is_not_called_without_an_api_key(settings: Settings) -> None:
+    keyless = replace(settings, writer="openai", openai_api_key=None, openai_base_url=None)
+
+    with pytest.raises(SettingsError, match="OPENAI_API_KEY is not set"):
+        keyless.require()
+    with pytest.raises(SettingsError, match="OPENAI_API_KEY is not set"):
+        OpenAIWriter.from_settings(keyless)

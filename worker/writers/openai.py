@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator
 import openai
 from openai.types.chat import ChatCompletionChunk
 
-from core.settings import Settings, SettingsError
+from core.settings import Settings
 from worker.writers import failures
 from worker.writers.base import LetterRequest, Usage, texts_of
 from worker.writers.prompt import PROMPT_VERSION, build_messages
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: the key sent to a server at ``OPENAI_BASE_URL`` when no ``OPENAI_API_KEY`` is set
+NO_KEY = "none"
 
 
 class _Answer:
@@ -94,11 +96,10 @@ class OpenAIWriter:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OpenAIWriter":
-        if settings.openai_api_key is None or not str(settings.openai_api_key):
-            raise SettingsError("OPENAI_API_KEY is not set (CAREEROPS_WRITER=openai)")
-        key = str(settings.openai_api_key)
+        key = settings.required_openai_key()
         client = openai.AsyncOpenAI(
-            api_key=key,
+            # The client will not go without a key; a server of one's own ignores it.
+            api_key=key or NO_KEY,
             # Explicit, so the client never falls back to reading the environment itself.
             base_url=settings.openai_base_url or DEFAULT_BASE_URL,
             # Its defaults (600 s, two silent retries) would hide failures inside one
@@ -131,7 +132,7 @@ class OpenAIWriter:
                     )
                 chunks = aiter(stream)
                 # After the first text only the client's own (per-read) timeout applies.
-                while (chunk := await _next(chunks, answer.deadline)) is not None:
+                while (chunk := await _next(chunks, answer)) is not None:
                     if text := answer.read(chunk):
                         yield text
             except TimeoutError:
@@ -154,13 +155,20 @@ class OpenAIWriter:
 
 
 async def _next(
-    chunks: AsyncIterator[ChatCompletionChunk], deadline: float | None
+    chunks: AsyncIterator[ChatCompletionChunk], answer: _Answer
 ) -> ChatCompletionChunk | None:
-    """The next chunk, or None at the end of the stream."""
+    """The next chunk, or None at the end of the stream: its end, or its connection lost
+    after the model had finished (only the usage and ``[DONE]`` were still to come: asked
+    again, the whole letter would be written, and billed, twice)."""
+    deadline = answer.deadline
     try:
         if deadline is None:
             return await anext(chunks)
         async with asyncio.timeout_at(deadline):
             return await anext(chunks)
     except StopAsyncIteration:
+        return None
+    except openai.APIConnectionError:
+        if answer.finish_reason is None:
+            raise
         return None
