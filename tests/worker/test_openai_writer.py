@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pytest
@@ -109,6 +109,27 @@ async def events_of(
     return events
 
 
+@dataclass(frozen=True)
+class WrittenJob:
+    """A job the OpenAI worker wrote: every event of it, and the job as it ended."""
+
+    api: Api
+    token: str
+    events: list[Json]
+    job: Json
+
+
+async def write_one_job(start_api: StartApi, start_openai_worker: StartOpenAIWorker) -> WrittenJob:
+    """An API and a job; the worker starts once the job's subscription has its SNAPSHOT."""
+    api = await start_api()
+    token = await api.register()
+    created = await api.create_job(token)
+    events = await events_of(api, token, created["id"], start_openai_worker)
+    job = await api.job(token, created["id"])
+    assert job is not None
+    return WrittenJob(api, token, events, job)
+
+
 def statuses(events: list[Json], status: str) -> list[Json]:
     return [e for e in events if e["type"] == "STATUS" and e["status"] == status]
 
@@ -129,18 +150,15 @@ async def test_a_streamed_answer_becomes_deltas_and_the_letter_byte_for_byte(
     start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
 ) -> None:
     fake.default = Answer(LETTER_CHUNKS, interval=0.005)
-    api = await start_api()
-    token = await api.register()
-    job = await api.create_job(token)
-
-    events = await events_of(api, token, job["id"], start_openai_worker)
+    written = await write_one_job(start_api, start_openai_worker)
+    events = written.events
 
     deltas = [e["delta"] for e in events if e["type"] == "DELTA"]
     assert len(deltas) > 1 and "".join(deltas) == LETTER
     assert assemble(events) == LETTER
-    done = await api.job(token, job["id"])
+    done = written.job
     assert done is not None and done["status"] == "COMPLETED" and done["coverLetter"] == LETTER
-    usage = await usage_of(api, token, job["id"])
+    usage = await usage_of(written.api, written.token, done["id"])
     assert usage is not None
     assert usage["model"] == MODEL and usage["promptVersion"] == PROMPT_VERSION
     assert (usage["promptTokens"], usage["completionTokens"]) == (321, 123)
@@ -176,11 +194,8 @@ async def test_a_429_with_retry_after_is_retried_once_after_the_delay(
 ) -> None:
     limited = Failure(429, "Rate limit reached.", code="rate_limit_exceeded", retry_after="1")
     fake.then(limited)
-    api = await start_api()
-    token = await api.register()
-    job = await api.create_job(token)
-
-    events = await events_of(api, token, job["id"], start_openai_worker)
+    written = await write_one_job(start_api, start_openai_worker)
+    events = written.events
 
     first, second = fake.exchanges
     assert second.received_at - first.received_at >= 1.0
@@ -189,7 +204,7 @@ async def test_a_429_with_retry_after_is_retried_once_after_the_delay(
     assert "Will retry in 1 s, at " in waiting["error"]
     retried = [e for e in statuses(events, "PROCESSING") if e["attempt"] == 2]
     assert retried and retried[0]["text"] == ""
-    done = await api.job(token, job["id"])
+    done = written.job
     assert done is not None and done["status"] == "COMPLETED"
     assert done["attempts"] == 2 and done["coverLetter"] == LETTER
 
@@ -226,18 +241,15 @@ async def test_a_cut_stream_is_retried_from_empty_text(
 ) -> None:
     leftovers = ["Leftover one. ", "Leftover two. ", "Leftover three. "]
     fake.then(Answer(leftovers, finish_reason=None, cut=cut, interval=0.15))
-    api = await start_api()
-    token = await api.register()
-    job = await api.create_job(token)
-
-    events = await events_of(api, token, job["id"], start_openai_worker)
+    written = await write_one_job(start_api, start_openai_worker)
+    events = written.events
 
     assert any("Leftover" in (e["delta"] or "") for e in events), "the cut attempt wrote text"
     assert "cut off" in statuses(events, "PENDING")[-1]["error"]
     retried = [e for e in statuses(events, "PROCESSING") if e["attempt"] == 2]
     assert retried and retried[0]["text"] == ""
     assert assemble(events) == LETTER
-    done = await api.job(token, job["id"])
+    done = written.job
     assert done is not None and done["coverLetter"] == LETTER and done["attempts"] == 2
 
 
@@ -250,17 +262,14 @@ async def test_a_letter_stopped_by_the_model_fails_keeping_every_word_it_wrote(
 ) -> None:
     # Words that came faster than a flush were dropped: the failed job kept "Dear " only,
     # or nothing, depending on how fast the same answer arrived.
-    written = ["Dear ", "hiring ", "team, "]
-    fake.then(Answer(written, finish_reason=finish_reason, interval=0.01))
-    api = await start_api()
-    token = await api.register()
-    job = await api.create_job(token)
+    words = ["Dear ", "hiring ", "team, "]
+    fake.then(Answer(words, finish_reason=finish_reason, interval=0.01))
+    written = await write_one_job(start_api, start_openai_worker)
+    events = written.events
 
-    events = await events_of(api, token, job["id"], start_openai_worker)
-
-    failed = await api.job(token, job["id"])
+    failed = written.job
     assert failed is not None and failed["status"] == "FAILED" and failed["attempts"] == 1
-    assert failed["partialText"] == "".join(written)
+    assert failed["partialText"] == "".join(words)
     assert statuses(events, "FAILED")[-1]["text"] == failed["partialText"]
     assert assemble(events) == failed["partialText"]
 
@@ -271,13 +280,10 @@ async def test_a_half_emoji_the_model_ended_on_is_kept_when_it_stops_the_letter(
     # A completed letter kept it as U+FFFD, but a failed one lost it: the stream's end
     # wrote the held half only when the model finished normally.
     fake.then(Answer(["Dear team, ", "\ud83d"], finish_reason="length", interval=0.01))
-    api = await start_api()
-    token = await api.register()
-    job = await api.create_job(token)
+    written = await write_one_job(start_api, start_openai_worker)
+    events = written.events
 
-    events = await events_of(api, token, job["id"], start_openai_worker)
-
-    failed = await api.job(token, job["id"])
+    failed = written.job
     assert failed is not None and failed["status"] == "FAILED"
     assert failed["partialText"] == "Dear team, \ufffd"
     assert statuses(events, "FAILED")[-1]["text"] == failed["partialText"]
@@ -289,13 +295,10 @@ async def test_a_connection_lost_after_the_model_finished_completes_the_letter(
     # Only the usage and [DONE] were still to come; the job was retried, and the model
     # asked (and paid) for the whole letter again.
     fake.then(Answer(LETTER_CHUNKS, reset_after_finish=True))
-    api = await start_api()
-    token = await api.register()
-    job = await api.create_job(token)
+    written = await write_one_job(start_api, start_openai_worker)
+    events = written.events
 
-    events = await events_of(api, token, job["id"], start_openai_worker)
-
-    done = await api.job(token, job["id"])
+    done = written.job
     assert done is not None and done["status"] == "COMPLETED"
     assert done["coverLetter"] == LETTER and done["attempts"] == 1
     assert assemble(events) == LETTER
