@@ -10,7 +10,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
 
 from api.bodylimit import LimitRequestBody
 from api.deleted_accounts import run_deleted_account_checks
@@ -95,7 +94,9 @@ def create_app(
     app = Starlette(
         routes=[
             *health_routes(),
-            _graphql_route("/graphql", graphql),
+            # Every method: the endpoint refuses all but GET and POST as a GraphQL response
+            # (Starlette's own 405 for a route's other methods is plain text).
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             *web_routes(),
         ],
@@ -135,9 +136,3 @@ async def _start_embedded_worker(
         # An in-process queue starts empty: every active job needs a new message.
         await jobs.forget_publications(db)
     await stack.enter_async_context(worker_running(settings, db=db, broker=broker, writer=writer))
-
-
-def _graphql_route(path: str, endpoint: ASGIApp) -> Route:
-    """A route for every method: the endpoint answers GET and POST and refuses the rest
-    as a GraphQL response (Starlette's own 405 for a route's other methods is plain text)."""
-    return Route(path, endpoint)

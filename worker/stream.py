@@ -65,8 +65,7 @@ class JobStream:
         settings = self.deps.settings
         if self._buffered >= settings.flush_chars:
             await self.flush()  # full since the last chunk, and this one shows it was not the last
-        self._buffer.append(chunk)
-        self._buffered += len(chunk)
+        self._hold(chunk)
         if time.monotonic() - self._last_flush >= settings.flush_interval_ms / 1000:
             await self.flush()
 
