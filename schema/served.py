@@ -125,9 +125,11 @@ class ServedSchema(strawberry.Schema):
         # Closed with its consumer's operation, so strawberry's stream (and the
         # resolver's subscription to the hub) is closed at once too.
         async with aclosing(results):  # type: ignore[type-var]
+            first = True  # only the first result can refuse the request: not every event
             async for result in results:
-                if isinstance(result, ExecutionResult):
+                if first and isinstance(result, ExecutionResult):
                     result = as_refusal_if_refused(result)
+                first = False
                 self.masking.mask(result)
                 yield result
 
