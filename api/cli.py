@@ -115,11 +115,19 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     assert settings.database_url is not None
     if _migrated(settings.database_url) is None:
         return 1
-    ensure_web_built()
-    address = _address(settings, args)
-    base = f"http://{address.host}:{address.port}"
-    print(f"careerops dev: the web client at {base}/, GraphiQL at {base}/graphql")
+    web_built = ensure_web_built()
+    print(f"careerops dev: {_where(_address(settings, args), web_built=web_built)}")
     return _serve(settings, args, dev=True)
+
+
+def _where(settings: Settings, *, web_built: bool) -> str:
+    """The startup line's addresses: only what this server will show a browser."""
+    base = f"http://{settings.host}:{settings.port}"
+    if not web_built:
+        return f"no web client (see above); the GraphQL API at {base}/graphql"
+    if not settings.graphiql_enabled:
+        return f"the web client at {base}/, the GraphQL API at {base}/graphql (no GraphiQL)"
+    return f"the web client at {base}/, GraphiQL at {base}/graphql"
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> int:

@@ -63,6 +63,11 @@ class _MutationOverGet(Exception):
     """A mutation sent with GET: answered 405 past strawberry's view, which says 400."""
 
 
+GRAPHIQL_OFF = (
+    "No GraphQL query found in the request. GraphiQL, the page for browsers, is not served"
+    " here (CAREEROPS_GRAPHIQL turns it on)."
+)
+
 #: the methods GraphQL over HTTP answers (a mutation over GET is refused apart)
 GRAPHQL_METHODS = ("GET", "POST")
 
@@ -107,6 +112,11 @@ class GraphQLApp(GraphQL[Context, None]):
             # an HTTP 405 names the method that would do.
             return refused_request(str(refused), 405, headers={"Allow": "POST"})
         except HTTPException as e:
+            if e.status_code == 404:
+                # strawberry's answer to a browser's GET when GraphiQL is off: the endpoint
+                # is here, only the page is not, and the request is as wanting as any other
+                # GET without a query.
+                return refused_request(GRAPHIQL_OFF, 400)
             return refused_request(e.reason, e.status_code)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -221,7 +231,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # The bundled GraphiQL works offline; strawberry's own page loads it from a CDN.
-        return graphiql_page(request) or await super().render_graphql_ide(request)
+        return graphiql_page(request)
 
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         token = token_from_connection_params(context.connection_params)

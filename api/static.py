@@ -17,13 +17,29 @@ WEB_DIST = WEB_DIR / "dist"
 # A Host header is echoed into the CSP only when it is plainly a host[:port].
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 
-NOT_BUILT = """<!doctype html>
+_HOW_TO_BUILD = """<p>Build it once with
+<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>
+(<code>careerops dev</code> does this for you), then reload this page.</p>
+<p>The API works without it: send GraphQL requests to <code>/graphql</code> with POST, e.g.
+<code>curl -H 'Content-Type: application/json' -d '{"query": "{ __typename }"}'
+<var>this-server</var>/graphql</code>.</p>"""
+
+NOT_BUILT = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Web client not built</title></head>
 <body><main>
 <h1>The web client has not been built</h1>
-<p>Build it once with <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>
-(<code>careerops dev</code> does this for you), then reload this page.</p>
-<p>The API works without it: GraphiQL is at <a href="/graphql">/graphql</a>.</p>
+{_HOW_TO_BUILD}
+</main></body></html>
+"""
+
+# GraphiQL is bundled with the web client (web/dist); strawberry's own page would load
+# it from a CDN, which an offline machine cannot reach and our policy does not allow.
+GRAPHIQL_NOT_BUILT = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>GraphiQL not built</title></head>
+<body><main>
+<h1>GraphiQL has not been built</h1>
+<p>GraphiQL is bundled with the web client.</p>
+{_HOW_TO_BUILD}
 </main></body></html>
 """
 
@@ -92,7 +108,10 @@ def web_routes(dist: Path = WEB_DIST) -> list[BaseRoute]:
     ]
 
 
-def graphiql_page(request: Request, dist: Path = WEB_DIST) -> Response | None:
-    """The bundled GraphiQL (no CDN), or None when ``web/dist`` has not been built."""
+def graphiql_page(request: Request, dist: Path = WEB_DIST) -> Response:
+    """The bundled GraphiQL (no CDN), or a 503 that says how to build it."""
     # GraphiQL's editor sets inline styles; scripts stay 'self' only.
-    return _page(request, dist / "graphiql.html", inline_styles=True)
+    page = _page(request, dist / "graphiql.html", inline_styles=True)
+    if page is None:
+        return HTMLResponse(GRAPHIQL_NOT_BUILT, status_code=503, headers=security_headers(request))
+    return page

@@ -67,9 +67,19 @@ async def test_without_a_build_the_page_says_how_to_make_one(tmp_path: Path) -> 
     assert asset.status_code == 404
 
 
-def test_graphiql_falls_back_when_not_built(tmp_path: Path) -> None:
+def test_without_a_build_graphiql_says_how_to_make_one_and_loads_nothing_from_elsewhere(
+    tmp_path: Path,
+) -> None:
+    # strawberry's own GraphiQL page loads its scripts from a CDN: offline it never appears
     request = Request({"type": "http", "method": "GET", "headers": [], "path": "/graphql"})
-    assert graphiql_page(request, tmp_path) is None
+
+    page = graphiql_page(request, tmp_path)
+
+    assert page.status_code == 503
+    html = bytes(page.body).decode()
+    assert "GraphiQL has not been built" in html and "npm ci" in html
+    assert "<script" not in html and "https://" not in html
+    assert "script-src 'self'" in page.headers["content-security-policy"]
 
 
 def test_a_build_is_needed_when_missing_or_stale(tmp_path: Path) -> None:

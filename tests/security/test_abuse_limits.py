@@ -338,7 +338,13 @@ async def test_graphiql_introspection_and_hints_are_off_outside_dev(start_api: S
     typo = await post(api, "{ mee { id } }", token=token)
     enum = await post(api, "{ jobs(status: COMPLETE) { totalCount } }", token=token)
 
-    assert page.status_code != 200 and "graphiql" not in page.text.lower()
+    # not the page, but what any GET without a query gets, and why there is no page
+    assert page.status_code == 400 and page.headers["content-type"] == "application/json"
+    assert code(page.json()) == "BAD_USER_INPUT"
+    assert page.json()["errors"][0]["message"] == (
+        "No GraphQL query found in the request. GraphiQL, the page for browsers, is not served"
+        " here (CAREEROPS_GRAPHIQL turns it on)."
+    )
     assert code(introspection) == "BAD_USER_INPUT" and "data" not in introspection
     assert "introspection has been disabled" in introspection["errors"][0]["message"]
     for refused in (typo, enum):
