@@ -233,6 +233,10 @@ async def placing_jobs_of(db: Db, user_id: str, *, max_active: int) -> AsyncIter
         yield alone
 
 
+#: INSERTs of one request whose key's job is deleted and placed again beside it
+_KEY_ROUNDS = 3
+
+
 async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRecord, bool] | None:
     """The stored job and whether it is new (False: the idempotency key was used before);
     None when the owner's account is gone, or it has ``max_active`` unfinished jobs
@@ -243,21 +247,23 @@ async def insert_job(db: Db, job: NewJob, *, max_active: int = 0) -> tuple[JobRe
     ``bench/changes.md``).
     """
     values = new_job_values(db, job, max_active)
-    try:
-        record = await db.fetch_one(insert_new_job(db, max_active), values)
-    except asyncpg.ForeignKeyViolationError:
-        return None  # the account was deleted as the INSERT ran (after its check saw it)
-    if record is not None:
-        return JobRecord.from_record(record), True
-    if job.idempotency_key is None:
-        return None
-    existing = await job_with_idempotency_key(db, job.user_id, job.idempotency_key)
-    if existing is not None:
-        return existing, False
-    # Refused by a check, or the job that held the key was deleted since: a second INSERT
-    # tells them apart (deleted, it places the job now).
-    record = await db.fetch_one(insert_new_job(db, max_active), {**values, "id": str(uuid.uuid4())})
-    return None if record is None else (JobRecord.from_record(record), True)
+    for _ in range(_KEY_ROUNDS):
+        try:
+            record = await db.fetch_one(insert_new_job(db, max_active), values)
+        except asyncpg.ForeignKeyViolationError:
+            return None  # the account was deleted as the INSERT ran (after its check saw it)
+        if record is not None:
+            return JobRecord.from_record(record), True
+        if job.idempotency_key is None:
+            return None
+        existing = await job_with_idempotency_key(db, job.user_id, job.idempotency_key)
+        if existing is not None:
+            return existing, False
+        # Refused by a check, or the job that held the key was deleted since, and another
+        # INSERT tells them apart: deleted, it places the job now, unless a repeat of this
+        # request placed one first (found by the next round's lookup).
+        values = {**values, "id": str(uuid.uuid4())}
+    return None
 
 
 async def job_with_idempotency_key(db: Db, user_id: str, key: str) -> JobRecord | None:
