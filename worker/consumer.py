@@ -287,12 +287,9 @@ class Worker:
             return Outcome.DEAD_LETTER if failed else Outcome.ACK
         observe_retry(retry)  # a retry rescheduled: the last failure, above, is not one
         # Whole seconds: RabbitMQ holds a retry in a queue per whole second, and the
-        # STATUS event's "Will retry in 1.4 s" came true at 2 s.
-        delay = math.ceil(
-            retry.after
-            if retry.after is not None
-            else self.backoff(job.attempts - job.attempts_base)
-        )
+        # STATUS event's "Will retry in 1.4 s" came true at 2 s. A server's Retry-After
+        # is the least it asks for: "0" sent every attempt at once, and the job failed.
+        delay = math.ceil(max(self.backoff(job.attempts - job.attempts_base), retry.after or 0))
         retry_at = utcnow() + timedelta(seconds=delay)
         when = retry_at.isoformat(timespec="seconds").replace("+00:00", "Z")
         pending = await jobs.transition(

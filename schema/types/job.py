@@ -26,12 +26,23 @@ class Job:
     cover_letter: str | None = strawberry.field(description="The final text, once COMPLETED.")
     partial_text: str = strawberry.field(description='The text so far ("" before any).')
     progress: float = strawberry.field(description="0.0 .. 1.0")
-    error: str | None = strawberry.field(description="Last error, human readable.")
+    error: str | None = strawberry.field(
+        description=(
+            "Last error, human readable: why the job FAILED, or, while it waits PENDING after"
+            " a transient failure, that failure and when it runs again. Null before any, and"
+            " again once the job is cancelled, retried or running its next attempt."
+        )
+    )
     attempts: int
     seq: int = strawberry.field(description="The job's event sequence number now.")
     created_at: datetime
     updated_at: datetime
-    completed_at: datetime | None
+    completed_at: datetime | None = strawberry.field(
+        description=(
+            "When the job reached its terminal status (COMPLETED, FAILED or CANCELLED); null"
+            " before, and again after retryJob."
+        )
+    )
     usage: Usage | None = strawberry.field(
         description="What writing the letter cost; null until the job is COMPLETED."
     )

@@ -52,7 +52,15 @@ class Silence:
     """Read the request and never answer."""
 
 
-Behaviour = Answer | Failure | Silence
+@dataclass(frozen=True)
+class Page:
+    """Answer 200 with a page that is no event stream (a proxy's, a web server's)."""
+
+    body: str = "<html><body>Bad gateway</body></html>"
+    content_type: str = "text/html; charset=utf-8"
+
+
+Behaviour = Answer | Failure | Silence | Page
 
 
 @dataclass
@@ -178,6 +186,8 @@ async def _respond(behaviour: Behaviour, exchange: Exchange, writer: asyncio.Str
         await exchange.hung_up.wait()
     elif isinstance(behaviour, Failure):
         await _fail(behaviour, exchange, writer)
+    elif isinstance(behaviour, Page):
+        await _page(behaviour, exchange, writer)
     else:
         await _stream(behaviour, exchange, writer)
 
@@ -189,6 +199,14 @@ async def _fail(failure: Failure, exchange: Exchange, writer: asyncio.StreamWrit
     if failure.retry_after is not None:
         headers["retry-after"] = failure.retry_after
     writer.write(_head(failure.status, headers) + body)
+    await writer.drain()
+    exchange.finished_at = time.monotonic()
+
+
+async def _page(page: Page, exchange: Exchange, writer: asyncio.StreamWriter) -> None:
+    body = page.body.encode()
+    headers = {"content-type": page.content_type, "content-length": str(len(body))}
+    writer.write(_head(200, headers) + body)
     await writer.drain()
     exchange.finished_at = time.monotonic()
 

@@ -17,7 +17,7 @@ from core.jobs import JobKind
 from core.settings import Settings, SettingsError
 from tests.client import JOB_EVENTS, Api, Json, assemble
 from tests.conftest import StartApi, StartWorker
-from tests.fakes.openai_server import MODEL, Answer, Failure, FakeOpenAI, Silence
+from tests.fakes.openai_server import MODEL, Answer, Failure, FakeOpenAI, Page, Silence
 from tests.waiting import until_async
 from worker.writers.openai import OpenAIWriter
 from worker.writers.prompt import PROMPT_VERSION
@@ -209,6 +209,21 @@ async def test_a_429_with_retry_after_is_retried_once_after_the_delay(
     assert done["attempts"] == 2 and done["coverLetter"] == LETTER
 
 
+async def test_a_429_asking_for_no_wait_still_waits_out_the_backoff(
+    start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
+) -> None:
+    # Retry-After is the least a server asks for: taken as the whole wait, "0" spent every
+    # attempt within a tenth of a second, and the job failed.
+    fake.then(Failure(429, "Rate limit reached.", code="rate_limit_exceeded", retry_after="0"))
+    written = await write_one_job(start_api, start_openai_worker)
+
+    first, second = fake.exchanges
+    assert second.received_at - first.received_at >= 1.0  # the backoff (0.1-0.2 s), whole
+    (waiting,) = statuses(written.events, "PENDING")
+    assert "Will retry in 1 s, at " in waiting["error"]
+    assert written.job is not None and written.job["status"] == "COMPLETED"
+
+
 async def test_a_server_error_every_time_fails_the_job_after_the_configured_attempts(
     start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI, broker: Broker
 ) -> None:
@@ -251,6 +266,21 @@ async def test_a_cut_stream_is_retried_from_empty_text(
     assert assemble(events) == LETTER
     done = written.job
     assert done is not None and done["coverLetter"] == LETTER and done["attempts"] == 2
+
+
+async def test_a_page_in_place_of_an_event_stream_is_retried_saying_what_came(
+    start_api: StartApi, start_openai_worker: StartOpenAIWorker, fake: FakeOpenAI
+) -> None:
+    # A wrong OPENAI_BASE_URL, or a proxy's page: the job was told its answer "was cut
+    # off before it finished", though no answer had begun.
+    fake.then(Page())
+    written = await write_one_job(start_api, start_openai_worker)
+
+    assert statuses(written.events, "PENDING")[-1]["error"].startswith(
+        "The model's server answered with text/html; charset=utf-8, not a stream of events;"
+        " check OPENAI_BASE_URL. Will retry in "
+    )
+    assert written.job is not None and written.job["coverLetter"] == LETTER
 
 
 @pytest.mark.parametrize("finish_reason", ["content_filter", "length"])

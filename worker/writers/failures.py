@@ -9,6 +9,7 @@ cause                                                   outcome
 connect error, connection cut, request timeout          Retry
 no text before the first-token timeout                  Retry
 stream ended without a ``finish_reason``                Retry
+a 200 that is no event stream (a wrong base URL)        Retry, saying so
 error event inside the stream, malformed stream data    Retry
 400, 401, 403, 404 (unknown model) and other 4xx        PermanentError
 ``finish_reason`` content_filter, length, or unknown    PermanentError
@@ -102,6 +103,17 @@ def first_token_timeout(seconds: float) -> Retry:
     return Retry(
         f"The model sent no text within {seconds:g} s (first-token timeout).",
         cause="first_token_timeout",
+    )
+
+
+def not_an_event_stream(content_type: str | None) -> Retry:
+    """An answer with no chunk at all whose body was not an event stream: nothing was
+    cut off; a wrong ``OPENAI_BASE_URL`` or a proxy's page answered in the model's place."""
+    kind = _excerpt(content_type, None)[:60] if content_type else "no content type"
+    return Retry(
+        f"The model's server answered with {kind}, not a stream of events;"
+        " check OPENAI_BASE_URL.",
+        cause="not_a_stream",
     )
 
 

@@ -28,6 +28,7 @@ class _Answer:
     def __init__(self, model: str, first_text_deadline: float) -> None:
         self.model = model
         self.started = False
+        self.chunks = 0
         self._first_text_deadline = first_text_deadline
         self.has_text = False
         self.refusal = ""
@@ -37,6 +38,7 @@ class _Answer:
 
     def read(self, chunk: ChatCompletionChunk) -> str:
         """The text in ``chunk``; notes its model, usage and finish reason."""
+        self.chunks += 1
         self.model = chunk.model or self.model
         if chunk.usage is not None:
             self.prompt_tokens = chunk.usage.prompt_tokens
@@ -140,6 +142,9 @@ class OpenAIWriter:
             except (openai.OpenAIError, json.JSONDecodeError, failures.MalformedAnswer) as e:
                 # Not chained: the original holds the request, with its Authorization header.
                 raise failures.classify(e, secret=self._secret) from None
+            content_type = stream.response.headers.get("content-type")
+            if answer.chunks == 0 and not (content_type or "").startswith("text/event-stream"):
+                raise failures.not_an_event_stream(content_type)
             failures.check_finish(
                 answer.finish_reason, has_text=answer.has_text, refusal=answer.refusal
             )
