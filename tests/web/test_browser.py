@@ -2,18 +2,22 @@
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from playwright.async_api import Browser, WebSocketRoute, expect
+from playwright.async_api import Browser, Page, Route, WebSocketRoute, expect
 from websockets.exceptions import ConnectionClosed
 
 from tests.client import Api, Socket
+from tests.conftest import StartApi, StartWorker
 from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
+    PASSWORD,
     Tab,
     assert_grows,
     fill_form,
@@ -25,8 +29,11 @@ from tests.web.pages import (
     wait_for_status,
     wait_for_text,
 )
+from tests.web.writers import RefusingWriter, RetriesOnceWriter
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+NO_SUCH_JOB = "00000000-0000-4000-8000-000000000000"
+ERASED_ELSEWHERE = "This letter was deleted in another tab or window, or through the API."
 
 pytestmark = [
     pytest.mark.skipif(
@@ -321,3 +328,292 @@ async def _socket_taking_the_slot(api: Api, token: str) -> AsyncIterator[Socket]
             yield socket
             return
     raise AssertionError("the page's old socket kept the user's slot")
+
+
+async def delete_job(api: Api, token: str, job_id: str) -> None:
+    """Deleted elsewhere: by another tab, device or script, not by the page under test."""
+    data = await api.data("mutation($id: ID!) { deleteJob(id: $id) }", {"id": job_id}, token)
+    assert data["deleteJob"] is True
+
+
+# deleteJob cancels, then erases the row: live, the stream ends CANCELLED (as a cancel's
+# would) and only the `job` query tells; polling, that query answers null.
+@pytest.mark.parametrize("sockets", ["open", "blocked"])
+async def test_a_letter_deleted_elsewhere_leaves_the_open_page(
+    browser: Browser, start_site: StartSite, sockets: str
+) -> None:
+    api = await start_site(pace_ms=150)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    if sockets == "blocked":
+        await tab.context.route_web_socket("**/graphql", refuse)
+    await sign_up(tab)
+    await fill_form(page)
+    job_id = await submit(page)
+    await wait_for_text(page, 40)
+    await expect(page.get_by_test_id("live-note")).to_be_visible(visible=sockets == "blocked")
+
+    await delete_job(api, await tab.token(), job_id)
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Letter deleted")
+    await expect(page.get_by_text(ERASED_ELSEWHERE)).to_be_visible()
+    await expect(page.locator("[data-testid=history] li")).to_have_count(0)
+    for part in ("letter", "status", "progress", "live-note"):
+        await expect(page.get_by_test_id(part)).to_be_hidden()
+    tab.assert_clean()
+
+
+async def test_a_not_found_answer_to_retry_drops_the_letter(
+    browser: Browser, start_api: StartApi, start_worker: StartWorker
+) -> None:
+    # A FAILED letter deleted elsewhere gets no event at all: Retry's answer is the first news.
+    api = await start_api()
+    await start_worker(RefusingWriter())
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    token = await tab.token()
+    listed = await api.create_job(token, companyName="Listed Ltd")
+    opened = await api.create_job(token, companyName="Opened Inc")
+    for job in (listed, opened):
+        await api.wait_for_status(token, job["id"], "FAILED")
+    await page.goto(f"/#/jobs/{opened['id']}")
+    await wait_for_status(page, "FAILED")
+    rows = page.locator("[data-testid=history] li")
+    await expect(rows).to_have_count(2)
+    for job in (listed, opened):
+        await delete_job(api, token, job["id"])
+
+    await page.get_by_role("button", name="Retry: Letter for Listed Ltd").click()
+    await expect(page.locator(".history-panel")).to_contain_text(ERASED_ELSEWHERE)
+    await expect(rows).to_have_count(1)
+    await page.get_by_role("button", name="Retry", exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Letter deleted")
+    await expect(rows).to_have_count(0)
+    tab.assert_clean()
+
+
+async def test_a_letter_waiting_for_its_retry_says_why_and_when(
+    browser: Browser, start_api: StartApi, start_worker: StartWorker
+) -> None:
+    writer = RetriesOnceWriter(after=3)
+    api = await start_api()
+    await start_worker(writer)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    await fill_form(page)
+    await submit(page)
+    note = page.get_by_test_id("retry-note")
+    await expect(note).to_contain_text("The writer timed out. Will retry in 3 s, at ")
+    await expect(page.get_by_test_id("status")).to_have_attribute("data-status", "PENDING")
+    await expect(page.get_by_test_id("letter")).to_have_text("")
+
+    await wait_for_status(page, "PROCESSING")
+    await expect(page.get_by_test_id("attempt")).to_have_text("Attempt 2")
+    await expect(note).to_be_hidden()
+    writer.second_attempt.set()
+    await wait_for_status(page, "COMPLETED")
+    await expect(note).to_be_hidden()
+    tab.assert_clean()
+
+
+async def test_graphiql_gives_up_at_once_on_a_refused_token(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    # The Headers tab's own placeholder, as a first-time user runs it.
+    headers = json.dumps({"Authorization": "Bearer <token>"})
+    subscription = f'subscription {{ jobEvents(jobId: "{NO_SUCH_JOB}") {{ seq }} }}'
+    await page.goto("/graphql?" + urlencode({"q": subscription, "headers": headers}))
+    await page.locator(".graphiql-execute-button").click()
+
+    response = page.locator(".graphiql-response")
+    # graphql-ws alone retried a 4403 five times with backoff: about 40 s of spinner.
+    await expect(response).to_contain_text("4403 Invalid token", timeout=5_000)
+    await expect(response).to_contain_text("Put a valid token in the Headers tab")
+    await expect(response).not_to_contain_text("stack")
+    assert len(sockets) == 1, sockets
+    tab.assert_clean()
+
+
+async def test_graphiql_starter_document_signs_up_then_writes_a_letter(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    await tab.page.goto("/graphql")
+    editor = ".graphiql-query-editor .CodeMirror"
+    await tab.page.wait_for_selector(editor)
+    document = await tab.page.evaluate(f"document.querySelector('{editor}').CodeMirror.getValue()")
+    assert "Run SignUp (or SignIn if you have an account)" in document, document
+
+    async def run(operation: str, token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {"query": document, "operationName": operation}
+        response = await api.http.post("/graphql", json=body, headers=headers)
+        result: dict[str, Any] = response.json()
+        assert "errors" not in result, result
+        return dict(result["data"])
+
+    token = (await run("SignUp"))["register"]["token"]  # a fresh database: SignIn would fail
+    job_id = (await run("WriteLetter", token))["createCoverLetter"]["id"]
+    await api.wait_for_status(token, job_id, "COMPLETED")
+    recent = (await run("RecentJobs", token))["jobs"]["edges"]
+    assert [edge["node"]["id"] for edge in recent] == [job_id]
+    assert 'jobEvents(jobId: "paste the id from WriteLetter")' in document
+    tab.assert_clean()
+
+
+async def test_a_deleted_account_is_not_called_an_expired_session(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    await sign_up(tab)
+    await fill_form(tab.page)
+    await api.data(
+        "mutation($p: String!) { deleteAccount(password: $p) }", {"p": PASSWORD}, await tab.token()
+    )
+    await expect(tab.page.locator("#auth-error")).to_have_text("Your account was deleted.")
+    await expect(tab.page.get_by_label("Email")).to_have_value("")
+    tab.assert_clean()
+
+
+async def test_the_form_counts_characters_as_the_api_does(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    company = page.get_by_label("Company", exact=True)
+    counter = page.locator("#companyName-count")
+    await company.click()
+    await page.keyboard.insert_text("\N{GRINNING FACE}" * 150)
+    assert await company.input_value() == "\N{GRINNING FACE}" * 150
+    await expect(counter).to_have_text("150 / 200")
+    await expect(page.get_by_text("Limit reached")).to_be_hidden()
+
+    await page.keyboard.insert_text("\N{GRINNING FACE}" * 60)
+    assert await company.input_value() == "\N{GRINNING FACE}" * 200
+    await expect(counter).to_have_text("200 / 200")
+    await expect(page.get_by_text("Limit reached: 200 characters.")).to_be_visible()
+    await page.keyboard.press("Home")
+    await page.keyboard.insert_text("x")  # a full field takes nothing more, anywhere
+    assert await company.input_value() == "\N{GRINNING FACE}" * 200
+
+    await page.get_by_label("Job description").fill("Data engineer \N{ROCKET}")
+    await expect(page.locator("#jobDescription-count")).to_have_text("15 / 20,000")
+    assert await company.get_attribute("maxlength") is None  # it counts UTF-16 units
+    tab.assert_clean()
+
+
+async def test_a_letter_that_does_not_exist_shows_no_progress(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    await page.goto(f"/#/jobs/{NO_SUCH_JOB}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Letter not found")
+    for part in ("status", "attempt", "progress", "letter"):
+        await expect(page.get_by_test_id(part)).to_be_hidden()
+    main = await page.locator("#main").inner_text()
+    assert "Not started" not in main and "0%" not in main, main
+    tab.assert_clean()
+
+
+async def _session_expires(page: Page) -> None:
+    await expect(page.locator("#auth-error")).to_have_text(
+        "Your session has expired. Please sign in again.", timeout=30_000
+    )
+
+
+async def _sign_in(page: Page, email: str) -> None:
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_test_id("who")).to_have_text(email)
+
+
+async def test_an_expired_session_gives_the_draft_back_to_the_same_account_only(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # Signed out at the token's exp plus the server's 5 s of leeway.
+    api = await start_site(pace_ms=0, jwt_ttl_seconds=4)
+    back, other = await open_tab(browser, api.base_url), await open_tab(browser, api.base_url)
+    email = await sign_up(back)
+    await fill_form(back.page, cvText="My CV, pasted once.", tone="FRIENDLY")
+    other_email = await sign_up(other)
+    await fill_form(other.page, cvText="Someone else's CV.")
+    intruder = f"intruder-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(intruder, PASSWORD)
+
+    await _session_expires(back.page)
+    await expect(back.page.get_by_label("Email")).to_have_value(email)
+    stored = await back.page.evaluate("JSON.stringify([{...sessionStorage}, {...localStorage}])")
+    assert "My CV" not in stored, stored
+    await _sign_in(back.page, email)
+    await expect(back.page.get_by_label("Your CV", exact=True)).to_have_value("My CV, pasted once.")
+    await expect(back.page.get_by_label("Tone")).to_have_value("FRIENDLY")
+    await expect(back.page.locator("#cvText-count")).to_have_text("19 / 50,000")
+
+    await _session_expires(other.page)
+    await _sign_in(other.page, intruder)
+    await expect(other.page.get_by_label("Your CV", exact=True)).to_have_value("")
+    await other.page.get_by_role("button", name="Sign out").click()
+    await _sign_in(other.page, other_email)  # another account came in between: nothing kept
+    await expect(other.page.get_by_label("Your CV", exact=True)).to_have_value("")
+    back.assert_clean()
+    other.assert_clean()
+
+
+async def test_polling_says_so_when_the_service_cannot_be_reached(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=300)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await tab.context.route_web_socket("**/graphql", refuse)
+    await sign_up(tab)
+    await fill_form(page)
+    job_id = await submit(page)
+    note = page.get_by_test_id("live-note")
+    polling = "Live updates unavailable — refreshing every second"
+    await expect(note).to_have_text(polling)
+
+    async def unreachable(route: Route) -> None:
+        await route.abort("connectionrefused")
+
+    await tab.context.route("**/graphql", unreachable)
+    await expect(note).to_have_text("The service cannot be reached — still trying every second")
+    await tab.context.unroute("**/graphql", unreachable)
+    await expect(note).to_have_text(polling)
+    await wait_for_status(page, "COMPLETED")
+    assert await letter_text(page) == await final_letter(api, tab, job_id)
+
+
+async def test_a_sign_in_throttled_for_minutes_says_minutes(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # "Try again in 886 seconds." read as a sum to work out
+    api = await start_site(pace_ms=0, login_failures_per_email=1)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    email = await sign_up(tab)
+    await page.get_by_role("button", name="Sign out").click()
+
+    for _ in range(2):
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill("not the password")
+        await page.get_by_role("button", name="Sign in").click()
+
+    await expect(page.locator("#auth-error")).to_have_text(
+        "Too many attempts. Try again in 15 minutes."
+    )
+    tab.assert_clean()

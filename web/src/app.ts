@@ -17,17 +17,31 @@ export interface View {
   dispose(): void;
 }
 
+export const ERASED_ELSEWHERE =
+  "This letter was deleted in another tab or window, or through the API.";
+
 export async function cancel(app: App, id: string): Promise<void> {
-  app.store.upsert(await cancelJob(app.token, id));
+  app.store.upsert(await unlessErased(app, id, cancelJob(app.token, id)));
 }
 
 export async function retry(app: App, id: string): Promise<void> {
-  app.store.upsert(await retryJob(app.token, id));
+  app.store.upsert(await unlessErased(app, id, retryJob(app.token, id)));
 }
 
 export async function remove(app: App, id: string): Promise<void> {
-  await deleteJob(app.token, id);
+  await unlessErased(app, id, deleteJob(app.token, id));
   app.store.remove(id);
+}
+
+/** NOT_FOUND for a letter the page shows means it was erased elsewhere: the page drops it too. */
+async function unlessErased<T>(app: App, id: string, answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === "NOT_FOUND")) throw error;
+    app.store.remove(id, "elsewhere");
+    throw new ApiError(ERASED_ELSEWHERE, "NOT_FOUND");
+  }
 }
 
 export function messageOf(error: unknown): string {

@@ -12,3 +12,10 @@ export const PASSWORD_MIN = 8;
 
 export const TONES = ["PROFESSIONAL", "FRIENDLY", "ENTHUSIASTIC", "FORMAL", "CONFIDENT"] as const;
 export type Tone = (typeof TONES)[number];
+
+/** The length of `text` as the API counts it: Unicode code points, not UTF-16 units. */
+export function characters(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}

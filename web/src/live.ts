@@ -19,7 +19,8 @@ export class Live {
   private readonly client: Client;
   private readonly listeners = new Set<(connected: boolean) => void>();
 
-  constructor(token: string, onRejected: () => void) {
+  /** `onRejected` hears why the server refused the token ("Token expired", "Account deleted"). */
+  constructor(token: string, onRejected: (reason: string) => void) {
     let socket: WebSocket | null = null;
     let pongTimer: number | undefined;
     this.client = createClient({
@@ -38,7 +39,7 @@ export class Live {
         closed: (event) => {
           socket = null;
           this.set(false);
-          if (isCloseEvent(event, CloseCode.Forbidden)) onRejected();
+          if (isCloseEvent(event, CloseCode.Forbidden)) onRejected((event as CloseEvent).reason);
         },
         // A socket that stops answering pings is dead even if the browser has not noticed.
         ping: (received) => {

@@ -5,24 +5,36 @@ import "./styles.css";
 
 import type { App, View } from "./app";
 import { h } from "./dom";
+import { forgetUnfinished, keepUnfinished, keptEmail, takeUnfinished } from "./draft";
 import { whenUnauthenticated } from "./gql";
 import { MY_JOBS, type Job } from "./jobs";
 import { Live } from "./live";
 import { clearSession, loadSession, saveSession, type Session } from "./session";
 import { JobStore } from "./store";
 import { authView } from "./views/auth";
-import { formView } from "./views/form";
+import { formView, type Draft, type LetterForm } from "./views/form";
 import { historyView, type HistoryView } from "./views/history";
 import { jobView } from "./views/job";
 
-const EXPIRED = "Your session has expired. Please sign in again.";
+/** Why the page shows the sign-in form: the user's choice, or the server refusing the token. */
+type Ending = "signed-out" | "expired" | "account-deleted";
+
+const NOTICE: Record<Ending, string> = {
+  "signed-out": "",
+  expired: "Your session has expired. Please sign in again.",
+  "account-deleted": "Your account was deleted.",
+};
+/** The reason the server closes a deleted account's sockets with (4403). */
+const ACCOUNT_DELETED = "Account deleted";
 const JOB_ROUTE = /^#\/jobs\/([0-9a-fA-F-]{1,64})$/;
 
 interface SignedIn {
   app: App;
+  session: Session;
   history: HistoryView;
   outlet: HTMLElement;
-  form: HTMLElement | null;
+  form: LetterForm | null;
+  draft: Draft | null;
   view: View | null;
   stopMyJobs(): void;
 }
@@ -31,17 +43,26 @@ const root = document.getElementById("app") as HTMLElement;
 let current: SignedIn | null = null;
 
 function showAuth(notice = ""): void {
-  const view = authView((session) => {
-    saveSession(session);
-    enter(session);
-  }, notice);
+  const email = keptEmail();
+  const view = authView(
+    (session) => {
+      saveSession(session);
+      const unfinished = takeUnfinished(session.token);
+      if (unfinished?.hash) history.replaceState(null, "", unfinished.hash);
+      enter(session, unfinished?.draft ?? null);
+    },
+    notice,
+    email,
+  );
   root.replaceChildren(h("main", { class: "auth-page" }, view));
-  root.querySelector<HTMLElement>("#email")?.focus();
+  root.querySelector<HTMLElement>(email ? "#password" : "#email")?.focus();
 }
 
-function enter(session: Session): void {
+function enter(session: Session, draft: Draft | null = null): void {
   const store = new JobStore();
-  const live = new Live(session.token, () => signOut(EXPIRED));
+  const live = new Live(session.token, (reason) =>
+    signOut(reason === ACCOUNT_DELETED ? "account-deleted" : "expired"),
+  );
   const app: App = {
     token: session.token,
     live,
@@ -77,7 +98,7 @@ function enter(session: Session): void {
     ),
     h("div", { class: "layout" }, outlet, h("aside", { class: "panel" }, history.element)),
   );
-  current = { app, history, outlet, form: null, view: null, stopMyJobs };
+  current = { app, session, history, outlet, form: null, draft, view: null, stopMyJobs };
   route();
 }
 
@@ -92,18 +113,29 @@ function route(): void {
     session.outlet.replaceChildren(session.view.element);
   } else {
     // One form per session: a draft survives a look at another letter.
-    session.form ??= formView(session.app.token, (job) => {
-      session.app.store.upsert(job);
-      session.app.navigate(`#/jobs/${job.id}`);
-    });
-    session.outlet.replaceChildren(session.form);
+    session.form ??= formView(
+      session.app.token,
+      (job) => {
+        session.app.store.upsert(job);
+        session.app.navigate(`#/jobs/${job.id}`);
+      },
+      session.draft,
+    );
+    session.outlet.replaceChildren(session.form.element);
   }
   session.history.setCurrent(id);
   focusHeading();
 }
 
-function signOut(notice = ""): void {
+function signOut(ending: Ending = "signed-out"): void {
+  if (ending !== "expired") forgetUnfinished();
   if (current !== null) {
+    // The server ended the session, not the user: what they were typing waits for them.
+    if (ending === "expired") {
+      const { token, email } = current.session;
+      const draft = current.form?.draft() ?? null;
+      keepUnfinished(token, email, { draft, hash: window.location.hash });
+    }
     current.view?.dispose();
     current.history.dispose();
     current.stopMyJobs();
@@ -112,14 +144,14 @@ function signOut(notice = ""): void {
   }
   clearSession();
   history.replaceState(null, "", window.location.pathname);
-  showAuth(notice);
+  showAuth(NOTICE[ending]);
 }
 
 function focusHeading(): void {
   root.querySelector<HTMLElement>("h1")?.focus({ preventScroll: true });
 }
 
-whenUnauthenticated(() => signOut(EXPIRED));
+whenUnauthenticated(() => signOut("expired"));
 window.addEventListener("hashchange", route);
 const saved = loadSession();
 if (saved) enter(saved);

@@ -30,3 +30,15 @@ export function saveSession(session: Session): void {
 export function clearSession(): void {
   sessionStorage.removeItem(KEY);
 }
+
+/** The account a token is for (its `sub`), or null if it cannot be read. */
+export function accountOf(token: string): string | null {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims: unknown = JSON.parse(atob(payload));
+    const sub = claims && typeof claims === "object" && (claims as Record<string, unknown>).sub;
+    return typeof sub === "string" && sub ? sub : null;
+  } catch {
+    return null;
+  }
+}

@@ -5,10 +5,13 @@ import type { Job } from "./jobs";
 
 type Listener = (id: string, job: Job | null) => void;
 
+/** How a job left the page: deleted from it, or found erased by another tab, device or API call. */
+export type Removal = "here" | "elsewhere";
+
 export class JobStore {
   private readonly jobs = new Map<string, Job>();
   // A delete can race with a myJobs event for the same job; the delete wins.
-  private readonly deleted = new Set<string>();
+  private readonly removed = new Map<string, Removal>();
   private readonly listeners = new Set<Listener>();
 
   get(id: string): Job | undefined {
@@ -24,14 +27,18 @@ export class JobStore {
 
   upsert(job: Job): void {
     const known = this.jobs.get(job.id);
-    if (this.deleted.has(job.id) || (known && known.seq > job.seq)) return;
+    if (this.removed.has(job.id) || (known && known.seq > job.seq)) return;
     this.jobs.set(job.id, job);
     this.emit(job.id, job);
   }
 
-  remove(id: string): void {
-    this.deleted.add(id);
+  remove(id: string, how: Removal = "here"): void {
+    if (!this.removed.has(id)) this.removed.set(id, how);
     if (this.jobs.delete(id)) this.emit(id, null);
+  }
+
+  removal(id: string): Removal | undefined {
+    return this.removed.get(id);
   }
 
   onChange(listener: Listener): () => void {

@@ -19,10 +19,15 @@ const RESUBSCRIBE_EVERY_MS = 3_000;
 /** How long the socket may be down before the page falls back to polling. */
 const FALLBACK_AFTER_MS = 3_000;
 const POLL_EVERY_MS = 1_000;
+/** deleteJob cancels a job, and the stream ends CANCELLED, just before it erases the row. */
+const ERASED_CHECK_AFTER_MS = 1_000;
+
+/** Live updates; polling; polling while every refresh fails. */
+export type Polling = "off" | "on" | "failing";
 
 export interface WatchHandlers {
   state(stream: Stream): void;
-  polling(active: boolean): void;
+  polling(state: Polling): void;
   gone(): void;
 }
 
@@ -33,6 +38,8 @@ export class JobWatcher {
   private pollTimer: number | undefined;
   private pollRound = 0;
   private polling = false;
+  private pollFailing = false;
+  private erasedCheck: number | undefined;
   // Settled: the job reached a terminal status; only a retry (via offer) wakes it.
   private settled = false;
   private stopped = false;
@@ -53,14 +60,17 @@ export class JobWatcher {
   offer(event: StreamEvent): void {
     const next = this.stopped ? null : applyEvent(this.stream, event);
     if (next === null) return;
+    const cancelled = next.status === "CANCELLED" && this.stream.status !== "CANCELLED";
     this.stream = next;
     this.on.state(next);
     if (TERMINAL.has(next.status)) this.settle();
     else if (this.settled) this.follow();
+    if (cancelled) this.checkNotErasedSoon();
   }
 
   stop(): void {
     this.stopped = true;
+    window.clearTimeout(this.erasedCheck);
     this.settle();
     this.unlisten();
   }
@@ -83,6 +93,16 @@ export class JobWatcher {
       },
     );
     this.unsubscribe = unsubscribe;
+  }
+
+  // A job deleted elsewhere ends CANCELLED like a cancelled one (deleteJob cancels, then
+  // erases the row, and no event says so): only the `job` query tells the two apart.
+  private checkNotErasedSoon(): void {
+    window.clearTimeout(this.erasedCheck);
+    this.erasedCheck = window.setTimeout(async () => {
+      const job = await fetchJob(this.token, this.id).catch(() => undefined);
+      if (job === null && !this.stopped) this.on.gone();
+    }, ERASED_CHECK_AFTER_MS);
   }
 
   private subscriptionEnded(which: () => void, error: ApiError | null): void {
@@ -114,7 +134,8 @@ export class JobWatcher {
   private startPolling(): void {
     if (this.polling || this.stopped) return;
     this.polling = true;
-    this.on.polling(true);
+    this.pollFailing = false;
+    this.on.polling("on");
     void this.poll(++this.pollRound);
   }
 
@@ -122,7 +143,7 @@ export class JobWatcher {
     window.clearTimeout(this.pollTimer);
     if (!this.polling) return;
     this.polling = false;
-    this.on.polling(false);
+    this.on.polling("off");
   }
 
   private async poll(round: number): Promise<void> {
@@ -135,13 +156,21 @@ export class JobWatcher {
         return;
       }
       this.offer(snapshotOf(job));
+      this.refreshed(true);
     } catch {
-      // A failed poll is retried on the next tick; the note already says we are degraded.
+      // A failed poll is retried on the next tick; the note says the service is out of reach.
+      if (round === this.pollRound) this.refreshed(false);
     }
     if (round === this.pollRound && this.polling) {
       this.pollTimer = window.setTimeout(() => void this.poll(round), POLL_EVERY_MS);
       this.askForLiveAgain();
     }
+  }
+
+  private refreshed(ok: boolean): void {
+    if (!this.polling || this.pollFailing === !ok) return;
+    this.pollFailing = !ok;
+    this.on.polling(ok ? "on" : "failing");
   }
 
   // A subscription that ended early (graphql-ws gives up for good on some close codes,

@@ -15,7 +15,11 @@ interface AuthPayload {
   user: { email: string };
 }
 
-export function authView(onSignedIn: (session: Session) => void, notice = ""): HTMLElement {
+export function authView(
+  onSignedIn: (session: Session) => void,
+  notice = "",
+  knownEmail = "",
+): HTMLElement {
   const email = h("input", {
     id: "email",
     name: "email",
@@ -23,6 +27,7 @@ export function authView(onSignedIn: (session: Session) => void, notice = ""): H
     autocomplete: "username",
     required: true,
     maxlength: 320,
+    value: knownEmail,
   });
   const password = h("input", {
     id: "password",
@@ -87,7 +92,14 @@ export function authView(onSignedIn: (session: Session) => void, notice = ""): H
 function describe(error: unknown): string {
   if (!(error instanceof ApiError)) return "Something went wrong. Please try again.";
   if (error.code === "RATE_LIMITED" && error.retryAfter) {
-    return `Too many attempts. Try again in ${Math.ceil(error.retryAfter)} seconds.`;
+    return `Too many attempts. Try again in ${waitFor(error.retryAfter)}.`;
   }
   return error.message;
+}
+
+/** A wait as a person reads it: "40 seconds", "15 minutes". */
+function waitFor(seconds: number): string {
+  const whole = Math.ceil(seconds);
+  if (whole < 90) return `${whole} second${whole === 1 ? "" : "s"}`;
+  return `${Math.ceil(whole / 60)} minutes`;
 }

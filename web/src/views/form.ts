@@ -1,18 +1,28 @@
 // The new-letter form: the contract's limits shown and enforced as the user types.
 
-import { count, h, show } from "../dom";
+import { count, h } from "../dom";
 import { ApiError } from "../gql";
 import { createLetter, type Job, type NewLetter } from "../jobs";
-import { LIMITS, TONES, type LimitedField } from "../limits";
+import { LIMITS, TONES, characters, type LimitedField } from "../limits";
+import { limitedField, setError, type Field } from "./limited";
 
 const ACCEPTED = [".txt", ".md", ".markdown"];
+const FIELDS = ["jobDescription", "cvText", "companyName", "applicantName"] as const;
 
-interface Field {
-  input: HTMLInputElement | HTMLTextAreaElement;
-  error: HTMLElement;
+/** What the user typed and has not sent yet. */
+export type Draft = Record<LimitedField | "tone", string>;
+
+export interface LetterForm {
+  element: HTMLFormElement;
+  /** The unsent form, or null when nothing was typed into it. */
+  draft(): Draft | null;
 }
 
-export function formView(token: string, onCreated: (job: Job) => void): HTMLElement {
+export function formView(
+  token: string,
+  onCreated: (job: Job) => void,
+  draft: Draft | null = null,
+): LetterForm {
   const fields = new Map<LimitedField, Field>();
   const status = h("p", { class: "status", role: "status" });
   let idempotencyKey = newKey();
@@ -23,28 +33,9 @@ export function formView(token: string, onCreated: (job: Job) => void): HTMLElem
     input: HTMLInputElement | HTMLTextAreaElement,
     hint: string,
   ): HTMLElement {
-    const max = LIMITS[name];
-    const counter = h("span", { class: "count", id: `${name}-count` }, `0 / ${count(max)}`);
-    const error = h("p", { class: "error", id: `${name}-error`, hidden: true });
-    Object.assign(input, { id: name, name, maxLength: max });
-    input.setAttribute("aria-describedby", `${name}-hint ${name}-count ${name}-error`);
-    input.addEventListener("input", () => {
-      counter.textContent = `${count(input.value.length)} / ${count(max)}`;
-      counter.classList.toggle("at-limit", input.value.length >= max);
-      setError(
-        { input, error },
-        input.value.length >= max ? `Limit reached: ${count(max)} characters.` : "",
-      );
-    });
-    fields.set(name, { input, error });
-    return h(
-      "div",
-      { class: "field" },
-      h("div", { class: "label-row" }, h("label", { for: name }, label), counter),
-      input,
-      h("p", { class: "hint", id: `${name}-hint` }, hint),
-      error,
-    );
+    const { element, field } = limitedField(name, label, input, hint);
+    fields.set(name, field);
+    return element;
   }
 
   const description = h("textarea", { rows: 8, required: true });
@@ -124,7 +115,24 @@ export function formView(token: string, onCreated: (job: Job) => void): HTMLElem
     }
   }
 
-  return form;
+  if (draft) restore(fields, tone, draft);
+  return {
+    element: form,
+    draft: () => {
+      const values = { tone: tone.value } as Draft;
+      for (const name of FIELDS) values[name] = fields.get(name)!.input.value;
+      return FIELDS.some((name) => values[name].trim()) ? values : null;
+    },
+  };
+}
+
+function restore(fields: Map<LimitedField, Field>, tone: HTMLSelectElement, draft: Draft): void {
+  for (const name of FIELDS) {
+    const input = fields.get(name)!.input;
+    input.value = draft[name];
+    input.dispatchEvent(new Event("input")); // the counters, and the limits
+  }
+  tone.value = draft.tone;
 }
 
 function collect(fields: Map<LimitedField, Field>, tone: string): NewLetter | null {
@@ -149,13 +157,6 @@ function collect(fields: Map<LimitedField, Field>, tone: string): NewLetter | nu
   };
 }
 
-function setError(field: Field, message: string): void {
-  field.error.textContent = message;
-  show(field.error, !!message);
-  if (message && !message.startsWith("Limit")) field.input.setAttribute("aria-invalid", "true");
-  else field.input.removeAttribute("aria-invalid");
-}
-
 async function loadFile(
   upload: HTMLInputElement,
   cv: HTMLTextAreaElement,
@@ -169,15 +170,15 @@ async function loadFile(
     setError(field, "Choose a .txt or .md file.");
     return;
   }
-  // UTF-8 spends at most 3 bytes per UTF-16 unit: a larger file cannot fit, so skip reading it.
+  // UTF-8 spends at most 4 bytes per character: a larger file cannot fit, so skip reading it.
   const text = file.size > 4 * LIMITS.cvText ? null : await file.text();
-  if (text === null || text.length > LIMITS.cvText) {
+  if (text === null || characters(text) > LIMITS.cvText) {
     setError(field, `That file is longer than ${count(LIMITS.cvText)} characters.`);
     return;
   }
   cv.value = text;
   cv.dispatchEvent(new Event("input"));
-  status.textContent = `Loaded ${file.name} (${count(text.length)} characters).`;
+  status.textContent = `Loaded ${file.name} (${count(characters(text))} characters).`;
 }
 
 function newKey(): string {

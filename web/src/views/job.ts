@@ -1,6 +1,6 @@
 // One job: the letter streaming in, its status, attempt and progress, and what can be done with it.
 
-import { cancel, messageOf, remove, retry, type App, type View } from "../app";
+import { ERASED_ELSEWHERE, cancel, messageOf, remove, retry, type App, type View } from "../app";
 import { copyText, downloadText, letterFileName } from "../clipboard";
 import { h, show, when } from "../dom";
 import {
@@ -12,8 +12,14 @@ import {
   type Job,
   type Stream,
 } from "../jobs";
-import { JobWatcher } from "../watch";
+import { JobWatcher, type Polling } from "../watch";
 import { badge, deleteButton, setBadge } from "./widgets";
+
+const POLLING_NOTE: Record<Polling, string> = {
+  off: "",
+  on: "Live updates unavailable — refreshing every second",
+  failing: "The service cannot be reached — still trying every second",
+};
 
 export function jobView(app: App, id: string): View {
   const title = h("h1", { tabindex: -1 }, "Cover letter");
@@ -23,11 +29,21 @@ export function jobView(app: App, id: string): View {
   const attempt = h("span", { "data-testid": "attempt" });
   const bar = h("progress", { max: 100, value: 0, "aria-label": "Progress" });
   const percent = h("span", { "data-testid": "progress" }, "0%");
-  const note = h(
-    "p",
-    { class: "note", role: "status", "data-testid": "live-note", hidden: true },
-    "Live updates unavailable — refreshing every second",
+  const meta = h(
+    "div",
+    { class: "meta" },
+    status,
+    attempt,
+    h("span", { class: "progress" }, bar, percent),
   );
+  const note = h("p", { class: "note", role: "status", "data-testid": "live-note", hidden: true });
+  // Why a letter went back to the queue and when it is tried again (the PENDING event's error).
+  const waiting = h("p", {
+    class: "note",
+    role: "status",
+    "data-testid": "retry-note",
+    hidden: true,
+  });
   const letter = h("div", {
     class: "letter",
     "data-testid": "letter",
@@ -40,6 +56,8 @@ export function jobView(app: App, id: string): View {
   let stream: Stream | null = null;
   let shown = "";
   let job: Job | null = null;
+  let deleting = false;
+  let missing = false;
 
   const act = (action: () => Promise<unknown>) => async (): Promise<void> => {
     feedback.textContent = "";
@@ -66,7 +84,10 @@ export function jobView(app: App, id: string): View {
   );
   const deleteNow = deleteButton(
     "Delete this letter",
-    act(() => remove(app, id)),
+    act(async () => {
+      deleting = true;
+      await remove(app, id).finally(() => (deleting = false));
+    }),
   );
   const actions = h(
     "div",
@@ -99,6 +120,8 @@ export function jobView(app: App, id: string): View {
     failure.textContent =
       next.status === "FAILED" ? (next.error ?? "The letter could not be written.") : "";
     show(failure, next.status === "FAILED");
+    waiting.textContent = next.status === "PENDING" ? (next.error ?? "") : "";
+    show(waiting, !!waiting.textContent);
     show(cancelButton, !TERMINAL.has(next.status));
     show(retryButton, next.status === "FAILED" || next.status === "CANCELLED");
     const finished = TERMINAL.has(next.status) && shown.length > 0;
@@ -106,14 +129,23 @@ export function jobView(app: App, id: string): View {
     show(downloadButton, finished);
   }
 
+  /** The job is not there: never was (for this user), or erased since the page showed it. */
   function gone(): void {
+    if (deleting) return; // our own Delete: its answer moves the page on
+    const known = job !== null || (stream?.seq ?? -1) >= 0 || app.store.get(id) !== undefined;
+    app.store.remove(id, "elsewhere");
+    if (known) showMissing("Letter deleted", ERASED_ELSEWHERE);
+    else showMissing("Letter not found", "It does not exist, or it was deleted.");
+  }
+
+  function showMissing(heading: string, why: string): void {
+    missing = true;
     watcher.stop();
-    title.textContent = "Letter not found";
-    details.textContent = "It does not exist, or it was deleted.";
-    show(actions, false);
-    show(note, false);
+    title.textContent = heading;
+    details.textContent = why;
     letter.textContent = "";
-    status.hidden = true;
+    shown = "";
+    for (const part of [meta, note, waiting, letter, failure, actions, feedback]) show(part, false);
   }
 
   function describe(found: Job): void {
@@ -125,16 +157,21 @@ export function jobView(app: App, id: string): View {
 
   const watcher = new JobWatcher(id, app.token, app.live, {
     state: render,
-    polling: (active) => show(note, active),
+    polling: (state) => {
+      note.textContent = POLLING_NOTE[state];
+      show(note, state !== "off");
+    },
     gone,
   });
   const unlisten = app.store.onChange((changed, found) => {
     if (changed !== id) return;
-    if (found === null) app.navigate("#/new");
-    else watcher.offer(snapshotOf(found));
+    if (found !== null) watcher.offer(snapshotOf(found));
+    else if (app.store.removal(id) === "elsewhere") showMissing("Letter deleted", ERASED_ELSEWHERE);
+    else app.navigate("#/new");
   });
   fetchJob(app.token, id).then(
     (found) => {
+      if (missing) return;
       if (found === null) return gone();
       describe(found);
       app.store.upsert(found);
@@ -149,8 +186,9 @@ export function jobView(app: App, id: string): View {
     "article",
     { class: "job", "aria-labelledby": "job-title" },
     h("header", {}, title, details),
-    h("div", { class: "meta" }, status, attempt, h("span", { class: "progress" }, bar, percent)),
+    meta,
     note,
+    waiting,
     letter,
     failure,
     actions,
