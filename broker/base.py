@@ -145,5 +145,5 @@ async def finish_or_cancel(tasks: set[asyncio.Task[None]], grace: float | None) 
     for task in late:
         task.cancel()
     if late:
-        log.warning("cancelled %d job(s) still running after the grace period", len(late))
+        log.warning("handed back %d job(s) still running after the grace period", len(late))
         await asyncio.gather(*late, return_exceptions=True)

@@ -12,6 +12,7 @@ import asyncpg
 from core.events import EventType, JobEvent
 from core.jobs import ACTIVE, RETRYABLE, JobKind, JobStatus, allowed_from
 from core.usage import Usage
+from db import workers
 from db.connection import Db, Row, in_chunks, in_list, read_optional_time, read_time, utcnow
 
 
@@ -174,6 +175,7 @@ _WRITABLE = frozenset(
         "error",
         "available_at",
         "lease_until",
+        "leased_by",
         "published_at",
         "completed_at",
     }
@@ -399,16 +401,39 @@ _LEASE_EXPIRED = "(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until
 _BUDGET_LEFT = "attempts - attempts_base < :max_attempts"
 
 
-async def claim(
-    db: Db, job_id: str, *, takeover: bool, lease_until: datetime, max_attempts: int
-) -> JobRecord | None:
-    """Start the job's next attempt, leased to the caller until ``lease_until``.
+#: the worker that holds the running attempt has not said it is alive lately
+_HOLDER_SILENT = (
+    "NOT EXISTS (SELECT 1 FROM workers"
+    " WHERE workers.id = jobs.leased_by AND workers.seen_at > :silent_since)"
+)
 
-    A PENDING job is claimed once it is due. A redelivered message (``takeover``) means
-    its consumer died: its PROCESSING job is taken over at once; otherwise only once the
-    lease ran out (its worker hangs). Either while attempts are left. ``None``: not now.
+
+async def claim(
+    db: Db,
+    job_id: str,
+    *,
+    worker_id: str,
+    takeover: bool,
+    lease_until: datetime,
+    max_attempts: int,
+) -> JobRecord | None:
+    """Start the job's next attempt, leased to ``worker_id`` until ``lease_until``.
+
+    A PENDING job is claimed once it is due. A PROCESSING one is taken over once its
+    lease ran out (its worker hangs), or, for a redelivered message (``takeover``: its
+    consumer's connection closed), once its worker has gone quiet (``db.workers``): it
+    died, where one whose connection only dropped goes on writing. Either while attempts
+    are left. ``None``: not now.
     """
-    processing = "status = 'PROCESSING'" if takeover else _LEASE_EXPIRED
+    processing = (
+        f"(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < :now"
+        f" OR {_HOLDER_SILENT}))"
+        if takeover
+        else _LEASE_EXPIRED
+    )
+    params: dict[str, Any] = {"max_attempts": max_attempts}
+    if takeover:
+        params["silent_since"] = db.time(workers.silent_since())
     return await transition(
         db,
         job_id,
@@ -420,9 +445,10 @@ async def claim(
             "progress": 0.0,
             "error": None,
             "lease_until": lease_until,
+            "leased_by": worker_id,
         },
         condition=f"{_DUE} OR ({processing} AND {_BUDGET_LEFT})",
-        params={"max_attempts": max_attempts},
+        params=params,
     )
 
 

@@ -130,7 +130,7 @@ async def db(settings: Settings) -> AsyncIterator[Db]:
     assert settings.database_url is not None
     async with Db(settings.database_url) as database:
         if database.dialect == "postgresql":
-            await database.execute("TRUNCATE jobs, users")
+            await database.execute("TRUNCATE jobs, users, workers")
         yield database
 
 

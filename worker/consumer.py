@@ -19,7 +19,7 @@ from core.logs import bound, where_it_failed
 from core.metrics import JOBS_FINISHED
 from core.outages import Outage
 from core.tracing import extract, tracer
-from db import jobs
+from db import jobs, workers
 from db.connection import DatabaseUnavailable, utcnow
 from db.jobs import TRANSITION_TIME, JobRecord, Sql, usage_changes
 from worker.deps import WorkerDeps
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: how long to hold a message back before requeueing it while the database is down
 DB_DOWN_BACKOFF_SECONDS = 1.0
+#: a job message's header: read it as redelivered (a takeover if the job's worker is gone)
+TAKEOVER_HEADER = "x-careerops-takeover"
 
 
 class Worker:
@@ -70,7 +72,8 @@ class Worker:
             return Outcome.DEAD_LETTER
         try:
             with bound(job_id=message.job_id):
-                outcome = await self._run(message.job_id, handler, takeover=delivery.redelivered)
+                takeover = delivery.redelivered or TAKEOVER_HEADER in delivery.headers
+                outcome = await self._run(message, handler, takeover=takeover)
         except DatabaseUnavailable as e:
             self.database_outage.failed(e)
             log.debug("job %s: %s; requeueing", message.job_id, e)
@@ -79,14 +82,20 @@ class Worker:
         self.database_outage.recovered()
         return outcome
 
-    async def _run(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
+    async def _run(self, message: JobMessage, handler: Handler, *, takeover: bool) -> Outcome:
+        job_id = message.job_id
         if takeover and self._running[job_id]:
             # Redelivered, its consumer died, but this worker runs the job: a second message
             # for it (the sweep's wake-up, redelivered with the first when a frozen worker
-            # was dropped). Taken over at once, it would end the attempt begun here just
-            # now; that attempt's own message is acked when it ends. (A message that is not
-            # redelivered still takes over an attempt here whose lease ran out: it hangs.)
-            log.info("a second message for job %s, running here already: dropped", job_id)
+            # was dropped, or its own after a dropped connection). Taken over at once, it
+            # would end the attempt begun here; that attempt's own message is acked when it
+            # ends. (A message that is not redelivered still takes over an attempt here
+            # whose lease ran out: it hangs.) With the database away from this worker, the
+            # attempt here may be what hangs: the message goes on to another worker.
+            if self.database_outage.down_since is None:
+                log.info("a second message for job %s, running here already: dropped", job_id)
+            else:
+                await self._ask_again_for_takeover(message)
             return Outcome.ACK
         self._running[job_id] += 1
         try:
@@ -118,6 +127,10 @@ class Worker:
             # Not claimed though its attempt is dead: no attempt of its budget is left.
             with bound(user_id=job.user_id, attempt=job.attempts):
                 return await self._give_up(job)
+        elif takeover and job.status is JobStatus.PROCESSING:
+            # Its worker is alive (its connection to RabbitMQ only dropped) or has died just
+            # now: asked again once a dead one would have gone quiet.
+            await self._ask_again_for_takeover(JobMessage(job.id, job.kind))
         else:
             await self._wake_later(job)
         return Outcome.ACK
@@ -154,6 +167,7 @@ class Worker:
         return await jobs.claim(
             self.deps.db,
             job_id,
+            worker_id=self.deps.worker_id,
             takeover=takeover,
             lease_until=self.deps.lease_deadline(),
             max_attempts=self.deps.settings.max_attempts,
@@ -196,6 +210,14 @@ class Worker:
         """A failed job's error once its attempts are spent."""
         spent = self.deps.settings.max_attempts
         return f"Gave up after {spent} attempt{'' if spent == 1 else 's'}: {why}"
+
+    async def _ask_again_for_takeover(self, message: JobMessage) -> None:
+        """The message comes back, to any worker, as a takeover once the job's worker would
+        have gone quiet if it died (``db.workers``)."""
+        with contextlib.suppress(BrokerUnavailable):  # the lease's end wakes it then
+            await self.deps.broker.publish_job(
+                message, delay=workers.SILENT_AFTER_SECONDS + 1, headers={TAKEOVER_HEADER: "1"}
+            )
 
     async def _wake_later(self, job: JobRecord) -> None:
         """The job is not ours to run now: ask for a wake-up when it may be."""

@@ -1,5 +1,6 @@
 """What a handler may use, handed in by the worker's lifespan."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ class WorkerDeps:
     broker: Broker
     writer: Writer
     settings: Settings
+    #: this worker process, as its claims and its row in ``workers`` name it
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: the text flushes of every job this worker runs, grouped into shared statements
     text_flushes: TextFlushes = field(init=False)
 

@@ -218,13 +218,13 @@ class RabbitBroker:
 
     async def consume_jobs(self, handler: JobHandler, *, prefetch: int) -> None:
         async def on_message(message: AbstractIncomingMessage) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            self._in_flight.add(task)
-            try:
-                await self._handle(handler, message)
-            finally:
-                self._in_flight.discard(task)
+            # A task of its own, not aio-pika's: a channel that closes cancels the tasks it
+            # started, and a job whose worker's connection only dropped for a moment is
+            # still this worker's to write (its message, redelivered, waits: ``db.workers``).
+            job = asyncio.create_task(self._handle(handler, message))
+            self._in_flight.add(job)
+            job.add_done_callback(self._in_flight.discard)
+            await asyncio.shield(job)
 
         async def start() -> AbstractChannel:
             channel = await self._require(self._consumer).channel()

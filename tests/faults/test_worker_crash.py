@@ -101,6 +101,66 @@ async def test_a_frozen_worker_is_dropped_by_rabbitmq_and_its_job_taken_over_onc
     assert assemble(events) == final["coverLetter"]
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_worker_whose_broker_connections_drop_keeps_its_job_and_spends_no_attempt(
+    start_api: StartApi, settings: Settings
+) -> None:
+    # A redelivered message was read as "its worker died": the job was taken over at once
+    # by the other worker, an attempt more, while the first wrote on. A few such drops
+    # failed jobs "after 5 attempts: the last one's worker stopped", with none stopped.
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+    subscription = asyncio.create_task(api.job_events(token, job["id"], timeout=90))
+    env = environment(settings, CAREEROPS_WRITER_PACE_MS="150")  # ten seconds and more
+
+    async with worker_process(env) as first:
+        await api.wait_for_status(token, job["id"], "PROCESSING", timeout=20)
+        async with worker_process(env):  # where the redelivered message goes
+            await until_async(lambda: _jobs_consumers(settings, 2), timeout=20)
+            assert await _close_connections_of(first.pid) == 2
+            events = await subscription
+
+    final = await api.job(token, job["id"])
+    assert final is not None and final["status"] == "COMPLETED" and final["attempts"] == 1
+    attempts = [e["attempt"] for e in events if e["type"] == "STATUS" and e["status"] != "PENDING"]
+    assert set(attempts) == {1}
+    assert assemble(events) == final["coverLetter"]
+
+
+async def _rabbitmqctl_json(*args: str) -> list[dict[str, object]]:
+    listing = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", *args, "-q", "--formatter", "json", stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await listing.communicate()
+    rows: list[dict[str, object]] = json.loads(out)
+    return rows
+
+
+async def _jobs_consumers(settings: Settings, count: int) -> bool:
+    queues = await _rabbitmqctl_json("list_queues", "name", "consumers")
+    return {q["name"]: q["consumers"] for q in queues}.get(f"{settings.amqp_prefix}jobs") == count
+
+
+async def _close_connections_of(pid: int) -> int:
+    """Close the RabbitMQ connections of process ``pid`` (named ``… host:pid …``)."""
+    # As text: close_connection takes the <rabbit@host.x.y> form, which JSON does not give.
+    listing = await asyncio.create_subprocess_exec(
+        *("rabbitmqctl", "list_connections", "-q", "pid", "client_properties"),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await listing.communicate()
+    ours = [line.split("\t", 1)[0] for line in out.decode().splitlines() if f":{pid} " in line]
+    for connection in ours:
+        closing = await asyncio.create_subprocess_exec(
+            *("rabbitmqctl", "close_connection", connection, "a test's blip"),
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        await closing.wait()
+    return len(ours)
+
+
 async def _jobs_unacked(settings: Settings, count: int) -> bool:
     """Whether RabbitMQ counts ``count`` messages of the jobs queue delivered, not acked."""
     listing = await asyncio.create_subprocess_exec(

@@ -111,8 +111,7 @@ def not_an_event_stream(content_type: str | None) -> Retry:
     cut off; a wrong ``OPENAI_BASE_URL`` or a proxy's page answered in the model's place."""
     kind = _excerpt(content_type, None)[:60] if content_type else "no content type"
     return Retry(
-        f"The model's server answered with {kind}, not a stream of events;"
-        " check OPENAI_BASE_URL.",
+        f"The model's server answered with {kind}, not a stream of events; check OPENAI_BASE_URL.",
         cause="not_a_stream",
     )
 
