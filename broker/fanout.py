@@ -8,9 +8,10 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from broker.base import RESYNC, Broker, Resync
+from broker.base import RESYNC, Broker, BrokerUnavailable, Resync
 from core.events import EventType, JobEvent
 from core.metrics import EVENTS_RELAYED
+from core.outages import Outage
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ class Hub:
 
     def __init__(self, *, queue_size: int = 256) -> None:
         self.queue_size = queue_size
+        #: told once, not once a second while the broker is away
+        self._listener_outage = Outage(
+            "event listener", meanwhile="resubscribing every second; subscribers re-read rows"
+        )
         self._by_job: dict[str, set[Subscription]] = defaultdict(set)
         self._by_user: dict[str, set[Subscription]] = defaultdict(set)
         self._job_watches: dict[str, Watch] = {}
@@ -204,13 +209,18 @@ class Hub:
     async def run(self, broker: Broker) -> None:
         """Relay the broker's events until cancelled; restarts the listener if it fails."""
         while True:
+            outage = self._listener_outage
             try:
                 async for item in broker.events():
+                    if outage.down_since is not None:
+                        outage.recovered()
                     EVENTS_RELAYED.inc()
                     self.dispatch(item)
             except asyncio.CancelledError:
                 raise
+            except BrokerUnavailable as e:
+                outage.failed(e)
             except Exception:
                 log.exception("event listener failed; resubscribing")
-                self.dispatch(RESYNC)
-                await asyncio.sleep(1.0)
+            self.dispatch(RESYNC)
+            await asyncio.sleep(1.0)

@@ -10,6 +10,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
 from broker.base import RESYNC, Resync
+from broker.rabbitmq.outages import away_as_unavailable
 from broker.rabbitmq.topology import Topology, wait_until_broken
 from core.events import JobEvent
 
@@ -38,7 +39,8 @@ async def job_events(
     try:
         reopened = False
         while True:
-            channel, queue = await _listen(connection, names, inbox, backlog_bytes)
+            with away_as_unavailable("listening for events"):
+                channel, queue = await _listen(connection, names, inbox, backlog_bytes)
             if reopened:
                 # Only now that the new queue is bound: a re-read from here on misses nothing.
                 inbox.put_nowait(RESYNC)

@@ -6,11 +6,16 @@ of a few minutes buried everything else a process logged. Their lines about the 
 dropped (``ReconnectNoise``) and each connection says what happened itself.
 """
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
+import aiormq
 from aio_pika.abc import AbstractRobustConnection
 
+from broker.base import BrokerUnavailable
 from core.outages import Outage
 
 
@@ -84,3 +89,23 @@ def quiet_reconnect_noise() -> None:
         logger = logging.getLogger(name)
         if _NOISE not in logger.filters:
             logger.addFilter(_NOISE)
+
+
+@contextlib.contextmanager
+def away_as_unavailable(what: str) -> Iterator[None]:
+    """What a connection that is away raises inside, as ``BrokerUnavailable``.
+
+    aio-pika answers a call on a connection between two attempts with RuntimeError
+    ("Connection was not opened"), and cancels what waits on one it gives up on (missed
+    heartbeats): taken for the caller's own cancellation, a scrape of ``/metrics`` ended
+    in a 500 and an API's event listener logged a traceback a second.
+    """
+    try:
+        yield
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the caller's own
+        raise BrokerUnavailable(f"{what}: the connection was given up") from None
+    except (RuntimeError, OSError, aiormq.exceptions.AMQPError) as e:
+        raise BrokerUnavailable(f"{what}: {e!r}") from e

@@ -1,22 +1,26 @@
 """Looking into the durable queues: depths and dead letters (for operators and tests)."""
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from aio_pika.abc import AbstractRobustConnection
 
+from broker.rabbitmq.outages import away_as_unavailable
 from broker.rabbitmq.topology import Topology
 
 
 async def queue_depths(connection: AbstractRobustConnection, names: Topology) -> dict[str, int]:
-    channel = await connection.channel()
-    try:
-        depths = {}
-        for name, queue in (("jobs", names.jobs), ("dead", names.dead)):
-            declared = await channel.declare_queue(queue, passive=True)
-            depths[name] = declared.declaration_result.message_count or 0
-        return depths
-    finally:
-        await channel.close()
+    with away_as_unavailable("reading the queue depths"):
+        channel = await connection.channel()
+        try:
+            depths = {}
+            for name, queue in (("jobs", names.jobs), ("dead", names.dead)):
+                declared = await channel.declare_queue(queue, passive=True)
+                depths[name] = declared.declaration_result.message_count or 0
+            return depths
+        finally:
+            with contextlib.suppress(Exception):  # broken already: closing is tidying up
+                await channel.close()
 
 
 async def read_dead_letters(connection: AbstractRobustConnection, names: Topology) -> list[bytes]:
