@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -92,6 +93,8 @@ class RabbitBroker:
         self._jobs_queue: AbstractQueue | None = None
         self._consumer_tag: ConsumerTag | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        #: when a publish last went unconfirmed for the whole timeout, if none was since
+        self._unconfirmed_at: float | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._outages: list[ConnectionOutages] = []
 
@@ -194,7 +197,10 @@ class RabbitBroker:
             async with asyncio.timeout(self.publish_timeout):
                 await channel.default_exchange.publish(message, routing_key, mandatory=True)
         except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
+            if isinstance(e, TimeoutError):
+                self._unconfirmed_at = time.monotonic()
             raise BrokerUnavailable(f"publish to {routing_key} not confirmed: {e!r}") from e
+        self._unconfirmed_at = None
 
     async def _delay_queue(self, seconds: int) -> AbstractQueue:
         """The queue that holds a message ``seconds``, then hands it to the jobs queue.
@@ -322,7 +328,18 @@ class RabbitBroker:
         return await queue_depths(self._require(self._consumer), self.names)
 
     async def ready(self) -> bool:
-        return self.publishing and self._consumer is not None and self._consumer.connected.is_set()
+        # A broker that went silent keeps its connection up until the heartbeats run out
+        # (up to half a minute): a publish left unconfirmed lately says so sooner. Only
+        # lately: a process its balancer no longer sends requests publishes nothing more.
+        unconfirmed = self._unconfirmed_at is not None and (
+            time.monotonic() - self._unconfirmed_at < 2 * self.publish_timeout
+        )
+        return (
+            not unconfirmed
+            and self.publishing
+            and self._consumer is not None
+            and self._consumer.connected.is_set()
+        )
 
     async def work_through_dead_letters(self, handle: Callable[[bytes], Awaitable[bool]]) -> None:
         await work_through_dead_letters(self._require(self._consumer), self.names, handle)

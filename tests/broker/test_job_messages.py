@@ -16,6 +16,7 @@ import aio_pika
 import pytest
 
 from broker.base import Broker, BrokerUnavailable, Delivery, JobMessage, Outcome
+from broker.rabbitmq import RabbitBroker
 from core.jobs import JobKind
 from core.settings import Settings
 
@@ -81,3 +82,29 @@ async def test_each_connection_names_its_process_for_the_operator(
     process = f"{socket.gethostname()}:{os.getpid()} {settings.amqp_prefix}jobs"
     for role in ("careerops-publish", "careerops-consume"):
         assert f"{role} {process}" in listed.stdout, role
+
+
+async def test_a_publish_left_unconfirmed_makes_the_broker_unready_until_one_is_confirmed(
+    broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A broker gone silent keeps the connection up until its heartbeats run out: /readyz
+    # said "ready" for half a minute while every createCoverLetter waited 5 s.
+    assert isinstance(broker, RabbitBroker)
+    broker.publish_timeout = 0.5
+    answered = aio_pika.Exchange.publish
+
+    async def silent(*args: object, **kwargs: object) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(aio_pika.Exchange, "publish", silent)
+    with pytest.raises(BrokerUnavailable):
+        await broker.publish_job(JobMessage("job-1", JobKind.COVER_LETTER))
+    unready = await broker.ready()
+    await asyncio.sleep(1.1)  # twice the timeout, and no publish since: asked again
+    ready_again = await broker.ready()
+    with pytest.raises(BrokerUnavailable):
+        await broker.publish_job(JobMessage("job-2", JobKind.COVER_LETTER))
+    monkeypatch.setattr(aio_pika.Exchange, "publish", answered)
+    await broker.publish_job(JobMessage("job-3", JobKind.COVER_LETTER))
+
+    assert (unready, ready_again, await broker.ready()) == (False, True, True)
