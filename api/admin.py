@@ -3,7 +3,7 @@
 import logging
 from datetime import datetime
 
-from broker.base import Broker, JobMessage, MalformedMessage
+from broker.base import Broker, BrokerUnavailable, JobMessage, MalformedMessage
 from broker.outbox import enqueue
 from core.events import EventType
 from core.jobs import ACTIVE, JobStatus
@@ -13,8 +13,16 @@ from db.connection import Db, utcnow
 log = logging.getLogger(__name__)
 
 
-async def status_report(db: Db, broker: Broker) -> str:
-    depths = await broker.queue_depths()
+async def status_report(db: Db, broker: Broker | None, *, broker_trouble: str = "") -> str:
+    """What an operator asks first; without ``broker`` (RabbitMQ away, as
+    ``broker_trouble`` says) all but the queue depths."""
+    if broker is not None:
+        try:
+            depths = {name: f"{depth}" for name, depth in (await broker.queue_depths()).items()}
+        except BrokerUnavailable as e:
+            broker, broker_trouble = None, str(e)
+    if broker is None:
+        depths = dict.fromkeys(("jobs", "dead"), "unknown")
     counts = await jobs.count_by_status(db)
     oldest = await jobs.oldest_pending_since(db)
     age = "none waiting"
@@ -25,8 +33,9 @@ async def status_report(db: Db, broker: Broker) -> str:
     if next_due:
         retries += f", the next due in {_seconds_between(utcnow(), next_due)}"
     lines = [
-        f"queue jobs        {depths.get('jobs', 0)} message(s) waiting",
-        f"queue dead        {depths.get('dead', 0)} dead-lettered message(s)",
+        f"queue jobs        {depths.get('jobs', '0')} message(s) waiting",
+        f"queue dead        {depths.get('dead', '0')} dead-lettered message(s)",
+        *([f"RabbitMQ          {broker_trouble}"] if broker is None else []),
         f"oldest PENDING    {age}",
         f"waiting to retry  {retries}",
         "jobs by status:",

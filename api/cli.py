@@ -203,11 +203,28 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
     from api.admin import status_report
-    from core.services import connected
+    from broker import broker_from_settings
+    from core.reaching import Unreachable
+    from db.connection import Db
+    from db.revision import wait_for_schema
+
+    settings = settings.require(tokens=False)
 
     async def run() -> str:
-        async with connected(settings.require(tokens=False), pool_size=2) as (db, broker):
-            return await status_report(db, broker)
+        # The jobs by status come from PostgreSQL: a RabbitMQ outage, when they are most
+        # wanted, leaves out only the queue depths.
+        async with Db(settings.required_database_url(), pool_size=2) as db:
+            await wait_for_schema(db, within=0)
+            broker = broker_from_settings(settings)
+            try:
+                await broker.connect()
+            except Unreachable as e:
+                await broker.disconnect()
+                return await status_report(db, None, broker_trouble=str(e))
+            try:
+                return await status_report(db, broker)
+            finally:
+                await broker.disconnect()
 
     sys.stdout.write(asyncio.run(run()))
     return 0

@@ -75,7 +75,8 @@ async def reach(
                 raise
             waited = clock() - started
             if waited >= within:
-                raise Unreachable(f"{name} not reachable after {waited:.0f} s ({reason(e)})") from e
+                after = f" after {waited:.0f} s" if within > 0 else ""  # one try: no wait
+                raise Unreachable(f"{name} not reachable{after} ({reason(e)})") from e
             if not waiting:
                 waiting = True
                 log.warning(

@@ -93,9 +93,11 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
             log.info("worker stopped before it started")
             return
         starting.result()  # raises what starting raised (CannotConnect)
+        jobs_at_once = settings.worker_concurrency
         log.info(
-            "worker started: up to %d jobs at once, writer %s",
-            settings.worker_concurrency,
+            "worker started: up to %d job%s at once, writer %s",
+            jobs_at_once,
+            "" if jobs_at_once == 1 else "s",
             settings.writer,
         )
         await stop.wait()

@@ -144,3 +144,12 @@ async def test_an_attempt_that_hangs_is_cut_short_and_counts_as_not_reachable() 
 
     assert "TimeoutError" in str(refused.value)
     assert tries >= 2 and time.monotonic() - started < 2.5  # bounded by the wait, not the hang
+
+
+async def test_one_try_tells_no_wait() -> None:
+    # "not reachable after 0 s" with CAREEROPS_STARTUP_WAIT_SECONDS=0 told of a wait
+    # that was never made.
+    with pytest.raises(Unreachable) as refused:
+        await reach("RabbitMQ at mq:5672/", Refusing(times=1), within=0, transient=transient)
+
+    assert str(refused.value).startswith("RabbitMQ at mq:5672/ not reachable (")

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from core.settings import Settings
 from db.connection import Db, utcnow
 from tests.client import Api
 from tests.conftest import StartApi, StartWorker
-from tests.processes import environment, run_careerops
+from tests.processes import environment, free_port, run_careerops
 from tests.worker.test_consumer import FlakyWriter
 
 pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
@@ -42,6 +43,22 @@ async def test_status_prints_queues_jobs_by_status_and_the_oldest_pending_age(
     assert "  PENDING      3" in report and "  COMPLETED    0" in report
     assert "oldest PENDING    " in report and "none waiting" not in report
     assert "waiting to retry  0 job(s)\n" in report
+
+
+async def test_status_during_a_rabbitmq_outage_still_tells_the_jobs_by_status(
+    start_api: StartApi, settings: Settings
+) -> None:
+    # It printed one line, RabbitMQ not reachable, and nothing of what PostgreSQL knows.
+    api: Api = await start_api()
+    token = await api.register()
+    await api.create_job(token)
+    away = replace(settings, amqp_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+
+    report = await asyncio.to_thread(careerops, away, "status")
+
+    assert "queue jobs        unknown message(s) waiting" in report
+    assert re.search(r"RabbitMQ          RabbitMQ at 127\.0\.0\.1:\d+/ not reachable", report)
+    assert "  PENDING      1" in report
 
 
 async def test_status_tells_jobs_waiting_to_retry_apart_from_jobs_due(
