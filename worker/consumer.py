@@ -27,6 +27,7 @@ from worker.handlers import Handler
 from worker.lease import keep_lease
 from worker.metrics import observe_finished, observe_retry
 from worker.outcomes import Fenced, PermanentError, Retry
+from worker.presence import Presence
 from worker.stream import JobStream
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,19 @@ TAKEOVER_HEADER = "x-careerops-takeover"
 
 
 class Worker:
-    def __init__(self, deps: WorkerDeps, handlers: Mapping[JobKind, Handler]) -> None:
+    def __init__(
+        self,
+        deps: WorkerDeps,
+        handlers: Mapping[JobKind, Handler],
+        *,
+        presence: Presence | None = None,
+    ) -> None:
         if not handlers:
             raise ValueError("a worker needs at least one job handler")
         self.deps = deps
         self.handlers = dict(handlers)
+        #: this worker's row in ``workers``, as the others see it
+        self.presence = presence
         #: told once, not once per job taken from the queue while it lasts
         self.database_outage = Outage(
             "database connection", meanwhile="jobs are requeued until it is back"
@@ -70,6 +79,12 @@ class Worker:
         if handler is None:
             log.warning("dead-lettering job %s: no handler for %s", message.job_id, message.kind)
             return Outcome.DEAD_LETTER
+        if self.presence is not None and self.presence.cut_off():
+            # Its database hangs for this worker alone (no error, no answer): a claim would
+            # wait as long, holding the message from the workers that can run the job.
+            self.database_outage.failed(TimeoutError("this worker's row is not being written"))
+            await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
+            return Outcome.REQUEUE
         try:
             with bound(job_id=message.job_id):
                 takeover = delivery.redelivered or TAKEOVER_HEADER in delivery.headers

@@ -11,13 +11,12 @@ from core.services import connected
 from core.settings import Settings
 from core.tasks import cancel_and_wait
 from core.tracing import tracing
-from db import workers
 from db.connection import Db
 from worker.consumer import Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS, Handler
 from worker.http import HealthServer, health_socket
-from worker.presence import present
+from worker.presence import Presence
 from worker.purge import run_purger
 from worker.sweep import run_sweeper
 from worker.writers.base import Writer
@@ -49,9 +48,9 @@ async def worker_running(
         if writer is None:
             writer = writer_from_settings(settings)
             stack.push_async_callback(writer.close)
-        worker = Worker(
-            WorkerDeps(db=database, broker=bus, writer=writer, settings=settings), handlers
-        )
+        deps = WorkerDeps(db=database, broker=bus, writer=writer, settings=settings)
+        presence = Presence(database, deps.worker_id)
+        worker = Worker(deps, handlers, presence=presence)
         if sweep:
             stack.push_async_callback(
                 cancel_and_wait,
@@ -67,13 +66,12 @@ async def worker_running(
         if listener is not None:
             health = HealthServer(database, bus, listener)
             stack.push_async_callback(health.stop, asyncio.create_task(health.serve()))
-        worker_id = worker.deps.worker_id
-        await workers.seen(database, worker_id)  # before its first claim names it
+        await presence.write()  # before its first claim names it
         await bus.consume_jobs(worker.handle, prefetch=settings.worker_concurrency)
         stack.push_async_callback(bus.stop_consuming, settings.shutdown_grace_seconds)
         # First on the way out: gone from ``workers`` before the grace, so what is handed
         # back after it is taken over at once.
-        await stack.enter_async_context(present(database, worker_id, outage=worker.database_outage))
+        await stack.enter_async_context(presence.kept(outage=worker.database_outage))
         yield worker
 
 

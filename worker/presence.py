@@ -2,7 +2,8 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 from core.outages import Outage
 from core.tasks import cancel_and_wait
@@ -14,31 +15,47 @@ from db.rounds import every
 _FORGET_EVERY_ROUNDS = 1800
 
 
-@contextlib.asynccontextmanager
-async def present(db: Db, worker_id: str, *, outage: Outage) -> AsyncIterator[None]:
-    """Say ``worker_id`` is alive while inside; on the way out its row goes, so what the
-    worker hands back as it stops is taken over at once, not once it seems to have died."""
-    rounds = 0
+class Presence:
+    """This worker as the others see it: alive while its row is written."""
 
-    async def one_round() -> None:
-        nonlocal rounds
-        await workers.seen(db, worker_id)
-        rounds += 1
-        if rounds % _FORGET_EVERY_ROUNDS == 0:
-            await workers.forget_long_gone(db)
+    def __init__(
+        self, db: Db, worker_id: str, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.db, self.worker_id = db, worker_id
+        self._clock = clock
+        self._written_at = clock()
+        self._rounds = 0
 
-    task = asyncio.create_task(
-        every(
-            workers.PRESENCE_EVERY_SECONDS,
-            one_round,
-            name="presence",
-            wait_first=True,
-            outage=outage,
+    async def write(self) -> None:
+        await workers.seen(self.db, self.worker_id)
+        self._written_at = self._clock()
+        self._rounds += 1
+        if self._rounds % _FORGET_EVERY_ROUNDS == 0:
+            await workers.forget_long_gone(self.db)
+
+    def cut_off(self) -> bool:
+        """Whether its row has not been written for as long as makes the others take it for
+        gone (its database hangs, for this worker only): a job it claimed now would be
+        taken over as it began, and one it runs is theirs to take."""
+        return self._clock() - self._written_at > workers.SILENT_AFTER_SECONDS
+
+    @contextlib.asynccontextmanager
+    async def kept(self, *, outage: Outage) -> AsyncIterator[None]:
+        """Written every few seconds while inside (``write`` it once first); on the way out
+        the row goes, so what the worker hands back as it stops is taken over at once, not
+        once it seems to have died."""
+        task = asyncio.create_task(
+            every(
+                workers.PRESENCE_EVERY_SECONDS,
+                self.write,
+                name="presence",
+                wait_first=True,
+                outage=outage,
+            )
         )
-    )
-    try:
-        yield
-    finally:
-        await cancel_and_wait(task)
-        with contextlib.suppress(DatabaseUnavailable):  # then it goes quiet: the same, later
-            await workers.gone(db, worker_id)
+        try:
+            yield
+        finally:
+            await cancel_and_wait(task)
+            with contextlib.suppress(DatabaseUnavailable):  # then it goes quiet: the same, later
+                await workers.gone(self.db, self.worker_id)
