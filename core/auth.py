@@ -96,9 +96,21 @@ def _verified(token: str, settings: Settings) -> Claims:
     except jwt.PyJWTError as e:
         raise Unauthenticated("Invalid token.") from e
     subject = payload["sub"]
-    if not isinstance(subject, str) or not subject:
+    if not _names_a_user(subject):
         raise Unauthenticated("Invalid token.")
     return Claims(user_id=subject, expires_at=_expiry(payload["exp"]))
+
+
+def _names_a_user(subject: object) -> bool:
+    """Whether ``sub`` could be a row's id: text PostgreSQL can hold (no NUL, no lone
+    UTF-16 half), so a signer's odd subject is an invalid token, not a failed lookup."""
+    if not isinstance(subject, str) or not subject or "\x00" in subject:
+        return False
+    try:
+        subject.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _expiry(exp: object) -> datetime:

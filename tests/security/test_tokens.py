@@ -31,6 +31,9 @@ from tests.security.probes import (
 )
 
 
+Forge = Callable[[str, str, Settings], str]
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -94,11 +97,18 @@ def _expiry_as_text(subject: str, valid: str, settings: Settings) -> str:
     return jwt.encode(_claims(subject, exp=exp), TEST_SECRET, algorithm="HS256")
 
 
+def _subject_postgres_cannot_hold(text: str) -> Forge:
+    # Signed with the right key (an identity provider's odd subject): still no user.
+    def forge(subject: str, valid: str, settings: Settings) -> str:
+        return jwt.encode(_claims(subject + text), TEST_SECRET, algorithm="HS256")
+
+    return forge
+
+
 def _garbage(subject: str, valid: str, settings: Settings) -> str:
     return "not.a.jwt" + "A" * 2000
 
 
-Forge = Callable[[str, str, Settings], str]
 FORGERIES: dict[str, Forge] = {
     "alg-none": _alg_none,
     "tampered-payload": _tampered,
@@ -110,6 +120,8 @@ FORGERIES: dict[str, Forge] = {
     "exp-past-any-clock": _expiry_past_any_clock,
     "exp-as-text": _expiry_as_text,
     "garbage": _garbage,
+    "sub-with-nul": _subject_postgres_cannot_hold("\x00"),
+    "sub-with-lone-surrogate": _subject_postgres_cannot_hold("\ud800"),
 }
 
 
