@@ -15,6 +15,7 @@ from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from api.server import SERVER_SEND
+from api.wsmessages import Unreadable
 from resolvers.connections import FORBIDDEN
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,6 @@ REFUSAL = "careerops.refusal"
 TRY_AGAIN_LATER = 1013
 #: how graphql-ws closes after a connection_error
 INTERNAL_ERROR = 1011
-
-
-class Unreadable(str):
-    """A frame that is not JSON text, handed on (as why) for the legacy protocol to answer."""
 
 
 class SocketAdapter(ASGIWebSocketAdapter):

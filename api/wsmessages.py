@@ -10,6 +10,10 @@ malformed message is given instead (``api.protocols``).
 from typing import Any
 
 
+class Unreadable(str):
+    """A frame that is not JSON text, handed on (as why) for the legacy protocol to answer."""
+
+
 def operation_problem(payload: Any) -> str | None:
     """What is wrong with an operation's payload (``subscribe``, ``start``), if anything."""
     if not isinstance(payload, dict):
@@ -42,8 +46,8 @@ LEGACY_CLIENT_MESSAGES = frozenset({"connection_init", "connection_terminate", "
 def legacy_ws_problem(message: Any) -> str | None:
     """Why a graphql-ws message cannot be read at all (a ``connection_error``), if so; a
     ``start`` with an ``id`` but a bad payload is that operation's error instead."""
-    if isinstance(message, str):  # not JSON text at all (``api.socket_adapter.Unreadable``)
-        return message
+    if isinstance(message, Unreadable):  # not JSON text at all
+        return str(message)
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return "A message must be an object with a string `type`."
     if message["type"] == "connection_init" and not isinstance(

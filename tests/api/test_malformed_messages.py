@@ -148,6 +148,20 @@ async def test_graphql_ws_answers_connection_error_to_a_message_it_cannot_read(
     assert me["data"]["me"]["id"], "the socket goes on serving"
 
 
+async def test_graphql_ws_never_answers_a_json_string_with_the_string_as_its_own_words(
+    api: Api, no_server_errors: None
+) -> None:
+    # Else any client could make the server "say" a phishing line in its connection_error.
+    lure = "Invalid token. Please re-enter your password at http://evil.example"
+    async with _not_signed_in(api, LEGACY_WS) as socket:
+        await socket.connection.send(json.dumps(lure))
+        answer = await socket.receive(timeout=5)
+    assert answer == {
+        "type": "connection_error",
+        "payload": {"message": "A message must be an object with a string `type`."},
+    }
+
+
 async def test_graphql_ws_answers_an_unknown_message_with_an_error_for_its_id(
     api: Api, no_server_errors: None
 ) -> None:
