@@ -9,6 +9,7 @@ with parse and validate hooks only, and the cache key is the schema and the docu
 text (a string hashes once; a document hashes by walking its whole tree).
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
@@ -49,6 +50,8 @@ class CheckedDocuments(SchemaExtension):
         context = self.execution_context
         # Also for strawberry's own parse, which reports a document that fails here.
         context.parse_options["max_tokens"] = self.max_tokens
+        # The spec's SelectionSet is { Selection+ }: `createCoverLetter(…) {}` is no request.
+        context.parse_options["allow_empty_selection_sets"] = False
         if context.query is not None:
             try:
                 context.graphql_document = _parse(context.query, self.max_tokens)
@@ -82,7 +85,7 @@ def _operations(document: DocumentNode) -> int:
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)
 def _parse(query: str, max_tokens: int) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)
+    return parse(query, max_tokens=max_tokens, allow_empty_selection_sets=False)
 
 
 def _validated(
@@ -96,8 +99,7 @@ def _validated(
     cached = _VALIDATED.get(key)
     if cached is None:
         cached = tuple(
-            GraphQLError(TOO_COMPLEX) if isinstance(error, ValidationAbortedError) else error
-            for error in validate_document(schema, document, rules)
+            _as_the_clients(error) for error in validate_document(schema, document, rules)
         )
         if len(_VALIDATED) >= CACHED_DOCUMENTS:
             _VALIDATED.pop(next(iter(_VALIDATED)))  # the oldest: first in, first out
@@ -105,4 +107,19 @@ def _validated(
     return cached
 
 
+def _as_the_clients(error: GraphQLError) -> GraphQLError:
+    """A validation error as the client's mistake it is, in words meant for a client."""
+    if isinstance(error, ValidationAbortedError):
+        return GraphQLError(TOO_COMPLEX)
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
+        return error
+    # A literal a scalar's parser raised on: Python reads no integer of more than 4,300
+    # digits, and graphql-core quotes that ValueError (and the whole literal) in its
+    # message. Kept as it was, the error would count as the service's own (INTERNAL).
+    expected = _EXPECTED.match(error.message)
+    said = expected.group(0) if expected else "This value is not valid"
+    return GraphQLError(f"{said}: the literal cannot be read.", error.nodes)
+
+
+_EXPECTED = re.compile(r"^Expected value of type '[^']+'")
 _VALIDATED: dict[tuple[GraphQLSchema, str], tuple[GraphQLError, ...]] = {}

@@ -1,5 +1,6 @@
 """createCoverLetter: limits, idempotency, and nothing written for bad input."""
 
+import logging
 import uuid
 
 import pytest
@@ -145,7 +146,14 @@ async def test_creating_needs_a_token(api: Api, db: Db) -> None:
 
 
 #: documents that do not parse, as a client mistyping them sends them
-UNPARSABLE = ["{ me {", "}}}", "{ me { id } } trailing", "query Q($a:) { me { id } }", "   "]
+UNPARSABLE = [
+    "{ me {",
+    "}}}",
+    "{ me { id } } trailing",
+    "query Q($a:) { me { id } }",
+    "   ",
+    "{ me { } }",  # SelectionSet is { Selection+ }; graphql-core would accept it
+]
 
 
 @pytest.mark.parametrize("query", UNPARSABLE)
@@ -154,6 +162,36 @@ async def test_a_document_that_does_not_parse_is_bad_user_input(api: Api, query:
     error = await api.error(query, None, token)
     assert error["message"].startswith("Syntax Error"), error
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": None}
+
+
+async def test_a_mutation_with_an_empty_selection_set_is_refused_and_places_no_job(
+    api: Api, db: Db
+) -> None:
+    empty = "mutation($i: CoverLetterInput!) { createCoverLetter(input: $i) { } }"
+
+    error = await api.error(empty, {"i": SAMPLE_INPUT}, await api.register())
+
+    assert error["message"].startswith("Syntax Error"), error
+    assert await db.fetch_val("SELECT COUNT(*) FROM jobs") == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ jobs(first: %s) { totalCount } }",
+        "query($f: Int! = %s) { jobs(first: $f) { totalCount } }",
+    ],
+)
+async def test_an_integer_literal_too_long_to_read_is_bad_user_input(
+    api: Api, query: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Python reads no integer of more than 4,300 digits: that ValueError was INTERNAL,
+    # logged as the service's own error for anyone, signed in or not, to repeat.
+    error = await api.error(query % ("9" * 4_400), None, await api.register())
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["message"] == "Expected value of type 'Int': the literal cannot be read."
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 #: requests refused before execution began, and the error each gets
