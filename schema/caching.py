@@ -51,7 +51,8 @@ class CheckedDocuments(SchemaExtension):
         # Also for strawberry's own parse, which reports a document that fails here.
         context.parse_options["max_tokens"] = self.max_tokens
         # The spec's SelectionSet is { Selection+ }: `createCoverLetter(…) {}` is no request.
-        context.parse_options["allow_empty_selection_sets"] = False
+        # (strawberry's ParseOptions names only some of graphql-core's parse arguments)
+        context.parse_options["allow_empty_selection_sets"] = False  # type: ignore[typeddict-unknown-key]
         if context.query is not None:
             try:
                 context.graphql_document = _parse(context.query, self.max_tokens)

@@ -30,7 +30,6 @@ from tests.security.probes import (
     user_id,
 )
 
-
 Forge = Callable[[str, str, Settings], str]
 
 
