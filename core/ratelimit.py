@@ -40,6 +40,10 @@ class SlidingWindow:
             return 0
         return max(1, math.ceil(events[0] + self.window - self._clock()))
 
+    def count(self, key: str) -> int:
+        """Events of ``key`` within the window now."""
+        return len(self._live(key))
+
     def give_back(self, key: str) -> None:
         """Uncount the latest event (taken for something that then did not happen)."""
         events = self._events.get(key)

@@ -9,6 +9,7 @@ database and holds across processes.
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -54,6 +55,16 @@ class Unsettled:
                     waiter.set_result(None)
 
 
+class SignInAttempt:
+    """Whether a sign-in attempt counts as a failure: it does unless it passed."""
+
+    def __init__(self) -> None:
+        self.counts = True
+
+    def passed(self) -> None:
+        self.counts = False
+
+
 @dataclass(frozen=True)
 class Limits:
     failures_by_email: SlidingWindow
@@ -61,6 +72,9 @@ class Limits:
     jobs_by_user: SlidingWindow
     connections: Connections
     unsettled: Unsettled = field(default_factory=Unsettled)
+    #: sign-in attempts being checked now, per address and per email
+    checking_by_address: Counter[str] = field(default_factory=Counter)
+    checking_by_email: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
@@ -72,18 +86,38 @@ class Limits:
             connections=Connections(settings.max_connections_per_user),
         )
 
-    def check_sign_in(self, email: str | None, address: str) -> None:
-        """Refuse before any password is checked while the email or the address is throttled."""
-        wait = self.failures_by_address.retry_after(address)
+    @contextlib.contextmanager
+    def sign_in_attempt(self, email: str | None, address: str) -> Iterator["SignInAttempt"]:
+        """A password check (or an email-taken probe) under the sign-in throttle.
+
+        Refused (RATE_LIMITED) while the email or the address is throttled. An attempt
+        being checked counts against the limits as well as the failures do: counted
+        only once they had failed, 60 guesses sent at once were all checked. One that
+        does not pass counts as a failure on the way out; one the caller marks
+        ``passed``, or that the service's own error cuts short (the database away), does
+        not. The caller raises its refusal after the block.
+        """
+        checks = [(self.failures_by_address, self.checking_by_address, address)]
         if email:
-            wait = max(wait, self.failures_by_email.retry_after(email))
+            checks.append((self.failures_by_email, self.checking_by_email, email))
+        wait = max(_sign_in_wait(failures, checking, key) for failures, checking, key in checks)
         if wait:
             raise RateLimited(wait, _TOO_MANY_FAILURES)
-
-    def sign_in_failed(self, email: str | None, address: str) -> None:
-        self.failures_by_address.hit(address)
-        if email:
-            self.failures_by_email.hit(email)
+        for _, checking, key in checks:
+            checking[key] += 1
+        attempt = SignInAttempt()
+        try:
+            yield attempt
+        except BaseException:
+            attempt.counts = False
+            raise
+        finally:
+            for failures, checking, key in checks:
+                checking[key] -= 1
+                if not checking[key]:
+                    del checking[key]
+                if attempt.counts:
+                    failures.hit(key)
 
     def sign_in_succeeded(self, email: str) -> None:
         # The address keeps its count: one good password must not wash a guessing run clean.
@@ -114,6 +148,16 @@ class Limits:
     def give_back_job_slot(self, user_id: str) -> None:
         """A slot taken for a job that was then refused does not count."""
         self.jobs_by_user.give_back(user_id)
+
+
+def _sign_in_wait(failures: SlidingWindow, checking: Counter[str], key: str) -> int:
+    """Seconds until one more sign-in attempt is allowed for ``key``: the failures'
+    window, or a second while attempts being checked hold the last places (each frees
+    its place as soon as it is decided)."""
+    wait = failures.retry_after(key)
+    if not wait and 0 < failures.limit <= failures.count(key) + checking[key]:
+        return 1
+    return wait
 
 
 def _over_minute_limit(wait: int, per_minute: int) -> RateLimited:

@@ -1,7 +1,7 @@
 import strawberry
 
-from core.auth import verify_password
 from core.errors import Forbidden, Unauthenticated
+from core.hashing import password_matches
 from db import erasure
 from resolvers.connections import ACCOUNT_DELETED
 from resolvers.context import Info
@@ -22,9 +22,10 @@ async def delete_account(info: Info, password: str) -> bool:
     user = context.require_user()
     address = client_address(context.request)
     # Same throttle as login: otherwise this would be a password oracle without one.
-    context.limits.check_sign_in(user.email, address)
-    if not verify_password(user.password_hash, password):
-        context.limits.sign_in_failed(user.email, address)
+    with context.limits.sign_in_attempt(user.email, address) as attempt:
+        if await password_matches(user.password_hash, password):
+            attempt.passed()
+    if attempt.counts:
         raise Forbidden("The password is not correct.")
     for job_id in await erasure.active_job_ids(context.db, user.id):
         # Stops the worker at its next flush and ends the job's open subscriptions.

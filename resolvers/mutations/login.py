@@ -1,7 +1,8 @@
 import strawberry
 
-from core.auth import can_issue_tokens, issue_token, verify_password
+from core.auth import can_issue_tokens, issue_token
 from core.errors import BadUserInput, Forbidden, Unauthenticated
+from core.hashing import password_matches
 from db import users
 from resolvers.context import Info
 from resolvers.limits import client_address
@@ -20,11 +21,13 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
     except BadUserInput:
         normalized = ""
     limits, address = info.context.limits, client_address(info.context.request)
-    limits.check_sign_in(normalized, address)
-    user = await users.get_user_by_email(info.context.db, normalized) if normalized else None
-    # Verified even for an unknown email, so both refusals take the same time.
-    if not verify_password(user.password_hash if user else None, password) or user is None:
-        limits.sign_in_failed(normalized, address)
+    with limits.sign_in_attempt(normalized, address) as attempt:
+        user = await users.get_user_by_email(info.context.db, normalized) if normalized else None
+        # Verified even for an unknown email, so both refusals take the same time.
+        matches = await password_matches(user.password_hash if user else None, password)
+        if matches and user is not None:
+            attempt.passed()
+    if attempt.counts or user is None:
         raise Unauthenticated(_REFUSED)
     limits.sign_in_succeeded(normalized)
     return AuthPayload(

@@ -1,7 +1,8 @@
 import strawberry
 
-from core.auth import can_issue_tokens, hash_password, issue_token
+from core.auth import can_issue_tokens, issue_token
 from core.errors import Conflict, Forbidden
+from core.hashing import hashed_password
 from db import users
 from resolvers.context import Info
 from resolvers.limits import client_address
@@ -17,12 +18,14 @@ async def register(info: Info, email: str, password: str) -> AuthPayload:
     validate_password(password)
     limits, address = info.context.limits, client_address(info.context.request)
     # "Email taken" tells whether an account exists: probing it counts as a failed sign-in.
-    limits.check_sign_in(None, address)
-    user = await users.insert_user(
-        info.context.db, email=normalized, password_hash=hash_password(password)
-    )
+    with limits.sign_in_attempt(None, address) as attempt:
+        password_hash = await hashed_password(password)
+        user = await users.insert_user(
+            info.context.db, email=normalized, password_hash=password_hash
+        )
+        if user is not None:
+            attempt.passed()
     if user is None:
-        limits.sign_in_failed(None, address)
         raise Conflict("An account with this email already exists.")
     return AuthPayload(
         token=issue_token(user.id, info.context.settings), user=User.from_record(user)

@@ -2,14 +2,18 @@
 
 import asyncio
 import statistics
+import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
+from core import auth, hashing
 from core.settings import Settings
 from db.connection import Db
-from tests.client import Api
+from tests.client import Api, Json
 from tests.conftest import StartApi
 from tests.processes import api_process, environment
 from tests.security.probes import (
@@ -136,6 +140,92 @@ async def test_repeated_failures_from_one_address_are_rate_limited(start_api: St
         assert limited["errors"][0]["extensions"]["retryAfter"] > 0
     # Another address is served as usual.
     await assert_serves_an_honest_client(api)
+
+
+def _codes(results: list[Json]) -> Counter[str]:
+    return Counter("OK" if result.get("data") else code(result) for result in results)
+
+
+async def test_guesses_sent_at_once_get_no_more_checks_than_the_limit(
+    start_api: StartApi,
+) -> None:
+    # Counted only once they had failed, guesses sent together were all checked.
+    api = await start_api(login_failures_per_email=3, login_failures_per_address=100)
+    victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(victim, "correct horse 1")
+    guesses = [{"e": victim, "p": f"guess {n}"} for n in range(29)]
+    guesses.insert(14, {"e": victim, "p": "correct horse 1"})
+
+    results = await asyncio.gather(*(post(api, LOGIN, guess) for guess in guesses))
+    counted = _codes(results)
+    afterwards = await post(api, LOGIN, {"e": victim, "p": "correct horse 1"})
+
+    assert counted["RATE_LIMITED"] >= 27, counted
+    assert counted["UNAUTHENTICATED"] + counted["OK"] <= 3, counted
+    assert counted["UNAUTHENTICATED"] == 3 or code(afterwards) != "RATE_LIMITED"
+    refusals = [r for r in results if r.get("errors") and code(r) == "RATE_LIMITED"]
+    assert all(r["errors"][0]["extensions"]["retryAfter"] >= 1 for r in refusals)
+
+
+async def test_email_probes_sent_at_once_get_no_more_answers_than_the_limit(
+    start_api: StartApi,
+) -> None:
+    api = await start_api(login_failures_per_email=100, login_failures_per_address=3)
+    taken = f"taken-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(taken, "correct horse 1")
+    prober = from_address("203.0.113.9")
+
+    results = await asyncio.gather(
+        *(post(api, REGISTER, {"e": taken, "p": "Summer2026!"}, headers=prober) for _ in range(20))
+    )
+
+    counted = _codes(results)
+    assert counted["CONFLICT"] <= 3 and counted["RATE_LIMITED"] >= 17, counted
+
+
+async def test_sign_ups_that_succeed_do_not_count_against_their_address(
+    start_api: StartApi,
+) -> None:
+    api = await start_api(login_failures_per_address=3)
+    office = from_address("198.51.100.77")
+
+    for _ in range(3):  # three rounds of three at once: nine accounts from one address
+        results = await asyncio.gather(
+            *(
+                post(
+                    api,
+                    REGISTER,
+                    {"e": f"u-{uuid.uuid4().hex[:8]}@example.com", "p": "correct horse 1"},
+                    headers=office,
+                )
+                for _ in range(3)
+            )
+        )
+        assert _codes(results) == {"OK": 3}
+
+
+async def test_passwords_are_hashed_off_the_event_loop(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # argon2 takes 50-200 ms of CPU by design: on the loop it stopped every socket of the
+    # process for that long, at every sign-in.
+    threads: list[int] = []
+
+    def recording(real: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            threads.append(threading.get_ident())
+            return real(*args)
+
+        return call
+
+    monkeypatch.setattr(hashing, "hash_password", recording(auth.hash_password))
+    monkeypatch.setattr(hashing, "verify_password", recording(auth.verify_password))
+    email = f"threads-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(email, "correct horse 1")
+    assert (await post(api, LOGIN, {"e": email, "p": "correct horse 1"}))["data"]["login"]
+
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads
 
 
 async def test_the_throttle_lifts_when_its_window_has_passed(start_api: StartApi) -> None:
