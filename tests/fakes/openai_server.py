@@ -34,6 +34,9 @@ class Answer:
     cut: Literal["abort", "end"] = "abort"
     #: reset the connection right after the finish reason (before the usage and [DONE])
     reset_after_finish: bool = False
+    #: after the chunks, keep the stream open with no more text, sending this every
+    #: ``interval`` (or 0.1 s) until the client hangs up: SSE comments or empty deltas
+    stall: Literal["keep-alive", "empty deltas"] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,9 @@ async def _stream(answer: Answer, exchange: Exchange, writer: asyncio.StreamWrit
             return
         await asyncio.sleep(answer.interval)
         await _event(writer, _chunk({"content": text}))
+    if answer.stall is not None:
+        await _stall(answer, exchange, writer)
+        return
     if answer.finish_reason is None:
         if answer.cut == "abort":
             exchange.finished_at = time.monotonic()
@@ -239,6 +245,16 @@ async def _stream(answer: Answer, exchange: Exchange, writer: asyncio.StreamWrit
     exchange.finished_at = time.monotonic()
 
 
+async def _stall(answer: Answer, exchange: Exchange, writer: asyncio.StreamWriter) -> None:
+    while not exchange.hung_up.is_set():
+        await asyncio.sleep(answer.interval or 0.1)
+        if answer.stall == "keep-alive":
+            writer.write(_chunked(b": keep-alive\n\n"))
+            await writer.drain()
+        else:
+            await _event(writer, _chunk({"content": ""}))
+
+
 def _head(status: int, headers: dict[str, str]) -> bytes:
     lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "connection: close"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -246,9 +262,12 @@ def _head(status: int, headers: dict[str, str]) -> bytes:
 
 
 async def _event(writer: asyncio.StreamWriter, data: str) -> None:
-    payload = f"data: {data}\n\n".encode()
-    writer.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
+    writer.write(_chunked(f"data: {data}\n\n".encode()))
     await writer.drain()
+
+
+def _chunked(payload: bytes) -> bytes:
+    return f"{len(payload):x}\r\n".encode() + payload + b"\r\n"
 
 
 def _envelope(choices: list[dict[str, Any]], **extra: Any) -> str:

@@ -359,6 +359,36 @@ async def test_a_silent_server_hits_the_first_token_timeout_and_the_worker_moves
     assert retried is not None and retried["status"] == "COMPLETED" and retried["attempts"] == 2
 
 
+@pytest.mark.parametrize("stall", ["keep-alive", "empty deltas"])
+async def test_a_stream_that_stays_open_without_more_text_is_retried_after_the_timeout(
+    start_api: StartApi,
+    start_openai_worker: StartOpenAIWorker,
+    fake: FakeOpenAI,
+    stall: Literal["keep-alive", "empty deltas"],
+) -> None:
+    # Each keep-alive resets the client's per-read timeout: only the lease ended such an
+    # attempt (minutes), and its error blamed the worker.
+    fake.then(Answer(LETTER_CHUNKS[:3], stall=stall))
+    api = await start_api()
+    token = await api.register()
+    job = await api.create_job(token)
+
+    async def start() -> None:
+        await start_openai_worker(writer_timeout_seconds=1.0)
+
+    events = await events_of(api, token, job["id"], start)
+
+    stalled = fake.exchanges[0]
+    assert stalled.hung_up_at is not None
+    assert stalled.hung_up_at - stalled.received_at < 4, "hung up about 1 s after the text"
+    assert statuses(events, "PENDING")[-1]["error"].startswith(
+        "The model sent no more text for 1 s (CAREEROPS_WRITER_TIMEOUT_SECONDS). Will retry"
+    )
+    done = await api.job(token, job["id"])
+    assert done is not None and done["status"] == "COMPLETED" and done["attempts"] == 2
+    assert done["coverLetter"] == LETTER and assemble(events) == LETTER
+
+
 async def test_a_401_fails_at_once_and_the_key_shows_up_nowhere(
     start_api: StartApi,
     start_openai_worker: StartOpenAIWorker,

@@ -106,6 +106,14 @@ def first_token_timeout(seconds: float) -> Retry:
     )
 
 
+def text_stalled(seconds: float) -> Retry:
+    """A stream kept open (keep-alive comments, empty deltas) with no more text."""
+    return Retry(
+        f"The model sent no more text for {seconds:g} s (CAREEROPS_WRITER_TIMEOUT_SECONDS).",
+        cause="text_stalled",
+    )
+
+
 def not_an_event_stream(content_type: str | None) -> Retry:
     """An answer with no chunk at all whose body was not an event stream: nothing was
     cut off; a wrong ``OPENAI_BASE_URL`` or a proxy's page answered in the model's place."""

@@ -25,11 +25,14 @@ NO_KEY = "none"
 class _Answer:
     """What the chunks of one streamed answer said, besides the text."""
 
-    def __init__(self, model: str, first_text_deadline: float) -> None:
+    def __init__(self, model: str, first_text_deadline: float, text_gap: float) -> None:
         self.model = model
         self.started = False
         self.chunks = 0
-        self._first_text_deadline = first_text_deadline
+        #: when the next text must have come: the first-token timeout, then ``text_gap``
+        #: after the last text (keep-alive comments and empty deltas do not count)
+        self.deadline = first_text_deadline
+        self._text_gap = text_gap
         self.has_text = False
         self.refusal = ""
         self.finish_reason: str | None = None
@@ -52,14 +55,11 @@ class _Answer:
                 text += _text(choice.delta.content)
                 self.refusal += _text(choice.delta.refusal)
             self.finish_reason = choice.finish_reason or self.finish_reason
-        self.started = self.started or bool(text)
+        if text:
+            self.started = True
+            self.deadline = asyncio.get_running_loop().time() + self._text_gap
         self.has_text = self.has_text or bool(text.strip())
         return text
-
-    @property
-    def deadline(self) -> float | None:
-        """When the next chunk must have arrived: until the first text, then no limit of ours."""
-        return None if self.started else self._first_text_deadline
 
     def usage(self) -> Usage:
         return Usage(
@@ -89,11 +89,13 @@ class OpenAIWriter:
         *,
         model: str,
         first_token_timeout: float,
+        text_gap_timeout: float,
         secret: str | None = None,
     ) -> None:
         self._client = client
         self._model = model
         self._first_token_timeout = first_token_timeout
+        self._text_gap_timeout = text_gap_timeout
         self._secret = secret
 
     @classmethod
@@ -113,6 +115,8 @@ class OpenAIWriter:
             client,
             model=settings.model,
             first_token_timeout=settings.first_token_timeout_seconds,
+            # The client's own timeout is per read: keep-alive comments would reset it.
+            text_gap_timeout=settings.writer_timeout_seconds,
             secret=key,
         )
 
@@ -121,7 +125,7 @@ class OpenAIWriter:
 
     async def write_with_usage(self, request: LetterRequest) -> AsyncIterator[str | Usage]:
         deadline = asyncio.get_running_loop().time() + self._first_token_timeout
-        answer = _Answer(self._model, deadline)
+        answer = _Answer(self._model, deadline, self._text_gap_timeout)
         stream: openai.AsyncStream[ChatCompletionChunk] | None = None
         try:
             try:
@@ -133,11 +137,12 @@ class OpenAIWriter:
                         stream_options={"include_usage": True},
                     )
                 chunks = aiter(stream)
-                # After the first text only the client's own (per-read) timeout applies.
                 while (chunk := await _next(chunks, answer)) is not None:
                     if text := answer.read(chunk):
                         yield text
             except TimeoutError:
+                if answer.started:
+                    raise failures.text_stalled(self._text_gap_timeout) from None
                 raise failures.first_token_timeout(self._first_token_timeout) from None
             except (openai.OpenAIError, json.JSONDecodeError, failures.MalformedAnswer) as e:
                 # Not chained: the original holds the request, with its Authorization header.
@@ -163,17 +168,14 @@ async def _next(
     chunks: AsyncIterator[ChatCompletionChunk], answer: _Answer
 ) -> ChatCompletionChunk | None:
     """The next chunk, or None at the end of the stream: its end, or its connection lost
-    after the model had finished (only the usage and ``[DONE]`` were still to come: asked
-    again, the whole letter would be written, and billed, twice)."""
-    deadline = answer.deadline
+    or silent after the model had finished (only the usage and ``[DONE]`` were still to
+    come: asked again, the whole letter would be written, and billed, twice)."""
     try:
-        if deadline is None:
-            return await anext(chunks)
-        async with asyncio.timeout_at(deadline):
+        async with asyncio.timeout_at(answer.deadline):
             return await anext(chunks)
     except StopAsyncIteration:
         return None
-    except openai.APIConnectionError:
+    except (openai.APIConnectionError, TimeoutError):
         if answer.finish_reason is None:
             raise
         return None
