@@ -1,5 +1,6 @@
 """The one settings object. Nothing else in the project reads the environment."""
 
+import ipaddress
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -212,7 +213,8 @@ class Settings:
             writer_pace_ms=config("CAREEROPS_WRITER_PACE_MS", cast=int, default=cls.writer_pace_ms),
             openai_api_key=api_key,
             openai_base_url=config("OPENAI_BASE_URL", default=None),
-            model=config("CAREEROPS_MODEL", default=cls.model),
+            # Empty is unset, as compose's ${CAREEROPS_MODEL:-} passes it on.
+            model=config("CAREEROPS_MODEL", default="").strip() or cls.model,
             writer_timeout_seconds=config(
                 "CAREEROPS_WRITER_TIMEOUT_SECONDS", cast=float, default=cls.writer_timeout_seconds
             ),
@@ -362,6 +364,21 @@ class Settings:
             if url and urlsplit(url).scheme.split("+")[0] not in schemes:
                 raise SettingsError(
                     f"{variable} must start with {' or '.join(f'{s}://' for s in schemes)}"
+                )
+        for variable, url in (
+            ("OPENAI_BASE_URL", self.openai_base_url),
+            ("CAREEROPS_OTLP_ENDPOINT", self.otlp_endpoint),
+        ):
+            parts = urlsplit(url or "")
+            if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+                raise SettingsError(
+                    f"{variable} must be an http:// or https:// URL with a host, not {url!r}"
+                )
+        for proxy in self.forwarded_allow_ips.split(","):
+            if proxy.strip() != "*" and not _is_network(proxy.strip()):
+                raise SettingsError(
+                    "CAREEROPS_FORWARDED_ALLOW_IPS must list addresses or networks"
+                    f" (or *), not {proxy.strip()!r}"
                 )
         return self
 
@@ -551,6 +568,14 @@ def _security_from_env(config: Config) -> dict[str, Any]:
         introspection=config("CAREEROPS_INTROSPECTION", cast=bool, default=None),
     )
     return values
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _pem(value: str | None) -> str | None:

@@ -119,6 +119,13 @@ BAD_VALUES = {
     "CAREEROPS_MAX_QUERY_DEPTH": ("-1", "CAREEROPS_MAX_QUERY_DEPTH must be at least 1"),
     # the socket took 99999 modulo 65536, and uvicorn said it listened on 99999
     "CAREEROPS_PORT": ("99999", "CAREEROPS_PORT must be at most 65535, not 99999"),
+    # each started, and every job then failed (or no trace left) with no word of why
+    "OPENAI_BASE_URL": ("not-a-url", "OPENAI_BASE_URL must be an http:// or https:// URL"),
+    "CAREEROPS_OTLP_ENDPOINT": ("ftp://x", "CAREEROPS_OTLP_ENDPOINT must be an http://"),
+    "CAREEROPS_FORWARDED_ALLOW_IPS": (
+        "127.0.0.1, 10.0.0.0/33",
+        "CAREEROPS_FORWARDED_ALLOW_IPS must list addresses or networks \\(or \\*\\), not '10.0.0.0/33'",
+    ),
 }
 
 
@@ -127,6 +134,18 @@ def test_a_value_no_process_can_run_with_is_refused_naming_its_variable(variable
     value, message = BAD_VALUES[variable]
     with pytest.raises(SettingsError, match=message):
         Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize("proxies", ["*", "127.0.0.1", "10.0.0.0/8, ::1,192.0.2.7"])
+def test_trusted_proxies_are_addresses_networks_or_any(proxies: str) -> None:
+    settings = Settings.from_env({"CAREEROPS_FORWARDED_ALLOW_IPS": proxies})
+    assert settings.forwarded_allow_ips == proxies
+
+
+def test_an_empty_model_is_the_default_model() -> None:
+    # docker-compose passes an unset variable on as "": sent as is, every job failed.
+    assert Settings.from_env({"CAREEROPS_MODEL": " "}).model == "gpt-4o-mini"
+    assert Settings.from_env({"CAREEROPS_MODEL": "gpt-4o"}).model == "gpt-4o"
 
 
 @pytest.mark.parametrize(("value", "on"), [("on", True), ("OFF", False), ("yes", True)])
