@@ -50,6 +50,28 @@ def test_api_and_worker_wait_for_migrations_and_can_scale() -> None:
     assert rendered.count("restart: unless-stopped") == 2
 
 
+def _environment_of(service: str, rendered: str) -> str:
+    block = re.search(rf"^  {service}:\n(.*?)(?=^  \w|\Z)", rendered, re.M | re.S)
+    assert block is not None, rendered
+    environment = re.search(r"^    environment:\n((?:      .*\n)*)", block.group(1), re.M)
+    assert environment is not None, block.group(1)
+    return environment.group(1)
+
+
+def test_settings_set_in_the_shell_reach_api_and_worker_and_unset_ones_keep_defaults() -> None:
+    # CAREEROPS_WRITER was forced to offline: a key alone never picked the openai writer.
+    result = compose(
+        "config", CAREEROPS_JWT_SECRET="s" * 40, OPENAI_API_KEY="sk-test", CAREEROPS_MODEL="gpt-4o"
+    )
+    assert result.returncode == 0, result.stderr
+    for service in ("api", "worker"):
+        environment = _environment_of(service, result.stdout)
+        assert re.search(r"OPENAI_API_KEY: '?sk-test'?$", environment, re.M), environment
+        assert re.search(r"CAREEROPS_MODEL: '?gpt-4o'?$", environment, re.M), environment
+        assert re.search(r"CAREEROPS_WRITER: null$", environment, re.M), environment
+        assert re.search(r"CAREEROPS_MAX_ATTEMPTS: null$", environment, re.M), environment
+
+
 def test_the_image_is_slim_non_root_with_a_healthcheck_and_no_dev_tools() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11-slim" in dockerfile
