@@ -124,7 +124,8 @@ BAD_VALUES = {
     "CAREEROPS_OTLP_ENDPOINT": ("ftp://x", "CAREEROPS_OTLP_ENDPOINT must be an http://"),
     "CAREEROPS_FORWARDED_ALLOW_IPS": (
         "127.0.0.1, 10.0.0.0/33",
-        "CAREEROPS_FORWARDED_ALLOW_IPS must list addresses or networks \\(or \\*\\), not '10.0.0.0/33'",
+        "CAREEROPS_FORWARDED_ALLOW_IPS must list addresses or networks"
+        " \\(or \\*\\), not '10.0.0.0/33'",
     ),
 }
 
