@@ -13,16 +13,23 @@ from db.jobs import JobRecord
 log = logging.getLogger(__name__)
 
 
+def carried_headers(**extra: str) -> dict[str, str]:
+    """Headers that carry the request id and the trace being logged now on to the job's
+    next message, so every attempt's lines name the request that made the job."""
+    request_id = current("request_id")
+    return inject({**({"x-request-id": request_id} if request_id else {}), **extra})
+
+
 async def enqueue(
     db: Db, broker: Broker, job: JobRecord, *, delay: float = 0.0, sweeping: bool = False
 ) -> bool:
     """Publish the job's message; False leaves it to the sweep (the broker is away). The
     sweep's own tries are not told: the broker's outage is, by its connections' three lines,
     and a line per job every round buried them."""
-    request_id = current("request_id")
-    headers = inject({"x-request-id": request_id} if request_id else {})
     try:
-        await broker.publish_job(JobMessage(job.id, job.kind), delay=delay, headers=headers)
+        await broker.publish_job(
+            JobMessage(job.id, job.kind), delay=delay, headers=carried_headers()
+        )
     except BrokerUnavailable as e:
         BROKER_ERRORS.labels("publish_job").inc()
         if sweeping:

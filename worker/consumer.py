@@ -12,7 +12,7 @@ from datetime import timedelta
 from opentelemetry.trace import SpanKind
 
 from broker.base import BrokerUnavailable, Delivery, JobMessage, MalformedMessage, Outcome
-from broker.outbox import enqueue
+from broker.outbox import carried_headers, enqueue
 from core.events import EventType
 from core.jobs import TERMINAL, JobKind, JobStatus
 from core.logs import bound, where_it_failed
@@ -231,7 +231,9 @@ class Worker:
         have gone quiet if it died (``db.workers``)."""
         with contextlib.suppress(BrokerUnavailable):  # the lease's end wakes it then
             await self.deps.broker.publish_job(
-                message, delay=workers.SILENT_AFTER_SECONDS + 1, headers={TAKEOVER_HEADER: "1"}
+                message,
+                delay=workers.SILENT_AFTER_SECONDS + 1,
+                headers=carried_headers(**{TAKEOVER_HEADER: "1"}),
             )
 
     async def _wake_later(self, job: JobRecord) -> None:
@@ -241,7 +243,9 @@ class Worker:
             return
         delay = max(0.0, (wake_at - utcnow()).total_seconds()) + 0.5
         with contextlib.suppress(BrokerUnavailable):  # the sweep publishes it later
-            await self.deps.broker.publish_job(JobMessage(job.id, job.kind), delay=delay)
+            await self.deps.broker.publish_job(
+                JobMessage(job.id, job.kind), delay=delay, headers=carried_headers()
+            )
 
     async def _complete(self, stream: JobStream) -> Outcome:
         tail = stream.take_text()

@@ -1,5 +1,7 @@
 """A worker says it is alive; one whose database hangs for it alone takes no job."""
 
+from collections.abc import Mapping
+
 from broker.base import Delivery, JobMessage, Outcome
 from broker.memory import MemoryBroker
 from core.jobs import JobKind, JobStatus
@@ -7,7 +9,8 @@ from core.settings import Settings
 from db import jobs, workers
 from db.connection import Db
 from tests.db.tables import add_user
-from worker.consumer import Worker
+from tests.db.test_takeover import running_job
+from worker.consumer import TAKEOVER_HEADER, Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS
 from worker.presence import Presence
@@ -49,3 +52,39 @@ async def test_a_worker_whose_row_goes_unwritten_hands_messages_back_untouched(
     assert handled is Outcome.ACK
     done = await jobs.get_job(db, placed[0].id)
     assert done is not None and done.status is JobStatus.COMPLETED
+
+
+class RecordingBroker(MemoryBroker):
+    """Keeps every job message published, with its delay and headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[tuple[JobMessage, float, dict[str, str]]] = []
+
+    async def publish_job(
+        self, message: JobMessage, *, delay: float = 0.0, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.published.append((message, delay, dict(headers or {})))
+
+
+async def test_a_takeover_asked_again_later_keeps_the_request_id_of_the_job(
+    db: Db, settings: Settings
+) -> None:
+    # Redelivered while its worker may still be alive, the message comes back later: it
+    # came back without the request id, so the next attempts' lines named no request.
+    job_id = await running_job(db, "holder")
+    await workers.seen(db, "holder")
+    broker = RecordingBroker()
+    deps = WorkerDeps(db=db, broker=broker, writer=OfflineWriter(), settings=settings)
+    redelivered = Delivery(
+        JobMessage(job_id, JobKind.COVER_LETTER).to_json(),
+        redelivered=True,
+        headers={"x-request-id": "req-42"},
+    )
+
+    outcome = await Worker(deps, HANDLERS).handle(redelivered)
+
+    assert outcome is Outcome.ACK
+    ((message, delay, headers),) = broker.published
+    assert message.job_id == job_id and delay > workers.SILENT_AFTER_SECONDS
+    assert headers["x-request-id"] == "req-42" and TAKEOVER_HEADER in headers
