@@ -3,8 +3,9 @@
 argon2 is slow on purpose (50-200 ms of CPU a hash on this project's machines). On the
 event loop, one sign-in stopped every socket of its API process for that long, and a
 burst of them for seconds. argon2-cffi releases the GIL while it hashes, so threads of
-its own take that off the loop: as many as there are cores, since more would only queue
-for them (and each holds argon2's 64 MiB while it works).
+its own take that off the loop: no more than there are cores, since more would only
+queue for them, and at most four, since each holds argon2's 64 MiB while it works (a
+container sees the host's cores).
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core.auth import hash_password, verify_password
 
-_HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hashing")
+_HASHING = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="hashing")
 
 
 async def password_matches(password_hash: str | None, password: str) -> bool:
