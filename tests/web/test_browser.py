@@ -362,6 +362,29 @@ async def test_a_letter_deleted_elsewhere_leaves_the_open_page(
     tab.assert_clean()
 
 
+async def test_a_finished_letter_deleted_elsewhere_leaves_the_page_once_it_is_looked_at(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # A finished letter's deletion sends no event: the page showed it, Copy and all.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await sign_up(tab)
+    await fill_form(page)
+    job_id = await submit(page)
+    await wait_for_status(page, "COMPLETED")
+    await delete_job(api, await tab.token(), job_id)
+
+    # The user comes back to the tab (from another tab or window).
+    await page.evaluate("window.dispatchEvent(new Event('focus'))")
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Letter deleted")
+    await expect(page.get_by_text(ERASED_ELSEWHERE)).to_be_visible()
+    await expect(page.locator("[data-testid=history] li")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Copy")).to_be_hidden()
+    tab.assert_clean()
+
+
 async def test_a_not_found_answer_to_retry_drops_the_letter(
     browser: Browser, start_api: StartApi, start_worker: StartWorker
 ) -> None:

@@ -21,6 +21,10 @@ const POLLING_NOTE: Record<Polling, string> = {
   failing: "The service cannot be reached — still trying every second",
 };
 
+/** How often a finished letter on screen asks whether it is still there: deleted
+ * elsewhere, it sends no event (a running one's stream ends CANCELLED instead). */
+const FINISHED_CHECK_MS = 60_000;
+
 export function jobView(app: App, id: string): View {
   const title = h("h1", { tabindex: -1 }, "Cover letter");
   const details = h("p", { class: "details" });
@@ -169,6 +173,23 @@ export function jobView(app: App, id: string): View {
     else if (app.store.removal(id) === "elsewhere") showMissing("Letter deleted", ERASED_ELSEWHERE);
     else app.navigate("#/new");
   });
+  /** A finished letter deleted elsewhere: asked now and then, and whenever the tab is
+   * looked at again (back in view, or focused). */
+  async function stillThere(): Promise<void> {
+    if (missing || deleting || stream === null || !TERMINAL.has(stream.status)) return;
+    try {
+      if ((await fetchJob(app.token, id)) === null && !missing) gone();
+    } catch {
+      // Unreachable now: the next check asks again.
+    }
+  }
+  const checking = window.setInterval(() => void stillThere(), FINISHED_CHECK_MS);
+  const lookedAt = (): void => {
+    if (document.visibilityState === "visible") void stillThere();
+  };
+  document.addEventListener("visibilitychange", lookedAt);
+  window.addEventListener("focus", lookedAt);
+
   fetchJob(app.token, id).then(
     (found) => {
       if (missing) return;
@@ -201,6 +222,9 @@ export function jobView(app: App, id: string): View {
     dispose: () => {
       watcher.stop();
       unlisten();
+      window.clearInterval(checking);
+      document.removeEventListener("visibilitychange", lookedAt);
+      window.removeEventListener("focus", lookedAt);
     },
   };
 }
