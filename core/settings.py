@@ -374,11 +374,11 @@ class Settings:
                 raise SettingsError(
                     f"{variable} must be an http:// or https:// URL with a host, not {url!r}"
                 )
-        for proxy in self.forwarded_allow_ips.split(","):
-            if proxy.strip() != "*" and not _is_network(proxy.strip()):
+        for proxy in (item.strip() for item in self.forwarded_allow_ips.split(",")):
+            if proxy != "*" and not _is_network(proxy):
                 raise SettingsError(
                     "CAREEROPS_FORWARDED_ALLOW_IPS must list addresses or networks"
-                    f" (or *), not {proxy.strip()!r}"
+                    f" (or *), not {proxy!r}"
                 )
         return self
 

@@ -426,8 +426,7 @@ async def claim(
     are left. ``None``: not now.
     """
     processing = (
-        f"(status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < :now"
-        f" OR {_HOLDER_SILENT}))"
+        f"({_LEASE_EXPIRED} OR (status = 'PROCESSING' AND {_HOLDER_SILENT}))"
         if takeover
         else _LEASE_EXPIRED
     )
