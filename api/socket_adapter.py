@@ -31,6 +31,8 @@ REFUSAL = "careerops.refusal"
 TRY_AGAIN_LATER = 1013
 #: how graphql-ws closes after a connection_error
 INTERNAL_ERROR = 1011
+#: the most UTF-8 a close frame's reason may hold (RFC 6455: 125 bytes of payload, 2 of code)
+CLOSE_REASON_BYTES = 123
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
@@ -142,7 +144,18 @@ class SocketAdapter(ASGIWebSocketAdapter):
             code == FORBIDDEN or (code == INTERNAL_ERROR and refusal[0] == TRY_AGAIN_LATER)
         ):
             code, reason = refusal
-        await super().close(code, reason)
+        await super().close(code, _fits_a_close_frame(reason))
+
+
+def _fits_a_close_frame(reason: str) -> str:
+    """``reason`` cut to what a close frame can carry. strawberry's 4400 reasons quote the
+    client's text (an operation name, a syntax error's token): too long, or holding a lone
+    UTF-16 half, the websockets library raised instead of closing, and the client saw the
+    connection drop (1006) without being told why."""
+    encoded = reason.encode("utf-8", "replace")
+    if len(encoded) <= CLOSE_REASON_BYTES:
+        return encoded.decode()
+    return encoded[: CLOSE_REASON_BYTES - 3].decode("utf-8", "ignore") + "..."
 
 
 async def _finish(sending: Coroutine[Any, Any, None], awaited: Any) -> None:

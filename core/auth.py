@@ -69,6 +69,10 @@ def decode_token(token: str, settings: Settings) -> Claims:
     signature was a tenth of a polling query's CPU: a verified token is remembered (only
     its expiry needs checking again; its ``nbf`` had passed when it was verified).
     """
+    if not token.isascii():
+        # A JWT is base64url and dots; PyJWT would raise UnicodeEncodeError on a lone
+        # UTF-16 half (a JSON connection_init can carry one), not an error it names.
+        raise Unauthenticated("Invalid token.")
     claims = _verified(token, settings)
     if claims.expires_at.timestamp() + LEEWAY_SECONDS <= time.time():
         raise Unauthenticated("Token expired.")

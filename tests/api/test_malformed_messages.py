@@ -107,6 +107,22 @@ async def test_an_operation_name_the_document_lacks_closes_graphql_transport_ws_
         assert await _closed_with(socket, frame) == (4400, 'Unknown operation named "Nope".')
 
 
+@pytest.mark.parametrize("name", ["N" * 200, "\ud800", "é" * 100])
+async def test_a_close_reason_quoting_the_client_fits_a_close_frame(
+    api: Api, name: str, no_server_errors: None
+) -> None:
+    # A close frame's reason holds at most 123 bytes of UTF-8: quoted whole, the websockets
+    # library refused to send it and the socket dropped without a close frame (1006).
+    async with await _signed_in(api, TRANSPORT_WS) as socket:
+        await socket.ack()
+        payload = {"query": MY_JOBS, "operationName": name}
+        code, reason = await _closed_with(
+            socket, json.dumps({"id": "1", "type": "subscribe", "payload": payload})
+        )
+    assert code == 4400 and reason.startswith("Unknown operation named")
+    assert len(reason.encode()) <= 123
+
+
 async def test_an_operation_name_the_document_lacks_is_bad_user_input_on_graphql_ws(
     api: Api, no_server_errors: None
 ) -> None:

@@ -76,6 +76,21 @@ async def test_a_bad_token_on_legacy_graphql_ws_gets_connection_error_then_close
             await socket.receive(timeout=5)
 
 
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_token_with_a_lone_utf16_half_is_refused_as_any_bad_token(
+    api: Api, protocol: str
+) -> None:
+    # JSON carries "\\ud800"; the token check raised on it and the socket just dropped.
+    token = await api.register()
+    async with api.socket(token[:-1] + "\ud800", protocol) as socket:
+        if protocol == LEGACY_WS:
+            assert (await socket.receive(timeout=5))["type"] == "connection_error"
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.receive(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == (4403 if protocol == TRANSPORT_WS else 1011)
+
+
 async def test_auth_token_key_in_connection_init_is_accepted(api: Api) -> None:
     token = await api.register()
     async with websockets.connect(api.ws_url, subprotocols=[TRANSPORT_WS]) as raw:  # type: ignore[list-item]
