@@ -19,6 +19,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    OverlappingFieldsCanBeMergedRule,
     parse,
 )
 from graphql.validation.validate import ValidationAbortedError
@@ -32,7 +33,7 @@ CACHED_DOCUMENTS = 256
 #: operation when the request names none, and runs that one
 OPERATION_NAME_NEEDED = "Must provide operation name if query contains multiple operations."
 #: said instead of graphql-core's bare "Validation aborted.", which it says once a document
-#: spends its budget of field comparisons (about 700 fields in one selection)
+#: spends its budget of field comparisons (``schema.shape.bounded_field_merging``)
 TOO_COMPLEX = "The document has too many fields to check; select fewer at once."
 
 
@@ -62,7 +63,11 @@ class CheckedDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.validation_rules = (*context.validation_rules, *self.rules)
+        context.validation_rules = (
+            # replaced by a bounded one among ``self.rules`` (``schema.shape``)
+            *(r for r in context.validation_rules if r is not OverlappingFieldsCanBeMergedRule),
+            *self.rules,
+        )
         document, query = context.graphql_document, context.query
         if document is not None and query is not None and context.pre_execution_errors is None:
             errors = list(

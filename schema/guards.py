@@ -8,13 +8,17 @@ from strawberry.extensions import SchemaExtension
 
 from core.settings import Settings
 from schema.caching import CheckedDocuments
-from schema.shape import alias_limit, depth_limit
+from schema.shape import alias_limit, bounded_field_merging, depth_limit
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
+#: units of graphql-core's field comparisons a document may spend (each about 2 µs here):
+#: about 70 fields of one name in one selection
+FIELD_MERGING_BUDGET = 10_000
+
 
 def guards(settings: Settings) -> list[ExtensionFactory]:
-    """Depth, alias (fragments included) and token limits, introspection.
+    """Depth, alias (fragments included) and token limits, field comparisons, introspection.
 
     Factories, not instances: strawberry makes fresh extensions for every operation. The
     rules are built once here (see ``schema.caching``): ``DisableIntrospection``'s, and
@@ -23,6 +27,7 @@ def guards(settings: Settings) -> list[ExtensionFactory]:
     rules: list[type[ASTValidationRule]] = [
         depth_limit(settings.max_query_depth),
         alias_limit(settings.max_query_aliases),
+        bounded_field_merging(FIELD_MERGING_BUDGET),
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)

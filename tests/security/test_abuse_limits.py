@@ -287,6 +287,27 @@ async def test_a_selection_too_wide_to_check_is_refused_saying_so(start_api: Sta
     await assert_serves_an_honest_client(api)
 
 
+async def test_many_fields_of_one_name_are_refused_before_they_hold_the_event_loop(
+    api: Api,
+) -> None:
+    # Every pair of same-named fields is compared: 240 `me { id }` fit in 1,000 tokens and
+    # took a quarter of a second each, token or none, while every other request waited.
+    comparisons = (
+        "{" + " me { id }" * 120 + " ...F } fragment F on Query {" + " me { id }" * 120 + " }"
+    )
+
+    result = await post(api, comparisons)
+
+    assert code(result) == "BAD_USER_INPUT" and result.get("data") is None
+    assert [error["message"] for error in result["errors"]] == [
+        "The document has too many fields to check; select fewer at once."
+    ]
+    token = await api.register()
+    a_few = "{" + " me { id }" * 20 + " me { email } }"
+    assert set((await api.data(a_few, token=token))["me"]) == {"id", "email"}
+    await assert_serves_an_honest_client(api)
+
+
 async def test_a_fragment_spread_exponentially_often_is_measured_once_and_answered(
     start_api: StartApi,
 ) -> None:
