@@ -17,8 +17,8 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     OverlappingFieldsCanBeMergedRule,
+    SelectionSetNode,
     ValidationContext,
     ValidationRule,
 )
