@@ -699,9 +699,10 @@ def _new_jobs_in_turn() -> None:
     new_job_slot = mutation.new_job_slot
 
     @contextlib.asynccontextmanager
-    async def in_turn(info: Any, db: Any, idempotency_key: str | None) -> Any:
+    async def in_turn(info: Any) -> Any:
+        db = info.context.db
         async with db.in_turn_here(ACTIVE_JOBS_LOCK + info.context.caller_id()):
-            async with new_job_slot(info, db, idempotency_key) as give_back:
+            async with new_job_slot(info) as give_back:
                 yield give_back
 
     mutation.new_job_slot = in_turn  # type: ignore[assignment]

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from core.errors import RateLimited
 from core.settings import Settings
-from db import jobs, quotas, users
+from db import quotas, users
 from db.connection import Db
 from resolvers.context import Info
 from resolvers.limits import letters
@@ -37,20 +37,15 @@ async def take_job_quota(info: Info, db: Db) -> None:
 
 
 @contextlib.asynccontextmanager
-async def new_job_slot(
-    info: Info, db: Db, idempotency_key: str | None
-) -> AsyncIterator[Callable[[], None]]:
+async def new_job_slot(info: Info) -> AsyncIterator[Callable[[], None]]:
     """A new job's slot of the per-minute limit, held while it is placed, and how to give
-    it back (no new job was placed); a repeated request takes none, being free. Its
-    active-jobs limit is checked by its INSERT (``db.jobs.insert_job``)."""
+    it back (no new job was placed). Its active-jobs limit is checked by its INSERT
+    (``db.jobs.insert_job``); a repeated request, answered with the job it made, needs no
+    slot (``create_cover_letter``)."""
     context = info.context
-    user_id = context.caller_id()
-    if idempotency_key is not None and await jobs.job_with_idempotency_key(
-        db, user_id, idempotency_key
-    ):
-        yield lambda: None
-        return
-    async with context.limits.new_job_slot(user_id, context.settings.jobs_per_minute) as back:
+    async with context.limits.new_job_slot(
+        context.caller_id(), context.settings.jobs_per_minute
+    ) as back:
         yield back
 
 

@@ -57,10 +57,19 @@ async def create_cover_letter(
     max_active = info.context.settings.max_active_jobs
     with tracer.start_as_current_span("createCoverLetter") as span:
         db = info.context.db
-        async with new_job_slot(info, db, idempotency_key) as give_back:
-            inserted = await jobs.insert_job(db, new, max_active=max_active)
-            if inserted is None or not inserted[1]:
-                give_back()  # refused, or a repeat of a request sent beside it
+        # A repeat is answered with the job it names, even over the minute's limit. Only a
+        # request that goes on to place a job takes a slot: the named job deleted before
+        # the INSERT, a repeat would place a new one for free.
+        repeated = idempotency_key and await jobs.job_with_idempotency_key(
+            db, user_id, idempotency_key
+        )
+        if repeated:
+            inserted: tuple[JobRecord, bool] | None = (repeated, False)
+        else:
+            async with new_job_slot(info) as give_back:
+                inserted = await jobs.insert_job(db, new, max_active=max_active)
+                if inserted is None or not inserted[1]:
+                    give_back()  # refused, or a repeat of a request sent beside it
         if inserted is None:
             await refuse_unplaced_job(info)
         record, created = inserted

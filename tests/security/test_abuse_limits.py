@@ -11,6 +11,7 @@ import strawberry.schema.schema
 
 import db.jobs
 import db.users
+from db import jobs as stored_jobs
 from db.connection import Db
 from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, Api, GraphQLErrors, refusal
 from tests.conftest import StartApi, StartWorker
@@ -34,6 +35,31 @@ async def test_jobs_per_user_per_minute_are_limited(start_api: StartApi, db: Db)
     await assert_serves_an_honest_client(api)
 
 
+async def test_a_repeat_whose_job_is_deleted_as_it_comes_places_no_job_past_the_minute(
+    start_api: StartApi, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A repeat is free. Found by its key, then deleted by a deleteJob beside it before the
+    # INSERT, it placed a new job that took no slot: the minute's limit, bypassed.
+    api = await start_api(jobs_per_minute=1, max_active_jobs=0)
+    token = await api.register()
+    first = await api.create_job(token, idempotency_key="again")
+    looked_up = stored_jobs.job_with_idempotency_key
+
+    async def deleted_once_found(db_: Db, user_id: str, key: str) -> stored_jobs.JobRecord | None:
+        found = await looked_up(db_, user_id, key)
+        if found is not None:
+            await stored_jobs.delete_job(db_, found.id, user_id=user_id)
+        return found
+
+    monkeypatch.setattr(stored_jobs, "job_with_idempotency_key", deleted_once_found)
+    repeat = await post(api, CREATE, {"i": SAMPLE_INPUT, "k": "again"}, token=token)
+
+    assert repeat["data"]["createCoverLetter"]["id"] == first["id"], repeat
+    assert await rows(db, "jobs") == 0, "answered with the job it named; none placed"
+    limited = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
+    assert code(limited) == "RATE_LIMITED"
+
+
 async def test_one_new_key_sent_together_takes_one_slot_of_the_minute(
     start_api: StartApi,
 ) -> None:
@@ -41,13 +67,8 @@ async def test_one_new_key_sent_together_takes_one_slot_of_the_minute(
     # slot, and only one placed the job; the others are repeats, which are free.
     api = await start_api(jobs_per_minute=2, max_active_jobs=0)
     token = await api.register()
-    create = (
-        "mutation($i: CoverLetterInput!, $k: String) {"
-        " createCoverLetter(input: $i, idempotencyKey: $k) { id } }"
-    )
-
     together = await asyncio.gather(
-        *(post(api, create, {"i": SAMPLE_INPUT, "k": "once"}, token=token) for _ in range(5))
+        *(post(api, CREATE, {"i": SAMPLE_INPUT, "k": "once"}, token=token) for _ in range(5))
     )
     second = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
     third = await post(api, CREATE, {"i": SAMPLE_INPUT}, token=token)
