@@ -278,6 +278,18 @@ def test_greeting_and_signoff_use_the_names_given() -> None:
     assert "your team" in anonymous
 
 
+def test_names_keep_their_joiners_but_lose_controls_and_reordering() -> None:
+    # Joiners are how these names are spelled: without them the family emoji fell apart
+    # into four and the Persian word was joined into another spelling.
+    for name in (
+        "Family \U0001f469\u200d\U0001f467 Co",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    ):
+        letter = compose_letter(_request("sales", "FRIENDLY", applicant=name))
+        assert letter.endswith("\n" + name)
+    assert clean_name("Ada\u202e Lovelace\x07") == "Ada Lovelace"
+
+
 # --- streaming -------------------------------------------------------------------------
 
 

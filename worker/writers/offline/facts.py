@@ -111,10 +111,21 @@ def clean_name(value: str | None) -> str | None:
     return name if any(ch.isalnum() for ch in name) else None
 
 
+#: format characters that reorder the text around them (embeddings, overrides, isolates)
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _is_visible(ch: str) -> bool:
-    # Control, format and surrogate code points would corrupt the stored
-    # letter (a lone surrogate cannot even be encoded as UTF-8).
-    return ch.isspace() or not unicodedata.category(ch).startswith("C")
+    # Control and surrogate code points would corrupt the stored letter (a lone surrogate
+    # cannot even be encoded as UTF-8), and a bidirectional override would reorder the
+    # letter after the name. Other format characters are part of how a name is written:
+    # a zero-width joiner makes 👩‍👧 one emoji, a non-joiner spells Persian.
+    if ch.isspace():
+        return True
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ch not in _REORDERING
+    return not category.startswith("C")
 
 
 def _truthful(text: str, cv_skills: set[str]) -> bool:
