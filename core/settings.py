@@ -181,8 +181,10 @@ class Settings:
     jobs_per_minute: int = 10
     #: PENDING + PROCESSING jobs one user may have at once
     max_active_jobs: int = 5
-    #: failed sign-ins (or deleteAccount passwords) allowed per window, per email and per address
-    login_failures_per_email: int = 5
+    #: failed sign-ins (or deleteAccount passwords) allowed per window: for one email from
+    #: one address, for one email from all addresses, and from one address for any emails
+    login_failures_per_email_and_address: int = 5
+    login_failures_per_email: int = 20
     login_failures_per_address: int = 20
     login_failure_window_seconds: float = 900.0
     #: finished jobs older than this are purged by the workers; 0 keeps them for ever
@@ -316,6 +318,11 @@ class Settings:
             ("CAREEROPS_MAX_CONNECTIONS_PER_USER", self.max_connections_per_user, 1),
             ("CAREEROPS_JOBS_PER_MINUTE", self.jobs_per_minute, 0),
             ("CAREEROPS_MAX_ACTIVE_JOBS", self.max_active_jobs, 0),
+            (
+                "CAREEROPS_LOGIN_FAILURES_PER_EMAIL_AND_ADDRESS",
+                self.login_failures_per_email_and_address,
+                1,
+            ),
             ("CAREEROPS_LOGIN_FAILURES_PER_EMAIL", self.login_failures_per_email, 1),
             ("CAREEROPS_LOGIN_FAILURES_PER_ADDRESS", self.login_failures_per_address, 1),
         ):
@@ -521,6 +528,7 @@ _SECURITY_INTS = {
     "max_connections_per_user": "CAREEROPS_MAX_CONNECTIONS_PER_USER",
     "jobs_per_minute": "CAREEROPS_JOBS_PER_MINUTE",
     "max_active_jobs": "CAREEROPS_MAX_ACTIVE_JOBS",
+    "login_failures_per_email_and_address": "CAREEROPS_LOGIN_FAILURES_PER_EMAIL_AND_ADDRESS",
     "login_failures_per_email": "CAREEROPS_LOGIN_FAILURES_PER_EMAIL",
     "login_failures_per_address": "CAREEROPS_LOGIN_FAILURES_PER_ADDRESS",
 }

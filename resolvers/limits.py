@@ -67,19 +67,24 @@ class SignInAttempt:
 
 @dataclass(frozen=True)
 class Limits:
+    failures_by_email_and_address: SlidingWindow
     failures_by_email: SlidingWindow
     failures_by_address: SlidingWindow
     jobs_by_user: SlidingWindow
     connections: Connections
     unsettled: Unsettled = field(default_factory=Unsettled)
-    #: sign-in attempts being checked now, per address and per email
-    checking_by_address: Counter[str] = field(default_factory=Counter)
+    #: sign-in attempts being checked now, per email from an address, per email, per address
+    checking_by_email_and_address: Counter[str] = field(default_factory=Counter)
     checking_by_email: Counter[str] = field(default_factory=Counter)
+    checking_by_address: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
         window = settings.login_failure_window_seconds
         return cls(
+            failures_by_email_and_address=SlidingWindow(
+                settings.login_failures_per_email_and_address, window
+            ),
             failures_by_email=SlidingWindow(settings.login_failures_per_email, window),
             failures_by_address=SlidingWindow(settings.login_failures_per_address, window),
             jobs_by_user=SlidingWindow(settings.jobs_per_minute, 60.0),
@@ -90,16 +95,26 @@ class Limits:
     def sign_in_attempt(self, email: str | None, address: str) -> Iterator["SignInAttempt"]:
         """A password check (or an email-taken probe) under the sign-in throttle.
 
-        Refused (RATE_LIMITED) while the email or the address is throttled. An attempt
-        being checked counts against the limits as well as the failures do: counted
-        only once they had failed, 60 guesses sent at once were all checked. One that
-        does not pass counts as a failure on the way out; one the caller marks
-        ``passed``, or that the service's own error cuts short (the database away), does
-        not. The caller raises its refusal after the block.
+        Refused (RATE_LIMITED) while the address, the email from this address, or the
+        email from everywhere is throttled. The email's own limit is per address, so that
+        anyone who knows an email cannot lock its owner out with a few wrong guesses; the
+        email's wider limit bounds guesses spread over many addresses. An attempt being
+        checked counts against the limits as well as the failures do: counted only once
+        they had failed, 60 guesses sent at once were all checked. One that does not pass
+        counts as a failure on the way out; one the caller marks ``passed``, or that the
+        service's own error cuts short (the database away), does not. The caller raises
+        its refusal after the block.
         """
         checks = [(self.failures_by_address, self.checking_by_address, address)]
         if email:
             checks.append((self.failures_by_email, self.checking_by_email, email))
+            checks.append(
+                (
+                    self.failures_by_email_and_address,
+                    self.checking_by_email_and_address,
+                    _email_from(email, address),
+                )
+            )
         wait = max(_sign_in_wait(failures, checking, key) for failures, checking, key in checks)
         if wait:
             raise RateLimited(wait, _TOO_MANY_FAILURES)
@@ -119,9 +134,10 @@ class Limits:
                 if attempt.counts:
                     failures.hit(key)
 
-    def sign_in_succeeded(self, email: str) -> None:
+    def sign_in_succeeded(self, email: str, address: str) -> None:
         # The address keeps its count: one good password must not wash a guessing run clean.
         self.failures_by_email.reset(email)
+        self.failures_by_email_and_address.reset(_email_from(email, address))
 
     def take_job_slot(self, user_id: str, per_minute: int) -> None:
         wait = self.jobs_by_user.acquire(user_id)
@@ -148,6 +164,11 @@ class Limits:
     def give_back_job_slot(self, user_id: str) -> None:
         """A slot taken for a job that was then refused does not count."""
         self.jobs_by_user.give_back(user_id)
+
+
+def _email_from(email: str, address: str) -> str:
+    """The key of an email's sign-ins from one address (no email holds a line break)."""
+    return f"{email}\n{address}"
 
 
 def _sign_in_wait(failures: SlidingWindow, checking: Counter[str], key: str) -> int:

@@ -29,7 +29,7 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
             attempt.passed()
     if attempt.counts or user is None:
         raise Unauthenticated(_REFUSED)
-    limits.sign_in_succeeded(normalized)
+    limits.sign_in_succeeded(normalized, address)
     return AuthPayload(
         token=issue_token(user.id, info.context.settings), user=User.from_record(user)
     )

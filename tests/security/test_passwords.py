@@ -92,7 +92,11 @@ async def _login_seconds(api: Api, email: str, tries: int = 7) -> float:
 async def test_a_wrong_password_and_an_unknown_email_look_and_take_alike(
     start_api: StartApi,
 ) -> None:
-    api = await start_api(login_failures_per_email=0, login_failures_per_address=0)
+    api = await start_api(
+        login_failures_per_email_and_address=0,
+        login_failures_per_email=0,
+        login_failures_per_address=0,
+    )
     email = f"known-{uuid.uuid4().hex[:8]}@example.com"
     await api.register(email, "correct horse 1")
     await _login_seconds(api, "warm-up@example.com", tries=2)
@@ -121,6 +125,27 @@ async def test_repeated_failures_for_one_email_are_rate_limited(start_api: Start
     assert code(limited) == "RATE_LIMITED" and limited["data"] is None
     assert 0 < limited["errors"][0]["extensions"]["retryAfter"] <= 900
     await assert_serves_an_honest_client(api)
+
+
+async def test_a_stranger_guessing_an_email_throttles_only_their_own_address(
+    start_api: StartApi,
+) -> None:
+    # The email's first limit was for all addresses: five wrong guesses from anywhere kept
+    # its owner out, right password and all, for as long as someone kept guessing.
+    api = await start_api()
+    owner = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(owner, "correct horse 1")
+    stranger = from_address("203.0.113.50")
+    for attempt in range(5):
+        guess = {"e": owner, "p": f"guess {attempt}"}
+        assert code(await post(api, LOGIN, guess, headers=stranger)) == "UNAUTHENTICATED"
+
+    right = {"e": owner, "p": "correct horse 1"}
+    throttled = await post(api, LOGIN, right, headers=stranger)
+    at_home = await post(api, LOGIN, right, headers=from_address("198.51.100.20"))
+
+    assert code(throttled) == "RATE_LIMITED", "the guesser's address is stopped"
+    assert at_home["data"]["login"]["token"], at_home
 
 
 async def test_repeated_failures_from_one_address_are_rate_limited(start_api: StartApi) -> None:
