@@ -187,6 +187,8 @@ class Settings:
     login_failures_per_email: int = 20
     login_failures_per_address: int = 20
     login_failure_window_seconds: float = 900.0
+    #: accounts one address may register an hour; 0 turns the limit off
+    sign_ups_per_address_per_hour: int = 100
     #: finished jobs older than this are purged by the workers; 0 keeps them for ever
     retention_days: float = 90.0
     purge_interval_seconds: float = 3600.0
@@ -325,6 +327,11 @@ class Settings:
             ),
             ("CAREEROPS_LOGIN_FAILURES_PER_EMAIL", self.login_failures_per_email, 1),
             ("CAREEROPS_LOGIN_FAILURES_PER_ADDRESS", self.login_failures_per_address, 1),
+            (
+                "CAREEROPS_SIGN_UPS_PER_ADDRESS_PER_HOUR",
+                self.sign_ups_per_address_per_hour,
+                0,
+            ),
         ):
             if not value >= least:
                 raise SettingsError(f"{variable} must be at least {least}, not {value}")
@@ -531,6 +538,7 @@ _SECURITY_INTS = {
     "login_failures_per_email_and_address": "CAREEROPS_LOGIN_FAILURES_PER_EMAIL_AND_ADDRESS",
     "login_failures_per_email": "CAREEROPS_LOGIN_FAILURES_PER_EMAIL",
     "login_failures_per_address": "CAREEROPS_LOGIN_FAILURES_PER_ADDRESS",
+    "sign_ups_per_address_per_hour": "CAREEROPS_SIGN_UPS_PER_ADDRESS_PER_HOUR",
 }
 _SECURITY_FLOATS = {
     "login_failure_window_seconds": "CAREEROPS_LOGIN_FAILURE_WINDOW_SECONDS",

@@ -119,9 +119,11 @@ def settings(stack: str, database_url_for_test: str) -> Settings:
         sweep_grace_seconds=1.0,
         retry_base_seconds=0.2,
         retry_max_seconds=2.0,
-        # The suite creates many jobs per user; tests/security sets these limits itself.
+        # The suite creates many jobs per user, and users from one address;
+        # tests/security sets these limits itself.
         jobs_per_minute=0,
         max_active_jobs=0,
+        sign_ups_per_address_per_hour=0,
     )
 
 

@@ -40,9 +40,11 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
             "CAREEROPS_WRITER": "offline",
             "CAREEROPS_WRITER_PACE_MS": "0",
             "CAREEROPS_WORKER_HTTP_PORT": "0",
-            # Tests create many jobs per user; the abuse limits have their own tests.
+            # Tests create many jobs per user, and users from one address; the abuse limits
+            # have their own tests.
             "CAREEROPS_JOBS_PER_MINUTE": "0",
             "CAREEROPS_MAX_ACTIVE_JOBS": "0",
+            "CAREEROPS_SIGN_UPS_PER_ADDRESS_PER_HOUR": "0",
             "PYTHONPATH": str(ROOT),
         }
     )

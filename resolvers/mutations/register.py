@@ -18,13 +18,14 @@ async def register(info: Info, email: str, password: str) -> AuthPayload:
     validate_password(password)
     limits, address = info.context.limits, client_address(info.context.request)
     # "Email taken" tells whether an account exists: probing it counts as a failed sign-in.
-    with limits.sign_in_attempt(None, address) as attempt:
+    with limits.sign_in_attempt(None, address) as attempt, limits.sign_up(address) as sign_up:
         password_hash = await hashed_password(password)
         user = await users.insert_user(
             info.context.db, email=normalized, password_hash=password_hash
         )
         if user is not None:
             attempt.passed()
+            sign_up.passed()
     if user is None:
         raise Conflict("An account with this email already exists.")
     return AuthPayload(

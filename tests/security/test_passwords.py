@@ -229,6 +229,27 @@ async def test_sign_ups_that_succeed_do_not_count_against_their_address(
         assert _codes(results) == {"OK": 3}
 
 
+async def test_sign_ups_from_one_address_are_limited_per_hour(start_api: StartApi) -> None:
+    # One address made 94 accounts in 21 s: account spam, and Argon2 hashes every other
+    # sign-in waited behind. Sent at once, sign-ups get no more places than one by one.
+    api = await start_api(sign_ups_per_address_per_hour=3)
+    office = from_address("198.51.100.78")
+
+    def sign_up() -> Json:
+        return {"e": f"u-{uuid.uuid4().hex[:8]}@example.com", "p": "correct horse 1"}
+
+    results = await asyncio.gather(
+        *(post(api, REGISTER, sign_up(), headers=office) for _ in range(6))
+    )
+    taken = await post(api, REGISTER, {"e": "x@example.com", "p": "correct horse 1"})
+
+    assert _codes(results) == {"OK": 3, "RATE_LIMITED": 3}, results
+    refused = next(r for r in results if "errors" in r)["errors"][0]
+    assert refused["message"] == "At most 3 new accounts an hour from one address; try again later."
+    assert 3000 < refused["extensions"]["retryAfter"] <= 3600
+    assert taken["data"]["register"]["token"], "another address signs up as before"
+
+
 async def test_passwords_are_hashed_off_the_event_loop(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
