@@ -9,6 +9,8 @@ from db.jobs import JobRecord
 from resolvers.ids import job_id_of
 
 MAX_PAGE_SIZE = 100
+#: a page's size when its ``first`` is left out
+DEFAULT_PAGE_SIZE = 20
 
 
 def encode_cursor(job: JobRecord) -> str:

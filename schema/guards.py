@@ -7,8 +7,9 @@ from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from core.settings import Settings
+from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from schema.caching import CheckedDocuments
-from schema.shape import alias_limit, bounded_field_merging, depth_limit
+from schema.shape import alias_limit, bounded_field_merging, depth_limit, page_limit
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
@@ -18,7 +19,8 @@ FIELD_MERGING_BUDGET = 10_000
 
 
 def guards(settings: Settings) -> list[ExtensionFactory]:
-    """Depth, alias (fragments included) and token limits, field comparisons, introspection.
+    """Depth, alias, page (fragments included) and token limits, field comparisons,
+    introspection.
 
     Factories, not instances: strawberry makes fresh extensions for every operation. The
     rules are built once here (see ``schema.caching``): ``DisableIntrospection``'s, and
@@ -28,6 +30,7 @@ def guards(settings: Settings) -> list[ExtensionFactory]:
         depth_limit(settings.max_query_depth),
         alias_limit(settings.max_query_aliases),
         bounded_field_merging(FIELD_MERGING_BUDGET),
+        page_limit("jobs", MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)

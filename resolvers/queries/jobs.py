@@ -3,14 +3,22 @@ import strawberry
 from core.jobs import JobStatus
 from db import jobs as jobs_repository
 from resolvers.context import Info
-from resolvers.pagination import decode_cursor, encode_cursor, validate_page_size
+from resolvers.pagination import (
+    DEFAULT_PAGE_SIZE,
+    decode_cursor,
+    encode_cursor,
+    validate_page_size,
+)
 from resolvers.permissions import IsAuthenticated
 from schema.types.job import Job, JobConnection, JobEdge, PageInfo
 
 
 @strawberry.field(permission_classes=[IsAuthenticated], description="newest first; first <= 100")
 async def jobs(
-    info: Info, status: JobStatus | None = None, first: int = 20, after: str | None = None
+    info: Info,
+    status: JobStatus | None = None,
+    first: int = DEFAULT_PAGE_SIZE,
+    after: str | None = None,
 ) -> JobConnection:
     user = info.context.require_user()
     validate_page_size(first)

@@ -329,6 +329,54 @@ async def test_many_fields_of_one_name_are_refused_before_they_hold_the_event_lo
     await assert_serves_an_honest_client(api)
 
 
+PAGES = "a: jobs(first: 100) { totalCount } ...More"
+MORE_PAGES = "fragment More on Query { b: jobs(first: $n) { totalCount } c: jobs { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ " + " ".join(f"p{i}: jobs(first: 100) {{ totalCount }}" for i in range(15)) + " }",
+        "{ a: jobs(first: 60) { totalCount } b: jobs(first: 41) { totalCount } }",
+        "query($n: Int!) { " + PAGES + " } " + MORE_PAGES,
+        "{ a: jobs { totalCount } ...F } fragment F on Query { "
+        + " ".join(f"p{i}: jobs {{ totalCount }}" for i in range(5))
+        + " }",
+    ],
+    ids=["15-full-pages", "101-rows", "a-variable-counts-in-full", "default-pages-in-fragments"],
+)
+async def test_an_operation_may_ask_for_at_most_a_page_of_jobs_in_all(
+    api: Api, document: str
+) -> None:
+    # Fifteen aliased pages of 100 letters were a 105 MB answer to an 831-byte query.
+    token = await api.register()
+
+    result = await post(api, document, {"n": 1}, token=token)
+
+    assert code(result) == "BAD_USER_INPUT" and result.get("data") is None, result
+    assert "jobs in all; at most 100 an operation" in result["errors"][0]["message"]
+
+
+async def test_pages_that_add_up_to_a_page_are_answered(api: Api) -> None:
+    token = await api.register()
+    await api.create_job(token)
+    pages = (
+        "{ a: jobs(first: 40) { totalCount } b: jobs(first: 40) { edges { node { id } } }"
+        " c: jobs { totalCount } }"
+    )
+
+    result = await post(api, pages, token=token)
+
+    assert "errors" not in result, result
+    assert result["data"]["a"]["totalCount"] == 1 and len(result["data"]["b"]["edges"]) == 1
+    # first over 100 is the resolver's refusal, naming the argument, as it always was
+    over = await post(
+        api, "{ a: jobs(first: 500) { totalCount } b: jobs { totalCount } }", token=token
+    )
+    assert code(over) == "BAD_USER_INPUT" and over["errors"][0]["extensions"]["field"] == "first"
+    await assert_serves_an_honest_client(api)
+
+
 async def test_a_fragment_spread_exponentially_often_is_measured_once_and_answered(
     start_api: StartApi,
 ) -> None:
