@@ -33,20 +33,11 @@ def depth_limit(max_depth: int) -> type[ValidationRule]:
     """Refuses an operation whose fields nest deeper than ``max_depth`` below its root
     fields (introspection fields are not counted), as ``QueryDepthLimiter`` words it."""
 
-    class DepthLimit(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            for operation, depth in _measured(context, _deepest):
-                if depth > max_depth:
-                    name = operation.name.value if operation.name else "anonymous"
-                    context.report_error(
-                        GraphQLError(
-                            f"'{name}' exceeds maximum operation depth of {max_depth}",
-                            operation,
-                        )
-                    )
-
-    return DepthLimit
+    return _per_operation(
+        _deepest,
+        max_depth,
+        lambda name, depth: f"'{name}' exceeds maximum operation depth of {max_depth}",
+    )
 
 
 def alias_limit(max_aliases: int) -> type[ValidationRule]:
@@ -56,7 +47,7 @@ def alias_limit(max_aliases: int) -> type[ValidationRule]:
     class AliasLimit(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            total = sum(aliases for _, aliases in _measured(context, _aliases))
+            total = sum(aliases for _, aliases in _measured(context, _summed(_is_aliased)))
             if total > max_aliases:
                 context.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
 
@@ -81,34 +72,17 @@ def page_limit(field_name: str, max_rows: int, default_rows: int) -> type[Valida
                 return 0  # not an Int: refused by graphql-core's own rules
         return default_rows
 
-    def rows(selections: SelectionSetNode, fragment: Callable[[str], int]) -> int:
-        asked = 0
-        for selection in selections.selections:
-            if isinstance(selection, FieldNode):
-                asked += first_of(selection) if selection.name.value == field_name else 0
-                if selection.selection_set:
-                    asked += rows(selection.selection_set, fragment)
-            elif isinstance(selection, InlineFragmentNode):
-                asked += rows(selection.selection_set, fragment)
-            elif isinstance(selection, FragmentSpreadNode):
-                asked += fragment(selection.name.value)
-        return asked
+    def page_of(field: FieldNode) -> int:
+        return first_of(field) if field.name.value == field_name else 0
 
-    class PageLimit(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            for operation, asked in _measured(context, rows):
-                if asked > max_rows:
-                    name = operation.name.value if operation.name else "anonymous"
-                    context.report_error(
-                        GraphQLError(
-                            f"'{name}' asks for up to {asked} {field_name} in all; at most"
-                            f" {max_rows} an operation (page through more with `after`).",
-                            operation,
-                        )
-                    )
-
-    return PageLimit
+    return _per_operation(
+        _summed(page_of),
+        max_rows,
+        lambda name, asked: (
+            f"'{name}' asks for up to {asked} {field_name} in all; at most"
+            f" {max_rows} an operation (page through more with `after`)."
+        ),
+    )
 
 
 def _page_size(literal: str, most: int) -> int:
@@ -136,6 +110,23 @@ def bounded_field_merging(budget: int) -> type[ValidationRule]:
             self.rule_context.remaining_complexity_budget = budget
 
     return BoundedFieldMerging
+
+
+def _per_operation(
+    measure: Measure, most: int, says: Callable[[str, int], str]
+) -> type[ValidationRule]:
+    """A rule refusing each operation that measures more than ``most``, in ``says``'s
+    words (given the operation's name and its measure)."""
+
+    class PerOperationLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            for operation, measured in _measured(context, measure):
+                if measured > most:
+                    name = operation.name.value if operation.name else "anonymous"
+                    context.report_error(GraphQLError(says(name, measured), operation))
+
+    return PerOperationLimit
 
 
 def _measured(
@@ -182,16 +173,25 @@ def _deepest(selections: SelectionSetNode, fragment: Callable[[str], int]) -> in
     return deepest
 
 
-def _aliases(selections: SelectionSetNode, fragment: Callable[[str], int]) -> int:
-    """How many aliased fields the selections hold, each fragment spread counted in full."""
-    count = 0
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            count += selection.alias is not None
-            if selection.selection_set:
-                count += _aliases(selection.selection_set, fragment)
-        elif isinstance(selection, InlineFragmentNode):
-            count += _aliases(selection.selection_set, fragment)
-        elif isinstance(selection, FragmentSpreadNode):
-            count += fragment(selection.name.value)
-    return count
+def _is_aliased(field: FieldNode) -> int:
+    return field.alias is not None
+
+
+def _summed(of_field: Callable[[FieldNode], int]) -> Measure:
+    """A measure adding up ``of_field`` over every field of the selections, each fragment
+    spread counted in full."""
+
+    def total(selections: SelectionSetNode, fragment: Callable[[str], int]) -> int:
+        count = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                count += of_field(selection)
+                if selection.selection_set:
+                    count += total(selection.selection_set, fragment)
+            elif isinstance(selection, InlineFragmentNode):
+                count += total(selection.selection_set, fragment)
+            elif isinstance(selection, FragmentSpreadNode):
+                count += fragment(selection.name.value)
+        return count
+
+    return total
