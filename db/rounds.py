@@ -5,6 +5,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from core.outages import Outage
+from core.tasks import cancelled_from_outside
 from db.connection import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,12 @@ async def every(
                 outage.failed(e)
         except Exception:
             log.exception("%s failed", name)
+        except asyncio.CancelledError:
+            if cancelled_from_outside():
+                raise
+            # a library's cancellation of something the round awaited: it ended the
+            # rounds for good, without a line, and jobs waited for a sweep that never came
+            log.warning("%s: a wait inside the round was cancelled; next round as usual", name)
         else:
             if outage is not None:
                 outage.recovered()

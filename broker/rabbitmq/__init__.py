@@ -34,7 +34,11 @@ from broker.base import (
 )
 from broker.rabbitmq.batching import Batches
 from broker.rabbitmq.events import job_events
-from broker.rabbitmq.outages import ConnectionOutages, quiet_reconnect_noise
+from broker.rabbitmq.outages import (
+    ConnectionOutages,
+    away_as_unavailable,
+    quiet_reconnect_noise,
+)
 from broker.rabbitmq.queues import queue_depths, read_dead_letters, work_through_dead_letters
 from broker.rabbitmq.topology import Topology, declare_topology, wait_until_broken
 from core.events import JobEvent
@@ -157,10 +161,10 @@ class RabbitBroker:
         routing_key = self.names.jobs
         if delay > 0:
             try:
-                queue = await asyncio.wait_for(
-                    self._delay_queue(math.ceil(delay)), self.publish_timeout
-                )
-            except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as e:
+                async with asyncio.timeout(self.publish_timeout):
+                    with away_as_unavailable("delay queue not declared"):
+                        queue = await self._delay_queue(math.ceil(delay))
+            except TimeoutError as e:
                 raise BrokerUnavailable(f"delay queue not declared: {e!r}") from e
             routing_key = queue.name
         await self._publish_confirmed(
@@ -195,10 +199,11 @@ class RabbitBroker:
         try:
             # asyncio.timeout, not wait_for: in Python 3.11 wait_for makes a task per call.
             async with asyncio.timeout(self.publish_timeout):
-                await channel.default_exchange.publish(message, routing_key, mandatory=True)
-        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
-            if isinstance(e, TimeoutError):
-                self._unconfirmed_at = time.monotonic()
+                # a connection given up while the confirm is awaited cancels the wait
+                with away_as_unavailable(f"publish to {routing_key} not confirmed"):
+                    await channel.default_exchange.publish(message, routing_key, mandatory=True)
+        except TimeoutError as e:
+            self._unconfirmed_at = time.monotonic()
             raise BrokerUnavailable(f"publish to {routing_key} not confirmed: {e!r}") from e
         self._unconfirmed_at = None
 
@@ -306,7 +311,8 @@ class RabbitBroker:
             log.debug("event %s/%s dropped: the broker connection is down", event.job_id, event.seq)
             return
         try:
-            await self._event_batches.publish(event.to_json())
+            with away_as_unavailable("events not published"):
+                await self._event_batches.publish(event.to_json())
         except Exception as e:
             # An event lost here shows up as a seq gap, and subscribers re-read the row.
             BROKER_ERRORS.labels("publish_event").inc()

@@ -17,6 +17,7 @@ from aio_pika.abc import AbstractRobustConnection
 
 from broker.base import BrokerUnavailable
 from core.outages import Outage
+from core.tasks import cancelled_from_outside
 
 
 class ConnectionOutages:
@@ -103,8 +104,7 @@ def away_as_unavailable(what: str) -> Iterator[None]:
     try:
         yield
     except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
+        if cancelled_from_outside():
             raise  # the caller's own
         raise BrokerUnavailable(f"{what}: the connection was given up") from None
     except (RuntimeError, OSError, aiormq.exceptions.AMQPError) as e:
