@@ -29,10 +29,15 @@ async def _database_ready(db: Db) -> bool:
 
 
 async def _check(probe: "asyncio.Future[bool] | asyncio.Task[bool]") -> bool:
-    try:
-        return await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
-    except Exception:
+    # Not wait_for: it waits for the probe to end once cancelled, and asyncpg's cancelled
+    # query waits for a hung PostgreSQL to answer; the probe ends by its own timeout.
+    done, _ = await asyncio.wait([probe], timeout=CHECK_TIMEOUT_SECONDS)
+    if not done:
+        probe.cancel()
+        # whatever it ends with, later, is no one's to report
+        probe.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
         return False
+    return not probe.cancelled() and probe.exception() is None and probe.result()
 
 
 async def readyz(request: Request) -> JSONResponse:

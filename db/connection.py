@@ -61,6 +61,12 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
+#: a statement still unanswered after this is the database unavailable: a PostgreSQL that
+#: hangs (a frozen host, a full disk) held every request, readiness probes included, for
+#: as long as it hung. The service's statements take milliseconds.
+STATEMENT_TIMEOUT_SECONDS = 10.0
+
+
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the operation may succeed later."""
 
@@ -93,12 +99,20 @@ _ASYNCPG_UNAVAILABLE = frozenset(
 class Db:
     """A connected database and the codecs that make both backends look alike."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, connect_within: float = 0.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        connect_within: float = 0.0,
+        statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = url
         self.dialect = dialect_of(url)
         self.pool_size = pool_size
         #: how long ``connect`` keeps trying while PostgreSQL is not reachable (0: one try)
         self.connect_within = connect_within
+        self.statement_timeout = statement_timeout
         self._pool: asyncpg.Pool | None = None
         #: the connection statements run on inside ``one_at_a_time`` (else: the pool's)
         self._pinned: asyncpg.Connection | None = None
@@ -121,7 +135,10 @@ class Db:
                 min_size=1,
                 max_size=self.pool_size,
                 reset=_keep_session,
+                # connecting (also the pool's later connections) and each statement, each
+                # bounded: TimeoutError is the database unavailable (``is_unavailable``)
                 timeout=timeout,
+                command_timeout=self.statement_timeout,
             ),
             within=self.connect_within,
             transient=is_unavailable,

@@ -223,3 +223,15 @@ async def test_a_socket_signing_in_while_postgres_is_down_is_told_to_try_again(
     assert len(told) == 1 and told[0].startswith("refused: database unavailable"), told
     async with api.socket(token, protocol) as again:  # the same token, once it is back
         await again.ack()
+
+
+async def test_a_statement_past_its_timeout_is_the_database_unavailable(
+    settings: Settings, db: Db
+) -> None:
+    # A PostgreSQL that hangs rather than refuses held every request for as long as it hung.
+    assert settings.database_url is not None
+    async with Db(settings.database_url, pool_size=1, statement_timeout=0.5) as slow:
+        with pytest.raises(DatabaseUnavailable, match="TimeoutError"):
+            await slow.fetch_val("SELECT pg_sleep(5)")
+
+        assert await slow.fetch_val("SELECT 1") == 1, "the pool serves on"

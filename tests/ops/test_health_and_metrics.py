@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core import health
 from core.settings import Settings
 from tests.client import Api
 from tests.conftest import StartApi
@@ -54,6 +55,29 @@ async def test_readyz_is_ready_with_database_and_broker(api: Api) -> None:
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_readyz_answers_unavailable_while_a_check_hangs_past_its_cancel(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asyncpg's cancelled query waits for a hung PostgreSQL to answer: wait_for waited with
+    # it, and the probe answered after the 40 s the database hung, not after 2 s.
+    hung: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    async def hangs_past_its_cancel(db: object) -> bool:
+        while True:
+            try:
+                return await asyncio.shield(hung)
+            except asyncio.CancelledError:
+                continue
+
+    monkeypatch.setattr(health, "_database_ready", hangs_past_its_cancel)
+
+    answer = await asyncio.wait_for(api.http.get("/readyz"), 3 * health.CHECK_TIMEOUT_SECONDS)
+    hung.set_result(True)
+
+    assert answer.status_code == 503
+    assert answer.json()["checks"] == {"database": False, "broker": True}
+
+
 async def test_readyz_and_the_queue_depths_tell_the_broker_is_down_and_back_after(
     start_api: StartApi,
 ) -> None:
