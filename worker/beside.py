@@ -37,3 +37,7 @@ async def run_beside(
         async with stop_under or contextlib.nullcontext():
             task.cancel()
         await asyncio.wait({task})
+        if not task.cancelled():
+            # Failed as it was stopped (a flush fenced out as the job ended): the block is
+            # over, and unread, the error was logged as "never retrieved" at ERROR.
+            task.exception()
