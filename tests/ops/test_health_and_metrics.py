@@ -54,7 +54,6 @@ async def test_readyz_is_ready_with_database_and_broker(api: Api) -> None:
     assert (await api.http.get("/healthz")).status_code == 200
 
 
-@pytest.mark.parametrize("stack", ["production"], indirect=True)
 async def test_readyz_answers_unavailable_while_a_check_hangs_past_its_cancel(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,6 +77,7 @@ async def test_readyz_answers_unavailable_while_a_check_hangs_past_its_cancel(
     assert answer.json()["checks"] == {"database": False, "broker": True}
 
 
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
 async def test_readyz_and_the_queue_depths_tell_the_broker_is_down_and_back_after(
     start_api: StartApi,
 ) -> None:
