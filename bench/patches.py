@@ -87,6 +87,7 @@ from typing import Any
 KNOWN = (
     "orjson",
     "no_access_log",
+    "no_statement_timeout",
     "gc_report",
     "user_cache",
     "worker_gc",
@@ -147,6 +148,19 @@ def _orjson() -> None:
 
     JobEvent.to_json = to_json  # type: ignore[method-assign]
     JobEvent.from_json = classmethod(from_json)  # type: ignore[method-assign,assignment]
+
+
+def _no_statement_timeout() -> None:
+    """PostgreSQL statements without asyncpg's per-statement timeout (a timer each)."""
+    from db import connection
+
+    original = connection.Db.__init__
+
+    def init(self: connection.Db, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.statement_timeout = None  # type: ignore[assignment]
+
+    connection.Db.__init__ = init  # type: ignore[method-assign]
 
 
 def _no_access_log() -> None:
@@ -750,5 +764,6 @@ _PATCHES: dict[str, Callable[[], None]] = {
     "user_cache": _user_cache,
     "orjson": _orjson,
     "no_access_log": _no_access_log,
+    "no_statement_timeout": _no_statement_timeout,
     "gc_report": _gc_report,
 }
