@@ -1,4 +1,5 @@
-"""Abuse limits that remember earlier requests: sign-in failures, job creation, sockets.
+"""Abuse limits that remember earlier requests: sign-in failures, sign-ups, job creation,
+sockets.
 
 One ``Limits`` per app, made by the factory and handed to every resolver in the
 context. Its counts live in this process's memory (see ``core.ratelimit``):
