@@ -451,6 +451,31 @@ async def claim(
     )
 
 
+async def restart(
+    db: Db, job_id: str, *, attempt: int, worker_id: str, lease_until: datetime
+) -> JobRecord | None:
+    """Start ``attempt`` over as the job's next attempt, for the worker that runs it, and
+    from none of its budget: the attempt met a database outage, not a fault of the job's.
+    A new number fences out what the old one sent and the database may still commit.
+    ``None``: the attempt is no longer this worker's (ended, cancelled or taken over)."""
+    return await transition(
+        db,
+        job_id,
+        JobStatus.PROCESSING,
+        fence_attempts=attempt,
+        only_from=frozenset({JobStatus.PROCESSING}),
+        changes={
+            "attempts": Sql("attempts + 1"),
+            "attempts_base": Sql("attempts_base + 1"),
+            "partial_text": "",
+            "progress": 0.0,
+            "lease_until": lease_until,
+        },
+        condition="leased_by = :worker_id",
+        params={"worker_id": worker_id},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Flushed:
     seq: int

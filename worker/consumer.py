@@ -151,6 +151,54 @@ class Worker:
         return Outcome.ACK
 
     async def _attempt(self, claimed: JobRecord, handler: Handler) -> Outcome:
+        job = claimed
+        while True:
+            try:
+                with bound(attempt=job.attempts):
+                    return await self._write(job, handler)
+            except DatabaseUnavailable as e:
+                restarted = await self._restart_after_outage(job, e)
+                if restarted is None:
+                    raise  # its message is handed back, and read again as a takeover
+                job = restarted
+                log.info(
+                    "attempt %d met a database outage: written again as attempt %d,"
+                    " from none of the job's budget",
+                    job.attempts - 1,
+                    job.attempts,
+                )
+
+    async def _restart_after_outage(
+        self, job: JobRecord, outage: DatabaseUnavailable
+    ) -> JobRecord | None:
+        """Once the database answers, start the attempt it cut short over, here: handed
+        back, its message waited out the lease before anyone took the job over, and spent
+        an attempt of its budget, so a few blips during one letter failed it. ``None``:
+        the attempt ended meanwhile (cancelled, taken over, or the end that met the outage
+        was committed after all), or the outage outlasted its lease: the job may be another
+        worker's by now."""
+        self.database_outage.failed(outage)
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.deps.settings.lease_seconds
+        while loop.time() < give_up_at:
+            await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
+            try:
+                restarted = await jobs.restart(
+                    self.deps.db,
+                    job.id,
+                    attempt=job.attempts,
+                    worker_id=self.deps.worker_id,
+                    lease_until=self.deps.lease_deadline(),
+                )
+            except DatabaseUnavailable as e:
+                self.database_outage.failed(e)
+                continue
+            self.database_outage.recovered()
+            return restarted
+        return None
+
+    async def _write(self, claimed: JobRecord, handler: Handler) -> Outcome:
+        """One attempt: the letter written and the job's end committed."""
         await self._publish(claimed)
         stream = JobStream(claimed, self.deps)
         try:
@@ -169,7 +217,7 @@ class Worker:
             await self._fail(stream, str(e))
             return Outcome.ACK
         except DatabaseUnavailable:
-            raise  # an outage, not this job's fault: its message is handed back (``_handle``)
+            raise  # an outage, not this job's fault: the attempt is started over (``_attempt``)
         except Exception as e:
             # A bug, or text the database refused: an attempt like any failed one, counted
             # against the job's budget. Handed back instead, its message came back as a

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from core.jobs import JobKind
+from core.jobs import JobKind, JobStatus
 from db import jobs, workers
 from db.connection import Db, utcnow
 from tests.db.tables import add_user
@@ -65,3 +65,29 @@ async def test_a_message_that_is_not_redelivered_waits_for_the_lease_even_of_a_q
     await workers.gone(db, "frozen")
 
     assert await claim(db, job_id, "other", takeover=False) is None
+
+
+async def test_an_attempt_started_over_after_an_outage_spends_none_of_the_budget(db: Db) -> None:
+    job_id = await running_job(db, "writer")
+    flush = jobs.TextFlush(job_id, 1, "Dear team, ", 0.1, utcnow() + LONG_LEASE)
+    assert await jobs.append_text(db, flush) is not None
+
+    restarted = await jobs.restart(
+        db, job_id, attempt=1, worker_id="writer", lease_until=utcnow() + LONG_LEASE
+    )
+
+    assert restarted is not None
+    assert (restarted.attempts, restarted.attempts - restarted.attempts_base) == (2, 1)
+    assert restarted.partial_text == "" and restarted.status is JobStatus.PROCESSING
+    # what the first try sent and the database commits late is fenced out
+    assert await jobs.append_text(db, flush) is None
+
+
+async def test_only_its_own_worker_starts_a_running_attempt_over(db: Db) -> None:
+    job_id = await running_job(db, "writer")
+    lease = utcnow() + LONG_LEASE
+
+    assert await jobs.restart(db, job_id, attempt=1, worker_id="other", lease_until=lease) is None
+    assert await jobs.restart(db, job_id, attempt=2, worker_id="writer", lease_until=lease) is None
+    await jobs.transition(db, job_id, JobStatus.CANCELLED)
+    assert await jobs.restart(db, job_id, attempt=1, worker_id="writer", lease_until=lease) is None
