@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any, Protocol, cast
 
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -105,6 +106,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def _express_lane(self, operation: Operation[Context, None]) -> ExpressLane | None:
         view = cast(SharingView, self.view)
         return _SocketLane(self, operation) if view.express_allowed else None
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # Only a document that does not parse closes the socket, as README says. strawberry
+        # closed it on an unknown ``operationName`` too, ending every other subscription of
+        # the socket over one operation's mistake, which HTTP and graphql-ws answer as that
+        # operation's BAD_USER_INPUT.
+        return error.message if isinstance(error, GraphQLSyntaxError) else None
 
     async def handle_message(self, message: Message) -> None:
         problem = transport_ws_problem(message)

@@ -241,17 +241,16 @@ class Socket:
         message = await self.receive()
         assert message["type"] == "connection_ack", message
 
-    async def subscribe(self, query: str, variables: Json | None = None) -> str:
+    async def subscribe(
+        self, query: str, variables: Json | None = None, operation_name: str | None = None
+    ) -> str:
         self._ids += 1
         operation_id = str(self._ids)
         kind = "subscribe" if self.protocol == TRANSPORT_WS else "start"
-        await self.send(
-            {
-                "id": operation_id,
-                "type": kind,
-                "payload": {"query": query, "variables": variables or {}},
-            }
-        )
+        payload: Json = {"query": query, "variables": variables or {}}
+        if operation_name is not None:
+            payload["operationName"] = operation_name
+        await self.send({"id": operation_id, "type": kind, "payload": payload})
         return operation_id
 
     async def stop(self, operation_id: str) -> None:

@@ -60,3 +60,24 @@ async def test_two_operations_and_no_name_over_a_socket_run_neither(
     assert refused.value.errors[0]["message"] == NAME_NEEDED
     unchanged = await api.job(token, job["id"])
     assert unchanged is not None and unchanged["status"] != "CANCELLED"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_an_unknown_operation_name_over_a_socket_is_that_operations_error_alone(
+    api: Api, protocol: str
+) -> None:
+    # graphql-transport-ws closed the whole socket (4400) on it, ending the client's other
+    # subscriptions; over HTTP and graphql-ws it is a request error like any other.
+    token = await api.register()
+
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        mistaken = await socket.subscribe("query Me { me { id } }", None, "MeTypo")
+        with pytest.raises(GraphQLErrors) as refused:
+            await socket.next_payload(mistaken)
+        still_served = await socket.subscribe("query Me { me { id } }", None, "Me")
+        answer = await socket.next_payload(still_served)
+
+    assert refused.value.errors[0]["message"] == 'Unknown operation named "MeTypo".'
+    assert refused.value.errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "field": None}
+    assert answer is not None and answer["data"]["me"]["id"]

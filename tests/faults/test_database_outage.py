@@ -110,6 +110,9 @@ class GatedEachCall:
     def open(self, call: int) -> None:
         self.gates[call - 1].set()
 
+    async def called(self, times: int, timeout: float = 10) -> None:
+        await until(lambda: self.calls == times, timeout)
+
     async def close(self) -> None:
         pass
 
@@ -125,7 +128,7 @@ async def test_database_outages_mid_letter_spend_none_of_the_jobs_attempts(
     await start_worker(writer, max_attempts=1, lease_seconds=120)
     token = await api.register()
     job = await api.create_job(token)
-    await until(lambda: writer.calls == 1)
+    await writer.called(1)
     following = await api.following(token, job["id"], timeout=60)
 
     for call in (1, 2):
@@ -133,7 +136,7 @@ async def test_database_outages_mid_letter_spend_none_of_the_jobs_attempts(
             writer.open(call)  # what it writes next meets a dead database
             await asyncio.sleep(1.5)
         # written again by the same worker once the database answers, not after the lease
-        await until(lambda again=call + 1: writer.calls == again, timeout=20)
+        await writer.called(call + 1, timeout=20)
     writer.open(3)
 
     done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
