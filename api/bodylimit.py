@@ -49,5 +49,6 @@ class LimitRequestBody:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = refused_request(f"Request body too large (at most {self.max_bytes} bytes).", 413)
+        message = f"Request body too large (at most {self.max_bytes} bytes)."
+        response = refused_request(message, 413, accept=Headers(scope=scope).get("accept"))
         await response(scope, receive, send)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -21,6 +21,12 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from api.mediatypes import (
+    GRAPHQL_RESPONSE_CONTENT_TYPE,
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    answer_media_type,
+)
 from api.protocols import LegacyWSHandler, TransportWSHandler
 from api.refusals import refused_request
 from api.socket_adapter import INTERNAL_ERROR, REFUSAL, TRY_AGAIN_LATER, SocketAdapter
@@ -41,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: the key in a websocket's ASGI scope of its signed-in connection
 _CONNECTION = "careerops.connection"
+#: the key in a request's ASGI scope set when its operation was refused before it ran
+_REFUSED_BEFORE_EXECUTION = "careerops.refused_before_execution"
 
 
 def graphql_view(settings: Settings) -> "GraphQLApp":
@@ -61,6 +69,17 @@ def graphql_view(settings: Settings) -> "GraphQLApp":
 
 class _MutationOverGet(Exception):
     """A mutation sent with GET: answered 405 past strawberry's view, which says 400."""
+
+
+class _PersistedQueryAlone(Exception):
+    """A persisted query's hash without its text (automatic persisted queries), which this
+    service does not keep: told with the code that makes such a client send the text."""
+
+
+PERSISTED_QUERY_NOT_SUPPORTED = (
+    "Persisted queries are not supported: send the query's text.",
+    "PERSISTED_QUERY_NOT_SUPPORTED",
+)
 
 
 GRAPHIQL_OFF = (
@@ -101,23 +120,36 @@ class GraphQLApp(GraphQL[Context, None]):
                 connection.release()
 
     async def _answer(self, request: Request) -> Response:
-        """What strawberry's ``__call__`` answers a request, but a refusal in JSON."""
+        """What strawberry's ``__call__`` answers a request, but a refusal in JSON, and in
+        the media type the request asks for (``api.mediatypes``)."""
+        accept = request.headers.get("accept")
         if request.method not in GRAPHQL_METHODS:
             message = f"{request.method} is not a GraphQL request: send POST, or GET for a query."
-            return refused_request(message, 405, headers={"Allow": ", ".join(GRAPHQL_METHODS)})
+            allow = {"Allow": ", ".join(GRAPHQL_METHODS)}
+            return refused_request(message, 405, accept=accept, headers=allow)
         try:
-            return await self.run(request)
+            response = await self.run(request)
         except _MutationOverGet as refused:
             # GraphQL over HTTP: a mutation asked for with GET is refused with 405, and
             # an HTTP 405 names the method that would do.
-            return refused_request(str(refused), 405, headers={"Allow": "POST"})
+            return refused_request(str(refused), 405, accept=accept, headers={"Allow": "POST"})
+        except _PersistedQueryAlone:
+            message, code = PERSISTED_QUERY_NOT_SUPPORTED
+            return refused_request(message, 400, accept=accept, code=code)
         except HTTPException as e:
             if e.status_code == 404:
                 # strawberry's answer to a browser's GET when GraphiQL is off: the endpoint
                 # is here, only the page is not, and the request is as wanting as any other
                 # GET without a query.
-                return refused_request(GRAPHIQL_OFF, 400)
-            return refused_request(e.reason, e.status_code)
+                return refused_request(GRAPHIQL_OFF, 400, accept=accept)
+            return refused_request(e.reason, e.status_code, accept=accept)
+        if answer_media_type(accept) == GRAPHQL_RESPONSE_JSON and _is_json(response):
+            response.headers["content-type"] = GRAPHQL_RESPONSE_CONTENT_TYPE
+            if request.scope.get(_REFUSED_BEFORE_EXECUTION) and response.status_code == 200:
+                # In its own media type GraphQL over HTTP makes an answer without ``data``
+                # (the document did not parse or validate) a 400; plain JSON keeps its 200.
+                response.status_code = 400
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON from a request or a websocket frame; what this parser cannot read is the
@@ -190,6 +222,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 and refused.operation_type is OperationType.MUTATION
             ):
                 raise _MutationOverGet(e.reason) from e
+            extensions = request_data.extensions
+            if isinstance(refused, MissingQueryError) and isinstance(extensions, dict):
+                if "persistedQuery" in extensions:
+                    raise _PersistedQueryAlone from e
             # A reason quoting the client's operation name may hold text no codec writes.
             e.reason = e.reason.encode("utf-8", "backslashreplace").decode()
             raise
@@ -202,6 +238,7 @@ class GraphQLApp(GraphQL[Context, None]):
             # The GraphQL spec: a request refused before execution began (its syntax, its
             # validation, its variables) has no ``data`` entry; strawberry sent a null one.
             response.pop("data", None)
+            request.scope[_REFUSED_BEFORE_EXECUTION] = True
         return response
 
     async def get_context(
@@ -269,6 +306,11 @@ class GraphQLApp(GraphQL[Context, None]):
             _refuse(context, message, code=TRY_AGAIN_LATER)
         scope[_CONNECTION] = connection
         return None
+
+
+def _is_json(response: Response) -> bool:
+    """Whether ``response`` is a GraphQL result (not GraphiQL's page)."""
+    return response.headers.get("content-type", "").startswith(JSON)
 
 
 def _refuse(context: Context, message: str, *, code: int = FORBIDDEN) -> NoReturn:

@@ -10,16 +10,27 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from api.mediatypes import GRAPHQL_RESPONSE_CONTENT_TYPE, GRAPHQL_RESPONSE_JSON, answer_media_type
 
-def request_error(message: str) -> dict[str, Any]:
+
+def request_error(message: str, code: str = "BAD_USER_INPUT") -> dict[str, Any]:
     """A GraphQL error for a client's mistake about no one field (its request or message)."""
-    return {"message": message, "extensions": {"code": "BAD_USER_INPUT", "field": None}}
+    return {"message": message, "extensions": {"code": code, "field": None}}
 
 
 def refused_request(
-    message: str, status_code: int, *, headers: Mapping[str, str] | None = None
+    message: str,
+    status_code: int,
+    *,
+    accept: str | None,
+    headers: Mapping[str, str] | None = None,
+    code: str = "BAD_USER_INPUT",
 ) -> JSONResponse:
-    """``{"errors": [...]}`` with ``message``, and the HTTP status it was refused with."""
-    return JSONResponse(
-        {"errors": [request_error(message)]}, status_code=status_code, headers=headers
+    """``{"errors": [...]}`` with ``message`` and ``code``, and the HTTP status it was
+    refused with, in the media type the request's ``accept`` asks for (``api.mediatypes``)."""
+    response = JSONResponse(
+        {"errors": [request_error(message, code)]}, status_code=status_code, headers=headers
     )
+    if answer_media_type(accept) == GRAPHQL_RESPONSE_JSON:
+        response.headers["content-type"] = GRAPHQL_RESPONSE_CONTENT_TYPE
+    return response
