@@ -266,6 +266,14 @@ class GraphQLApp(GraphQL[Context, None]):
                 _verify(context, token)
         return context
 
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        allowed = super().is_websocket_origin_allowed(request, origin)
+        if not allowed:
+            log.debug(
+                "refused a websocket from origin %r: not in CAREEROPS_ALLOWED_ORIGINS", origin
+            )
+        return allowed
+
     async def render_graphql_ide(self, request: Request) -> Response:
         # The bundled GraphiQL works offline; strawberry's own page loads it from a CDN.
         return graphiql_page(request)

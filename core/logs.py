@@ -121,6 +121,10 @@ def quiet_libraries() -> None:
     # uvicorn's error logger: an excerpt of its text (a password, a token's tail, a CV).
     logging.getLogger("uvicorn.error").addFilter(_WEBSOCKET_FRAMES)
     logging.getLogger("uvicorn.access").addFilter(_PATHS_WITHOUT_QUERIES)
+    # A websocket refused for its Origin, at WARNING and naming strawberry's parameter for
+    # the setting: anyone's page could fill the log with it. ``api.graphql`` tells it at
+    # DEBUG, as every other refusal of a client's.
+    logging.getLogger("strawberry.ws").addFilter(_REFUSED_ORIGINS)
 
 
 class DroppedLines(logging.Filter):
@@ -136,6 +140,7 @@ class DroppedLines(logging.Filter):
 
 
 _WEBSOCKET_FRAMES = DroppedLines("< %s", "> %s")
+_REFUSED_ORIGINS = DroppedLines("Rejected WebSocket connection from origin")
 #: a websocket's accept and its opening and closing, which uvicorn logs at INFO through its
 #: error logger, one of each per socket: lines of the access log, kept with it
 _WEBSOCKET_ACCESS_LINES = DroppedLines(

@@ -1,13 +1,15 @@
 """Door 6, browsers: CORS and websocket origins from one allow-list, and the page's headers."""
 
 import json
+import logging
 
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from core.logs import quiet_libraries
 from db.connection import Db
-from tests.client import PROTOCOLS, Api
+from tests.client import PROTOCOLS, TRANSPORT_WS, Api
 from tests.conftest import StartApi
 from tests.security.probes import assert_serves_an_honest_client, rows
 
@@ -69,6 +71,22 @@ async def test_a_websocket_from_a_foreign_origin_is_refused_at_the_handshake(
     assert await _connect(api, protocol, APP) == "connection_ack"
     assert await _connect(api, protocol, None) == "connection_ack"  # not a browser
     assert await rows(db, "jobs") == 0
+
+
+async def test_a_refused_origin_is_told_at_debug_naming_the_setting(
+    start_api: StartApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    # strawberry told each at WARNING, with "add it to `allowed_origins`": any page could
+    # fill the log, and the setting is CAREEROPS_ALLOWED_ORIGINS.
+    quiet_libraries()  # as every process configures its logs
+    api = await start_api(allowed_origins=(APP,))
+    caplog.set_level(logging.DEBUG, logger="api.graphql")
+
+    assert await _connect(api, TRANSPORT_WS, EVIL) == "HTTP 403"
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    told = [r.getMessage() for r in caplog.records if r.name == "api.graphql"]
+    assert told == [f"refused a websocket from origin '{EVIL}': not in CAREEROPS_ALLOWED_ORIGINS"]
 
 
 async def test_the_page_and_the_api_send_security_headers(api: Api) -> None:
