@@ -11,7 +11,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import LEGACY_WS, TRANSPORT_WS, Api, GraphQLErrors, Socket
+from tests.client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, Api, GraphQLErrors, Socket
 from tests.conftest import StartApi
 
 DEEP = 5_000
@@ -96,18 +96,7 @@ async def test_graphql_transport_ws_treats_a_null_init_payload_as_no_token(api: 
     assert code == 4403
 
 
-async def test_an_operation_name_the_document_lacks_closes_graphql_transport_ws_4400(
-    api: Api, no_server_errors: None
-) -> None:
-    # As for a syntax error: strawberry closes on what stops an operation before it runs.
-    async with await _signed_in(api, TRANSPORT_WS) as socket:
-        await socket.ack()
-        payload = {"query": MY_JOBS, "operationName": "Nope"}
-        frame = json.dumps({"id": "1", "type": "subscribe", "payload": payload})
-        assert await _closed_with(socket, frame) == (4400, 'Unknown operation named "Nope".')
-
-
-@pytest.mark.parametrize("name", ["N" * 200, "\ud800", "é" * 100])
+@pytest.mark.parametrize("name", ["N" * 200, "é" * 100])
 async def test_a_close_reason_quoting_the_client_fits_a_close_frame(
     api: Api, name: str, no_server_errors: None
 ) -> None:
@@ -115,25 +104,27 @@ async def test_a_close_reason_quoting_the_client_fits_a_close_frame(
     # library refused to send it and the socket dropped without a close frame (1006).
     async with await _signed_in(api, TRANSPORT_WS) as socket:
         await socket.ack()
-        payload = {"query": MY_JOBS, "operationName": name}
+        payload = {"query": f'subscription {{ "{name}" }}'}
         code, reason = await _closed_with(
             socket, json.dumps({"id": "1", "type": "subscribe", "payload": payload})
         )
-    assert code == 4400 and reason.startswith("Unknown operation named")
+    assert code == 4400 and reason.startswith("Syntax Error: Expected Name, found String")
     assert len(reason.encode()) <= 123
 
 
-async def test_an_operation_name_the_document_lacks_is_bad_user_input_on_graphql_ws(
-    api: Api, no_server_errors: None
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("name", ["Nope", "N" * 200, "\ud800", "é" * 100])
+async def test_an_operation_name_the_document_lacks_is_bad_user_input(
+    api: Api, protocol: str, name: str, no_server_errors: None
 ) -> None:
-    async with await _signed_in(api, LEGACY_WS) as socket:
+    # Not a close on graphql-transport-ws: the socket's other operations go on.
+    async with await _signed_in(api, protocol) as socket:
         await socket.ack()
-        payload = {"query": MY_JOBS, "operationName": "Nope"}
-        await socket.send({"id": "1", "type": "start", "payload": payload})
+        operation = await socket.subscribe(MY_JOBS, None, name)
         with pytest.raises(GraphQLErrors) as refused:
-            await socket.next_payload("1", timeout=5)
+            await socket.next_payload(operation, timeout=5)
     assert refused.value.code == "BAD_USER_INPUT"
-    assert refused.value.errors[0]["message"] == 'Unknown operation named "Nope".'
+    assert refused.value.errors[0]["message"] == f'Unknown operation named "{name}".'
 
 
 @pytest.mark.parametrize(
