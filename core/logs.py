@@ -35,6 +35,12 @@ def bound(**fields: Any) -> Iterator[None]:
             variable.reset(token)
 
 
+def unbound() -> contextlib.AbstractContextManager[None]:
+    """No context fields for the records logged inside the block: a line about the whole
+    process (an outage) that a job's task happens to log is not that job's."""
+    return bound(**dict.fromkeys(CONTEXT_FIELDS))
+
+
 def current(name: str) -> Any:
     """The value bound to a context field in this task, or None."""
     return _context[name].get()

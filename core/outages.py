@@ -10,6 +10,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from core.logs import unbound
+
 log = logging.getLogger(__name__)
 
 #: how often something that is still down says so
@@ -42,19 +44,25 @@ class Outage:
         now = self._clock()
         if self.down_since is None:
             self.down_since = self._reminded_at = now
-            log.warning("%s lost (%s); %s", self.name, reason(error), self.meanwhile)
+            with unbound():
+                log.warning("%s lost (%s); %s", self.name, reason(error), self.meanwhile)
             return
         if now - self._reminded_at >= self.remind_every:
             self._reminded_at = now
-            log.warning(
-                "%s still down after %.0f s (%s)", self.name, now - self.down_since, reason(error)
-            )
+            with unbound():
+                log.warning(
+                    "%s still down after %.0f s (%s)",
+                    self.name,
+                    now - self.down_since,
+                    reason(error),
+                )
 
     def recovered(self) -> None:
         """An attempt succeeded: an outage, if there was one, is over."""
         if self.down_since is None:
             return
-        log.warning("%s back after %.1f s", self.name, self._clock() - self.down_since)
+        with unbound():
+            log.warning("%s back after %.1f s", self.name, self._clock() - self.down_since)
         self.down_since = None
 
 

@@ -227,13 +227,14 @@ def start_api(
 def start_worker(
     settings: Settings, db: Db, broker: Broker, exit_stack: contextlib.AsyncExitStack
 ) -> StartWorker:
-    """Start a worker on the test's db and broker, with the writer given (offline by default)."""
+    """Start a worker on the test's db (or ``on``) and broker, with the writer given
+    (offline by default)."""
 
-    async def start(writer: Writer | None = None, **overrides: Any) -> Worker:
+    async def start(writer: Writer | None = None, on: Db | None = None, **overrides: Any) -> Worker:
         return await exit_stack.enter_async_context(
             worker_running(
                 replace(settings, **overrides),
-                db=db,
+                db=on or db,
                 broker=broker,
                 writer=writer or OfflineWriter(pace_ms=0),
             )

@@ -6,8 +6,9 @@ import logging
 import math
 import random
 from collections import Counter
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from functools import partial
 
 from opentelemetry.trace import SpanKind
 
@@ -54,7 +55,8 @@ class Worker:
         self.presence = presence
         #: told once, not once per job taken from the queue while it lasts
         self.database_outage = Outage(
-            "database connection", meanwhile="jobs are requeued until it is back"
+            "database connection",
+            meanwhile="jobs wait for it, and those it cut short are written again once it is back",
         )
         #: the jobs this worker is running an attempt of now, and how many
         self._running: Counter[str] = Counter()
@@ -94,7 +96,6 @@ class Worker:
             log.debug("job %s: %s; requeueing", message.job_id, e)
             await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
             return Outcome.REQUEUE
-        self.database_outage.recovered()
         return outcome
 
     async def _run(self, message: JobMessage, handler: Handler, *, takeover: bool) -> Outcome:
@@ -124,11 +125,15 @@ class Worker:
         # The claim comes first: a job that can run needs no other statement, and only a
         # message that cannot be claimed reads the row to learn why.
         with tracer.start_as_current_span("claim"):
-            claimed = await self._claim(job_id, takeover=takeover)
-        if claimed is not None:
-            with bound(user_id=claimed.user_id, attempt=claimed.attempts):
-                log.info("attempt %d started", claimed.attempts)
-                return await self._attempt(claimed, handler)
+            claimed = await self._through_outage(job_id, partial(self._claim, job_id, takeover))
+        if claimed is None:
+            return await self._not_claimed(job_id, takeover=takeover)
+        with bound(user_id=claimed.user_id, attempt=claimed.attempts):
+            log.info("attempt %d started", claimed.attempts)
+            return await self._attempt(claimed, handler)
+
+    async def _not_claimed(self, job_id: str, *, takeover: bool) -> Outcome:
+        """Done with a message whose job this worker cannot run now, by what its row says."""
         job = await jobs.get_job(self.deps.db, job_id)
         if job is None:
             log.info("dropping the message of job %s: no such job", job_id)
@@ -151,51 +156,76 @@ class Worker:
         return Outcome.ACK
 
     async def _attempt(self, claimed: JobRecord, handler: Handler) -> Outcome:
+        """Run the attempt claimed; one a database outage cuts short is started over here
+        once the database answers. Handed back, its message waited out the lease before
+        anyone took the job over, and spent an attempt of its budget: a few blips during
+        one letter failed it."""
         job = claimed
         while True:
             try:
                 with bound(attempt=job.attempts):
                     return await self._write(job, handler)
             except DatabaseUnavailable as e:
-                restarted = await self._restart_after_outage(job, e)
-                if restarted is None:
-                    raise  # its message is handed back, and read again as a takeover
-                job = restarted
-                log.info(
-                    "attempt %d met a database outage: written again as attempt %d,"
-                    " from none of the job's budget",
-                    job.attempts - 1,
-                    job.attempts,
-                )
+                self.database_outage.failed(e)
+            await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
+            restarted = await self._through_outage(job.id, partial(self._restart, job))
+            if restarted is None:
+                # It ended meanwhile: its end, which met the outage, was committed after
+                # all (and may be unannounced), or it was cancelled or taken over.
+                return await self._not_claimed(job.id, takeover=True)
+            log.info(
+                "attempt %d met a database outage: written again as attempt %d,"
+                " from none of the job's budget",
+                job.attempts,
+                restarted.attempts,
+            )
+            job = restarted
 
-    async def _restart_after_outage(
-        self, job: JobRecord, outage: DatabaseUnavailable
+    async def _through_outage(
+        self, job_id: str, write: Callable[[datetime], Awaitable[JobRecord | None]]
     ) -> JobRecord | None:
-        """Once the database answers, start the attempt it cut short over, here: handed
-        back, its message waited out the lease before anyone took the job over, and spent
-        an attempt of its budget, so a few blips during one letter failed it. ``None``:
-        the attempt ended meanwhile (cancelled, taken over, or the end that met the outage
-        was committed after all), or the outage outlasted its lease: the job may be another
-        worker's by now."""
-        self.database_outage.failed(outage)
+        """``write`` (a claim or a restart, given the lease it sets), tried until the
+        database answers it. A try whose answer the outage lost may have been committed: the
+        row then holds a lease that only this worker's tries set, and is this worker's (a
+        claim answered "not now" again, the job waited out a lease and spent an attempt).
+        Gives up (``DatabaseUnavailable``) after a lease's time, or at once when the
+        database hangs for this worker alone: the job may be another worker's by then."""
+        leases: list[datetime] = []
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.deps.settings.lease_seconds
-        while loop.time() < give_up_at:
-            await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
+        while True:
+            lease_until = self.deps.lease_deadline()
+            leases.append(lease_until)
             try:
-                restarted = await jobs.restart(
-                    self.deps.db,
-                    job.id,
-                    attempt=job.attempts,
-                    worker_id=self.deps.worker_id,
-                    lease_until=self.deps.lease_deadline(),
-                )
+                written = await write(lease_until)
+                if written is None and len(leases) > 1:
+                    written = await self._written_here(job_id, leases)
             except DatabaseUnavailable as e:
                 self.database_outage.failed(e)
+                cut_off = self.presence is not None and self.presence.cut_off()
+                if cut_off or loop.time() >= give_up_at:
+                    raise
+                await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
                 continue
             self.database_outage.recovered()
-            return restarted
-        return None
+            return written
+
+    async def _written_here(self, job_id: str, leases: list[datetime]) -> JobRecord | None:
+        """The job, if one of ``leases`` (this worker's tries at a claim or restart) is its
+        running attempt's: the try was committed and its answer lost."""
+        job = await jobs.get_job(self.deps.db, job_id)
+        if job is None or job.status is not JobStatus.PROCESSING or job.lease_until not in leases:
+            return None
+        return job
+
+    async def _restart(self, job: JobRecord, lease_until: datetime) -> JobRecord | None:
+        return await jobs.restart(
+            self.deps.db,
+            job.id,
+            attempt=job.attempts,
+            worker_id=self.deps.worker_id,
+            lease_until=lease_until,
+        )
 
     async def _write(self, claimed: JobRecord, handler: Handler) -> Outcome:
         """One attempt: the letter written and the job's end committed."""
@@ -226,13 +256,13 @@ class Worker:
             failure = Retry(f"The worker failed ({type(e).__name__}).", cause="worker_error")
             return await self._retry(stream, failure)
 
-    async def _claim(self, job_id: str, *, takeover: bool) -> JobRecord | None:
+    async def _claim(self, job_id: str, takeover: bool, lease_until: datetime) -> JobRecord | None:
         return await jobs.claim(
             self.deps.db,
             job_id,
             worker_id=self.deps.worker_id,
             takeover=takeover,
-            lease_until=self.deps.lease_deadline(),
+            lease_until=lease_until,
             max_attempts=self.deps.settings.max_attempts,
         )
 

@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from broker.rabbitmq.outages import ConnectionOutages
+from core.logs import bound, install_record_context
 from core.outages import Outage
 
 
@@ -64,3 +65,20 @@ def test_a_connection_the_service_closes_is_no_outage(caplog: pytest.LogCaptureF
     outages.closing()
     outages.closed(None, None)
     assert told(caplog) == []
+
+
+def test_an_outage_is_told_as_the_process_s_not_as_the_job_s_that_noticed_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    install_record_context()
+    caplog.set_level(logging.INFO)
+    outage = Outage("database connection", meanwhile="jobs wait")
+
+    with bound(job_id="a-job", attempt=1):
+        outage.failed(ConnectionResetError("reset by peer"))
+        outage.recovered()
+
+    records = [r for r in caplog.records if r.name == "core.outages"]
+    assert len(records) == 2
+    assert all(getattr(r, "job_id", None) is None for r in records)
+    assert all(getattr(r, "attempt", None) is None for r in records)
