@@ -118,6 +118,8 @@ class Db:
         self._pinned: asyncpg.Connection | None = None
         # SQLite serialises writers; wait for the lock instead of failing at once.
         self._sqlite = None if self.dialect == "postgresql" else Database(url, timeout=30)
+        #: releases of connections whose statement was cut short (``_on_the_pool``)
+        self._releasing: set[asyncio.Future[None]] = set()
         #: ``in_turn_here``'s locks
         self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -176,8 +178,39 @@ class Db:
                 raise DatabaseUnavailable("database not connected")
             text, names = positional(sql)
             arguments = [(values or {})[name] for name in names]
-            runner = self._pool if self._pinned is None else self._pinned
-            return await getattr(runner, asyncpg_method)(text, *arguments)
+            if self._pinned is not None:
+                return await getattr(self._pinned, asyncpg_method)(text, *arguments)
+            return await self._on_the_pool(self._pool, asyncpg_method, text, arguments)
+
+    async def _on_the_pool(
+        self, pool: asyncpg.Pool, method: str, text: str, arguments: list[Any]
+    ) -> Any:
+        """The statement on a connection of the pool, the wait for one included within the
+        statement timeout: asyncpg's pool waits without end for a free connection, and one
+        whose statement timed out is free only once its cancel request is answered, which a
+        frozen server never does. Such a connection is released in the background, so the
+        caller hears of the timeout at once and a later caller gets another connection."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.statement_timeout
+        async with asyncio.timeout_at(deadline):
+            connection = await pool.acquire()
+        try:
+            timeout = max(deadline - loop.time(), 0.001)
+            result = await getattr(connection, method)(text, *arguments, timeout=timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            self._release_later(pool, connection)
+            raise
+        except BaseException:
+            await pool.release(connection)
+            raise
+        await pool.release(connection)
+        return result
+
+    def _release_later(self, pool: asyncpg.Pool, connection: Any) -> None:
+        release = asyncio.ensure_future(pool.release(connection))
+        self._releasing.add(release)
+        release.add_done_callback(self._releasing.discard)
+        release.add_done_callback(_released)
 
     @asynccontextmanager
     async def one_at_a_time(self, key: str) -> AsyncIterator["Db"]:
@@ -194,7 +227,8 @@ class Db:
         if self._pool is None:
             raise DatabaseUnavailable("database not connected")
         with _unavailable_as_error():
-            async with self._pool.acquire() as connection, connection.transaction():
+            acquired = self._pool.acquire(timeout=self.statement_timeout)
+            async with acquired as connection, connection.transaction():
                 await connection.execute(_ADVISORY_LOCK, key)
                 pinned = copy.copy(self)
                 pinned._pinned = connection
@@ -222,6 +256,13 @@ class Db:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
+
+
+def _released(release: "asyncio.Future[None]") -> None:
+    """Forget a background release, its error read: the connection is the pool's again
+    either way (asyncpg terminates one it cannot reset)."""
+    if not release.cancelled():
+        release.exception()
 
 
 #: a transaction's lock on a key (a text, hashed to the lock's 64-bit number)

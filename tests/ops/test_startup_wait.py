@@ -19,63 +19,9 @@ from core.settings import Settings
 from db.migrate import current_head, migrate
 from tests.client import Api
 from tests.conftest import PG_ADMIN_URL, database_url
+from tests.doors import LateDoor
 from tests.processes import ROOT, api_process, command, environment, free_port, worker_process
 from tests.waiting import until
-
-
-class LateDoor:
-    """A local port that refuses connections until ``open()``, then forwards them to
-    ``target``: PostgreSQL or RabbitMQ as a process sees them when it starts first."""
-
-    def __init__(self, target: str) -> None:
-        parts = urlsplit(target)
-        self.target_host, self.target_port = parts.hostname or "127.0.0.1", parts.port
-        self.port = free_port()
-        credentials = parts.netloc.rpartition("@")[0]
-        netloc = f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}"
-        self.url = urlunsplit(parts._replace(netloc=netloc))
-        self._server: asyncio.Server | None = None
-        self._pipes: set[asyncio.Task[None]] = set()
-        self._writers: list[asyncio.StreamWriter] = []
-
-    async def open(self) -> None:
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
-
-    async def _forward(
-        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
-    ) -> None:
-        self._writers.append(client_out)
-        try:
-            server_in, server_out = await asyncio.open_connection(
-                self.target_host, self.target_port
-            )
-        except OSError:
-            client_out.close()
-            return
-        self._writers.append(server_out)
-        for source, sink in ((client_in, server_out), (server_in, client_out)):
-            pipe = asyncio.create_task(self._pipe(source, sink))
-            self._pipes.add(pipe)
-            pipe.add_done_callback(self._pipes.discard)
-
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        sink.close()
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for pipe in list(self._pipes):
-            pipe.cancel()
-        await asyncio.gather(*self._pipes, return_exceptions=True)
-        for writer in self._writers:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
 
 
 @contextlib.asynccontextmanager
