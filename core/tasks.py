@@ -21,3 +21,11 @@ def cancelled_from_outside() -> bool:
     """
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+def error_read(future: "asyncio.Future[Any]") -> None:
+    """A done callback for work left to finish in the background, whose failure is told
+    elsewhere (an outage's lines): its error read, so asyncio does not log it again as
+    never retrieved."""
+    if not future.cancelled():
+        future.exception()

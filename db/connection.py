@@ -27,6 +27,7 @@ from databases import Database
 from core.logs import DroppedLines
 from core.metrics import DB_ERRORS
 from core.reaching import reach
+from core.tasks import error_read
 
 Dialect = Literal["postgresql", "sqlite"]
 T = TypeVar("T")
@@ -210,7 +211,7 @@ class Db:
         release = asyncio.ensure_future(pool.release(connection))
         self._releasing.add(release)
         release.add_done_callback(self._releasing.discard)
-        release.add_done_callback(_released)
+        release.add_done_callback(error_read)  # the pool terminates what it cannot reset
 
     @asynccontextmanager
     async def one_at_a_time(self, key: str) -> AsyncIterator["Db"]:
@@ -256,13 +257,6 @@ class Db:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
-
-
-def _released(release: "asyncio.Future[None]") -> None:
-    """Forget a background release, its error read: the connection is the pool's again
-    either way (asyncpg terminates one it cannot reset)."""
-    if not release.cancelled():
-        release.exception()
 
 
 #: a transaction's lock on a key (a text, hashed to the lock's 64-bit number)

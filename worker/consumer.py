@@ -82,11 +82,11 @@ class Worker:
             log.warning("dead-lettering job %s: no handler for %s", message.job_id, message.kind)
             return Outcome.DEAD_LETTER
         if self.presence is not None and self.presence.cut_off():
-            # Its database hangs for this worker alone (no error, no answer): a claim would
-            # wait as long, holding the message from the workers that can run the job.
-            self.database_outage.failed(TimeoutError("this worker's row is not being written"))
-            await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
-            return Outcome.REQUEUE
+            if not await self.presence.written_within(DB_DOWN_BACKOFF_SECONDS):
+                # Its database hangs for this worker alone (no error, no answer): a claim
+                # would wait as long, holding the message from the workers that can run it.
+                self.database_outage.failed(TimeoutError("this worker's row is not being written"))
+                return Outcome.REQUEUE
         try:
             with bound(job_id=message.job_id):
                 takeover = delivery.redelivered or TAKEOVER_HEADER in delivery.headers

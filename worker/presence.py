@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from core.outages import Outage
-from core.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait, error_read
 from db import workers
 from db.connection import DatabaseUnavailable, Db
 from db.rounds import every
@@ -25,6 +25,8 @@ class Presence:
         self._clock = clock
         self._written_at = clock()
         self._rounds = 0
+        #: a write of ``written_within``'s, which concurrent messages share
+        self._writing: asyncio.Future[None] | None = None
 
     async def write(self) -> None:
         await workers.seen(self.db, self.worker_id)
@@ -32,6 +34,18 @@ class Presence:
         self._rounds += 1
         if self._rounds % _FORGET_EVERY_ROUNDS == 0:
             await workers.forget_long_gone(self.db)
+
+    async def written_within(self, seconds: float) -> bool:
+        """Whether its row can be written within ``seconds``, for a worker that looks cut
+        off: after an outage everyone saw, its rounds write it again only every few
+        seconds, and until then each message was handed back as if the database hung for
+        this worker alone. A write the time runs out on goes on by itself: a database that
+        hangs answers no cancel either."""
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.ensure_future(self.write())
+            self._writing.add_done_callback(error_read)  # its rounds tell an outage
+        await asyncio.wait({self._writing}, timeout=seconds)
+        return not self.cut_off()
 
     def cut_off(self) -> bool:
         """Whether its row has not been written for as long as makes the others take it for

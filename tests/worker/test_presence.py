@@ -1,6 +1,9 @@
 """A worker says it is alive; one whose database hangs for it alone takes no job."""
 
+import logging
 from collections.abc import Mapping
+
+import pytest
 
 from broker.base import Delivery, JobMessage, Outcome
 from broker.memory import MemoryBroker
@@ -10,6 +13,7 @@ from db import jobs, workers
 from db.connection import Db
 from tests.db.tables import add_user
 from tests.db.test_takeover import running_job
+from tests.doors import LateDoor
 from worker.consumer import TAKEOVER_HEADER, Worker
 from worker.deps import WorkerDeps
 from worker.handlers import HANDLERS
@@ -25,33 +29,72 @@ class Clock:
         return self.now
 
 
-async def test_a_worker_whose_row_goes_unwritten_hands_messages_back_untouched(
-    db: Db, settings: Settings
-) -> None:
-    # Its database connection hung with no error: the claim waited as long, holding the
-    # sweep's wake-up from the workers that could take the job over (200 s, in one run).
-    owner = await add_user(db, "cut-off@example.com")
+async def _pending_job(db: Db, email: str) -> str:
+    owner = await add_user(db, email)
     new = jobs.NewJob(owner, JobKind.COVER_LETTER, "FORMAL", "jd", "cv", None, None, None)
     placed = await jobs.insert_job(db, new)
     assert placed is not None
-    deps = WorkerDeps(db=db, broker=MemoryBroker(), writer=OfflineWriter(), settings=settings)
-    clock = Clock()
-    presence = Presence(db, deps.worker_id, clock=clock)
-    worker = Worker(deps, HANDLERS, presence=presence)
-    message = Delivery(JobMessage(placed[0].id, JobKind.COVER_LETTER).to_json())
-    await presence.write()
+    return placed[0].id
 
-    clock.now += workers.SILENT_AFTER_SECONDS + 1
-    handed_back = await worker.handle(message)
-    untouched = await jobs.get_job(db, placed[0].id)
-    await presence.write()
-    handled = await worker.handle(message)
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_worker_whose_database_hangs_for_it_alone_hands_messages_back_untouched(
+    db: Db, settings: Settings, database_url_for_test: str
+) -> None:
+    # Its database connection hung with no error: the claim waited as long, holding the
+    # sweep's wake-up from the workers that could take the job over (200 s, in one run).
+    job_id = await _pending_job(db, "cut-off@example.com")
+    door = LateDoor(database_url_for_test)
+    await door.open()
+    try:
+        async with Db(door.url) as its_own:
+            deps = WorkerDeps(
+                db=its_own, broker=MemoryBroker(), writer=OfflineWriter(), settings=settings
+            )
+            clock = Clock()
+            presence = Presence(its_own, deps.worker_id, clock=clock)
+            worker = Worker(deps, HANDLERS, presence=presence)
+            message = Delivery(JobMessage(job_id, JobKind.COVER_LETTER).to_json())
+            await presence.write()
+
+            door.freeze()
+            clock.now += workers.SILENT_AFTER_SECONDS + 1
+            handed_back = await worker.handle(message)
+            untouched = await jobs.get_job(db, job_id)
+            door.thaw()
+            await presence.write()
+            handled = await worker.handle(message)
+    finally:
+        await door.close()
 
     assert handed_back is Outcome.REQUEUE
     assert untouched is not None and untouched.attempts == 0
     assert handled is Outcome.ACK
-    done = await jobs.get_job(db, placed[0].id)
+    done = await jobs.get_job(db, job_id)
     assert done is not None and done.status is JobStatus.COMPLETED
+
+
+async def test_a_worker_back_from_an_outage_everyone_saw_takes_its_messages_at_once(
+    db: Db, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Its rows went unwritten through a database outage longer than 6 s, and its rounds
+    # write it only every few seconds: until then each message was handed back, and the
+    # outage told again, as if the database hung for this worker alone.
+    job_id = await _pending_job(db, "back@example.com")
+    deps = WorkerDeps(db=db, broker=MemoryBroker(), writer=OfflineWriter(), settings=settings)
+    clock = Clock()
+    presence = Presence(db, deps.worker_id, clock=clock)
+    worker = Worker(deps, HANDLERS, presence=presence)
+    await presence.write()
+    caplog.set_level(logging.INFO)
+
+    clock.now += workers.SILENT_AFTER_SECONDS + 1  # the outage, now over
+    handled = await worker.handle(Delivery(JobMessage(job_id, JobKind.COVER_LETTER).to_json()))
+
+    assert handled is Outcome.ACK
+    done = await jobs.get_job(db, job_id)
+    assert done is not None and done.status is JobStatus.COMPLETED
+    assert [r.getMessage() for r in caplog.records if r.name == "core.outages"] == []
 
 
 class RecordingBroker(MemoryBroker):
