@@ -285,8 +285,8 @@ class Worker:
             only_from=frozenset({JobStatus.PROCESSING}),
             changes={
                 "error": self._gave_up(
-                    "the last one's worker stopped (it was killed, hung past its lease, or"
-                    " handed it back as it shut down)."
+                    "the last one's worker stopped (it was killed, hung or lost its database"
+                    " past its lease, or handed it back as it shut down)."
                 ),
                 "lease_until": None,
                 "completed_at": TRANSITION_TIME,

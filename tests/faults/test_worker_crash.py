@@ -223,8 +223,8 @@ class AlwaysHangsWriter:
 
 
 GAVE_UP = (
-    "Gave up after 2 attempts: the last one's worker stopped (it was killed, hung past its"
-    " lease, or handed it back as it shut down)."
+    "Gave up after 2 attempts: the last one's worker stopped (it was killed, hung or lost its"
+    " database past its lease, or handed it back as it shut down)."
 )
 
 
