@@ -5,6 +5,10 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 
 - ``orjson``: encode and decode ``JobEvent`` with orjson.
 - ``no_access_log``: uvicorn without its per-request access log line.
+- ``no_statement_timeout``: PostgreSQL statements with no timeout at all (asyncpg's, and
+  the shared bound on the wait for a pooled connection: ``pool_unbounded``).
+- ``pool_unbounded``: the pool's own ``fetchrow`` and the like, without the statement
+  timeout's bound on the wait for a free connection (``db.connection.Db._on_the_pool``).
 - ``user_cache``: not a change but a probe: B5 without its per-request user read.
 - ``gc_report``: not a change but a probe: how long each full collection, and any
   collection over 5 ms, stopped the process.
@@ -88,6 +92,7 @@ KNOWN = (
     "orjson",
     "no_access_log",
     "no_statement_timeout",
+    "pool_unbounded",
     "gc_report",
     "user_cache",
     "worker_gc",
@@ -161,6 +166,20 @@ def _no_statement_timeout() -> None:
         self.statement_timeout = None  # type: ignore[assignment]
 
     connection.Db.__init__ = init  # type: ignore[method-assign]
+    _pool_unbounded()
+
+
+def _pool_unbounded() -> None:
+    """The pool's own ``fetchrow`` and the like, as before a statement's wait for a free
+    connection shared its timeout (``Db._on_the_pool``): what that bound costs."""
+    from db import connection
+
+    async def on_the_pool(
+        self: connection.Db, pool: Any, method: str, text: str, arguments: list[Any]
+    ) -> Any:
+        return await getattr(pool, method)(text, *arguments)
+
+    connection.Db._on_the_pool = on_the_pool  # type: ignore[method-assign]
 
 
 def _no_access_log() -> None:
@@ -765,5 +784,6 @@ _PATCHES: dict[str, Callable[[], None]] = {
     "orjson": _orjson,
     "no_access_log": _no_access_log,
     "no_statement_timeout": _no_statement_timeout,
+    "pool_unbounded": _pool_unbounded,
     "gc_report": _gc_report,
 }

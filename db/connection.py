@@ -191,12 +191,16 @@ class Db:
         whose statement timed out is free only once its cancel request is answered, which a
         frozen server never does. Such a connection is released in the background, so the
         caller hears of the timeout at once and a later caller gets another connection."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.statement_timeout
-        async with asyncio.timeout_at(deadline):
-            connection = await pool.acquire()
-        try:
+        if pool.get_idle_size():
+            connection = await pool.acquire()  # at once: the statement has its whole timeout
+            timeout = None
+        else:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.statement_timeout
+            async with asyncio.timeout_at(deadline):
+                connection = await pool.acquire()
             timeout = max(deadline - loop.time(), 0.001)
+        try:
             result = await getattr(connection, method)(text, *arguments, timeout=timeout)
         except (TimeoutError, asyncio.CancelledError):
             self._release_later(pool, connection)
