@@ -287,8 +287,11 @@ class RabbitBroker:
                 await message.nack(requeue=True)
             else:
                 await message.reject(requeue=False)
-        except Exception as e:  # the channel died: RabbitMQ redelivers the message
-            log.warning("could not settle message (%s): %r", outcome.value, e)
+        except Exception as e:
+            # The channel died: RabbitMQ redelivers the message, and a job that ended is
+            # skipped then. Counted, not told per job: the outage is told by its connection.
+            BROKER_ERRORS.labels("settle").inc()
+            log.debug("could not settle message (%s): %r", outcome.value, e)
 
     async def stop_consuming(self, grace: float | None = None) -> None:
         if self._watchdog is not None:

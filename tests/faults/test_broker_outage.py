@@ -5,6 +5,7 @@ import itertools
 import logging
 
 import pytest
+from prometheus_client import REGISTRY
 
 from broker.base import Broker, Resync
 from broker.rabbitmq import RabbitBroker
@@ -12,6 +13,7 @@ from tests.broker.test_fanout import event
 from tests.client import Api, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.faults.outages import rabbitmq_down, start_rabbitmq, stop_rabbitmq
+from tests.faults.test_database_outage import GatedWriter
 from tests.waiting import until
 from worker.writers.offline import OfflineWriter
 
@@ -114,3 +116,33 @@ async def test_an_outage_is_logged_once_when_lost_and_once_when_back(
         "careerops-publish back",
         "careerops-publish lost",
     ], ours
+
+
+async def test_messages_an_outage_leaves_unsettled_are_not_told_one_by_one(
+    start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each job that ended while its message could not be acked logged a WARNING of its
+    # own ("could not settle message"): a line per job, beside the outage's own three per
+    # connection, for what RabbitMQ then simply redelivers.
+    api = await start_api()
+    writer = GatedWriter()
+    await start_worker(writer, worker_concurrency=4)
+    token = await api.register()
+    jobs = [await api.create_job(token) for _ in range(4)]
+    await until(lambda: writer.calls == 4)
+    caplog.set_level(logging.INFO)
+    counted_before = _settles_failed()
+
+    async with rabbitmq_down():
+        writer.go_on.set()  # each letter ends while its message cannot be acked
+        for job in jobs:
+            await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+
+    unsettled = [r for r in caplog.records if "settle" in r.getMessage()]
+    assert unsettled == [], [r.getMessage() for r in unsettled]
+    assert _settles_failed() - counted_before == 4, "counted instead"
+
+
+def _settles_failed() -> float:
+    counted = REGISTRY.get_sample_value("careerops_broker_errors_total", {"operation": "settle"})
+    return counted or 0.0
