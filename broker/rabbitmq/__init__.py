@@ -298,12 +298,25 @@ class RabbitBroker:
             self._watchdog.cancel()
             self._watchdog = None
         if self._jobs_queue is not None and self._consumer_tag is not None:
-            try:
-                await asyncio.wait_for(self._jobs_queue.cancel(self._consumer_tag), 5)
-            except Exception as e:
-                log.warning("could not cancel the consumer: %r", e)
+            await self._cancel_consumer(self._jobs_queue, self._consumer_tag)
             self._consumer_tag = None
         await finish_or_cancel(self._in_flight, grace)
+
+    async def _cancel_consumer(self, queue: AbstractQueue, tag: ConsumerTag) -> None:
+        cancel = queue.cancel(tag)
+        if self._consumer is not None and self._consumer.connected.is_set():
+            try:
+                await asyncio.wait_for(cancel, 5)
+            except Exception as e:
+                log.warning("could not cancel the consumer: %r", e)
+            return
+        # Down, the broker has dropped the consumer with its channel, and a CancelOk could
+        # come only after a reconnect. The robust queue forgets the consumer at the cancel's
+        # first step, so a reconnect during the grace does not restore it; the rest of the
+        # cancel is not waited for.
+        cancelling = asyncio.ensure_future(cancel)
+        await asyncio.sleep(0)
+        cancelling.cancel()
 
     async def publish_event(self, event: JobEvent) -> None:
         self._require(self._event_exchange)

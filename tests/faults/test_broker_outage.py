@@ -3,18 +3,21 @@
 import asyncio
 import itertools
 import logging
+import time
+from collections.abc import Awaitable
 
 import pytest
 from prometheus_client import REGISTRY
 
-from broker.base import Broker, Resync
+from broker.base import Broker, Delivery, JobMessage, Outcome, Resync
 from broker.rabbitmq import RabbitBroker
+from core.jobs import JobKind
 from tests.broker.test_fanout import event
 from tests.client import Api, assemble
 from tests.conftest import StartApi, StartWorker
 from tests.faults.outages import rabbitmq_down, start_rabbitmq, stop_rabbitmq
 from tests.faults.test_database_outage import GatedWriter
-from tests.waiting import until
+from tests.waiting import until, until_async
 from worker.writers.offline import OfflineWriter
 
 pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
@@ -146,3 +149,35 @@ async def test_messages_an_outage_leaves_unsettled_are_not_told_one_by_one(
 def _settles_failed() -> float:
     counted = REGISTRY.get_sample_value("careerops_broker_errors_total", {"operation": "settle"})
     return counted or 0.0
+
+
+async def test_a_worker_stopping_while_the_broker_is_down_neither_waits_nor_comes_back(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Stopping waited 5 s for a CancelOk that only a reconnect could bring; and a consumer
+    # it did not forget would be restored by a reconnect during the grace, handing a
+    # stopping worker new jobs.
+    handed: list[Delivery] = []
+
+    async def handle(delivery: Delivery) -> Outcome:
+        handed.append(delivery)
+        return Outcome.ACK
+
+    await broker.consume_jobs(handle, prefetch=1)
+    async with rabbitmq_down():
+        await until_async(lambda: _not(broker.ready()))
+        stopping_from = time.monotonic()
+        await broker.stop_consuming(grace=1)
+        stopped_in = time.monotonic() - stopping_from
+    await until_async(broker.ready, timeout=30)
+    await broker.publish_job(JobMessage("a-job-for-someone-else", JobKind.COVER_LETTER))
+    await asyncio.sleep(1)  # the time a restored consumer would take it in
+
+    assert stopped_in < 1, f"stopping took {stopped_in:.1f} s"
+    assert not [r for r in caplog.records if "cancel the consumer" in r.getMessage()]
+    assert handed == [], "no consumer restored after the reconnect"
+    assert (await broker.queue_depths())["jobs"] == 1, "the message waits for another worker"
+
+
+async def _not(check: Awaitable[bool]) -> bool:
+    return not await check
