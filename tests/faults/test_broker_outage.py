@@ -15,8 +15,8 @@ from core.jobs import JobKind
 from tests.broker.test_fanout import event
 from tests.client import Api, assemble
 from tests.conftest import StartApi, StartWorker
+from tests.faults.held import letters_held_mid_way
 from tests.faults.outages import rabbitmq_down, start_rabbitmq, stop_rabbitmq
-from tests.faults.test_database_outage import GatedWriter
 from tests.waiting import until, until_async
 from worker.writers.offline import OfflineWriter
 
@@ -128,11 +128,7 @@ async def test_messages_an_outage_leaves_unsettled_are_not_told_one_by_one(
     # own ("could not settle message"): a line per job, beside the outage's own three per
     # connection, for what RabbitMQ then simply redelivers.
     api = await start_api()
-    writer = GatedWriter()
-    await start_worker(writer, worker_concurrency=4)
-    token = await api.register()
-    jobs = [await api.create_job(token) for _ in range(4)]
-    await until(lambda: writer.calls == 4)
+    token, jobs, writer = await letters_held_mid_way(api, start_worker, 4)
     caplog.set_level(logging.INFO)
     counted_before = _settles_failed()
 

@@ -13,32 +13,13 @@ from core.settings import Settings
 from db.connection import DatabaseUnavailable, Db
 from tests.client import LEGACY_WS, PROTOCOLS, assemble, closed_with
 from tests.conftest import StartApi, StartWorker
+from tests.faults.held import GatedWriter, letters_held_mid_way
 from tests.faults.outages import postgres_down
 from tests.waiting import until
 from worker.writers.base import LetterRequest
 from worker.writers.offline import OfflineWriter
 
 pytestmark = pytest.mark.parametrize("stack", ["production"], indirect=True)
-
-
-class GatedWriter:
-    """Writes a few words, then waits for the test before writing the rest."""
-
-    def __init__(self) -> None:
-        self.started = asyncio.Event()
-        self.go_on = asyncio.Event()
-        self.calls = 0
-
-    async def write(self, request: LetterRequest) -> AsyncIterator[str]:
-        self.calls += 1
-        yield "Dear team, "
-        self.started.set()
-        await self.go_on.wait()
-        async for chunk in OfflineWriter().write(request):
-            yield chunk
-
-    async def close(self) -> None:
-        pass
 
 
 async def test_the_api_answers_internal_while_postgres_is_down_and_recovers(
@@ -153,11 +134,7 @@ async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
     start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
 ) -> None:
     api = await start_api()
-    writer = GatedWriter()
-    await start_worker(writer, worker_concurrency=4)
-    token = await api.register()
-    jobs = [await api.create_job(token) for _ in range(4)]
-    await until(lambda: writer.calls == 4)
+    token, jobs, writer = await letters_held_mid_way(api, start_worker, 4)
     caplog.set_level(logging.INFO)
 
     async with postgres_down():
