@@ -76,6 +76,13 @@ async def sign_up(tab: Tab, email: str | None = None) -> str:
     return email
 
 
+async def signed_up_tab(browser: Browser, base_url: str) -> Tab:
+    """A new tab, signed up as a new user on the page."""
+    tab = await open_tab(browser, base_url)
+    await sign_up(tab)
+    return tab
+
+
 async def fill_form(page: Page, **overrides: str) -> None:
     fields = {**SAMPLE_INPUT, **overrides}
     await page.get_by_label("Job description").fill(fields["jobDescription"])
@@ -90,6 +97,12 @@ async def submit(page: Page) -> str:
     await page.get_by_role("button", name="Write my letter").click()
     await page.wait_for_url("**/#/jobs/*")
     return page.url.rsplit("/", 1)[1]
+
+
+async def ask_for_a_letter(page: Page) -> str:
+    """The form filled with the sample and sent. Returns the job id."""
+    await fill_form(page)
+    return await submit(page)
 
 
 async def start_recording(page: Page) -> None:

@@ -19,11 +19,13 @@ from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
     PASSWORD,
     Tab,
+    ask_for_a_letter,
     assert_grows,
     fill_form,
     letter_text,
     open_tab,
     sign_up,
+    signed_up_tab,
     start_recording,
     submit,
     wait_for_status,
@@ -53,8 +55,7 @@ async def test_the_letter_grows_on_screen(browser: Browser, start_site: StartSit
     api = await start_site()
     tab = await open_tab(browser, api.base_url, permissions=["clipboard-read", "clipboard-write"])
     await sign_up(tab)
-    await fill_form(tab.page)
-    job_id = await submit(tab.page)
+    job_id = await ask_for_a_letter(tab.page)
     await start_recording(tab.page)
     await wait_for_status(tab.page, "COMPLETED")
 
@@ -83,9 +84,8 @@ async def test_the_form_shows_and_enforces_the_limits(
     browser: Browser, start_site: StartSite, tmp_path: Path
 ) -> None:
     api = await start_site(pace_ms=0)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
     await page.get_by_role("button", name="Write my letter").click()
     await expect(page.get_by_text("This field is required.")).to_have_count(2)
     await expect(page.get_by_label("Job description")).to_be_focused()
@@ -125,8 +125,7 @@ async def test_blocked_websockets_fall_back_to_polling(
     tab = await open_tab(browser, api.base_url)
     await tab.context.route_web_socket("**/graphql", refuse)
     await sign_up(tab)
-    await fill_form(tab.page)
-    job_id = await submit(tab.page)
+    job_id = await ask_for_a_letter(tab.page)
     await start_recording(tab.page)
     await expect(tab.page.get_by_test_id("live-note")).to_have_text(
         "Live updates unavailable — refreshing every second"
@@ -159,8 +158,7 @@ async def test_a_dropped_socket_polls_then_goes_live_again(
 
     await tab.context.route_web_socket("**/graphql", proxy)
     await sign_up(tab)
-    await fill_form(tab.page)
-    job_id = await submit(tab.page)
+    job_id = await ask_for_a_letter(tab.page)
     await start_recording(tab.page)
     await wait_for_text(tab.page, 40)
     blocked = True
@@ -186,11 +184,9 @@ async def test_a_dropped_socket_polls_then_goes_live_again(
 
 async def test_cancel_then_retry(browser: Browser, start_site: StartSite) -> None:
     api = await start_site(pace_ms=150)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
-    await fill_form(page)
-    job_id = await submit(page)
+    job_id = await ask_for_a_letter(page)
     await wait_for_text(page, 60)
     await page.get_by_role("button", name="Cancel", exact=True).click()
     await wait_for_status(page, "CANCELLED")
@@ -220,11 +216,9 @@ async def test_a_reload_reattaches_to_the_running_job(
     browser: Browser, start_site: StartSite
 ) -> None:
     api = await start_site(pace_ms=150)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
-    await fill_form(page)
-    job_id = await submit(page)
+    job_id = await ask_for_a_letter(page)
     before = await wait_for_text(page, 200)
     await wait_for_status(page, "PROCESSING")
 
@@ -348,8 +342,7 @@ async def test_a_letter_deleted_elsewhere_leaves_the_open_page(
     if sockets == "blocked":
         await tab.context.route_web_socket("**/graphql", refuse)
     await sign_up(tab)
-    await fill_form(page)
-    job_id = await submit(page)
+    job_id = await ask_for_a_letter(page)
     await wait_for_text(page, 40)
     await expect(page.get_by_test_id("live-note")).to_be_visible(visible=sockets == "blocked")
 
@@ -367,11 +360,9 @@ async def test_a_finished_letter_deleted_elsewhere_leaves_the_page_once_it_is_lo
 ) -> None:
     # A finished letter's deletion sends no event: the page showed it, Copy and all.
     api = await start_site(pace_ms=0)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
-    await fill_form(page)
-    job_id = await submit(page)
+    job_id = await ask_for_a_letter(page)
     await wait_for_status(page, "COMPLETED")
     await delete_job(api, await tab.token(), job_id)
 
@@ -391,9 +382,8 @@ async def test_a_not_found_answer_to_retry_drops_the_letter(
     # A FAILED letter deleted elsewhere gets no event at all: Retry's answer is the first news.
     api = await start_api()
     await start_worker(RefusingWriter())
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
     token = await tab.token()
     listed = await api.create_job(token, companyName="Listed Ltd")
     opened = await api.create_job(token, companyName="Opened Inc")
@@ -421,11 +411,9 @@ async def test_a_letter_waiting_for_its_retry_says_why_and_when(
     writer = RetriesOnceWriter(after=3)
     api = await start_api()
     await start_worker(writer)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
-    await fill_form(page)
-    await submit(page)
+    await ask_for_a_letter(page)
     note = page.get_by_test_id("retry-note")
     await expect(note).to_contain_text("The writer timed out. Will retry in 3 s, at ")
     await expect(page.get_by_test_id("status")).to_have_attribute("data-status", "PENDING")
@@ -495,8 +483,7 @@ async def test_a_deleted_account_is_not_called_an_expired_session(
     browser: Browser, start_site: StartSite
 ) -> None:
     api = await start_site(pace_ms=0)
-    tab = await open_tab(browser, api.base_url)
-    await sign_up(tab)
+    tab = await signed_up_tab(browser, api.base_url)
     await fill_form(tab.page)
     await api.data(
         "mutation($p: String!) { deleteAccount(password: $p) }", {"p": PASSWORD}, await tab.token()
@@ -510,9 +497,8 @@ async def test_the_form_counts_characters_as_the_api_does(
     browser: Browser, start_site: StartSite
 ) -> None:
     api = await start_site(pace_ms=0)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
     company = page.get_by_label("Company", exact=True)
     counter = page.locator("#companyName-count")
     await company.click()
@@ -539,9 +525,8 @@ async def test_a_letter_that_does_not_exist_shows_no_progress(
     browser: Browser, start_site: StartSite
 ) -> None:
     api = await start_site(pace_ms=0)
-    tab = await open_tab(browser, api.base_url)
+    tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
-    await sign_up(tab)
     await page.goto(f"/#/jobs/{NO_SUCH_JOB}")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Letter not found")
     for part in ("status", "attempt", "progress", "letter"):
@@ -604,8 +589,7 @@ async def test_polling_says_so_when_the_service_cannot_be_reached(
     page = tab.page
     await tab.context.route_web_socket("**/graphql", refuse)
     await sign_up(tab)
-    await fill_form(page)
-    job_id = await submit(page)
+    job_id = await ask_for_a_letter(page)
     note = page.get_by_test_id("live-note")
     polling = "Live updates unavailable — refreshing every second"
     await expect(note).to_have_text(polling)
