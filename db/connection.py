@@ -233,11 +233,20 @@ class Db:
             raise DatabaseUnavailable("database not connected")
         with _unavailable_as_error():
             acquired = self._pool.acquire(timeout=self.statement_timeout)
-            async with acquired as connection, connection.transaction():
-                await connection.execute(_ADVISORY_LOCK, key)
+            async with acquired as connection:
                 pinned = copy.copy(self)
                 pinned._pinned = connection
-                yield pinned
+                transaction = connection.transaction()
+                with _dropped_when_cut_short(connection):
+                    await transaction.start()
+                    try:
+                        await connection.execute(_ADVISORY_LOCK, key)
+                        yield pinned
+                    except BaseException as e:
+                        if not _cut_short(e):
+                            await transaction.rollback()
+                        raise
+                    await transaction.commit()
 
     @asynccontextmanager
     async def in_turn_here(self, key: str) -> AsyncIterator[None]:
@@ -315,6 +324,28 @@ def _address(url: str) -> str:
 
 async def _keep_session(connection: object) -> None:
     """asyncpg's pool ``reset`` hook: nothing to undo (see the module docstring)."""
+
+
+@contextmanager
+def _dropped_when_cut_short(connection: Any) -> Iterator[None]:
+    """A statement cut short leaves its cancel to a server that may never answer (a frozen
+    one), and the ROLLBACK after it would wait a whole statement timeout more, the pooled
+    connection held all the while. The connection is closed instead: PostgreSQL rolls back
+    a transaction whose connection is gone, and the pool opens a new one."""
+    try:
+        yield
+    except BaseException as e:
+        if _cut_short(e):
+            connection.terminate()
+        raise
+
+
+def _cut_short(error: BaseException) -> bool:
+    """Whether ``error`` may have left a statement running on the connection: a timeout, a
+    lost server, or the task cancelled (or closed) while it waited."""
+    if not isinstance(error, Exception):
+        return True
+    return isinstance(error, DatabaseUnavailable) or is_unavailable(error)
 
 
 @contextmanager

@@ -56,3 +56,41 @@ async def test_every_statement_on_a_frozen_server_is_refused_within_its_timeout(
                 pytest.fail("the pool did not serve again")
     finally:
         await door.close()
+
+
+async def test_a_turn_on_a_frozen_server_is_refused_within_one_timeout(
+    database_url_for_test: str,
+) -> None:
+    # A statement in ``one_at_a_time`` (the quota's count and INSERT of createCoverLetter)
+    # timed out, then its ROLLBACK waited a whole timeout more for a server that would not
+    # answer, the pooled connection held meanwhile.
+    door = LateDoor(database_url_for_test)
+    await door.open()
+    try:
+        async with Db(door.url, pool_size=2, statement_timeout=TIMEOUT) as db:
+            await asyncio.gather(db.fetch_val("SELECT 1"), db.fetch_val("SELECT 1"))
+
+            async def count_in_turn() -> None:
+                async with db.one_at_a_time("a user's quota") as turn:
+                    door.freeze()
+                    await turn.fetch_val("SELECT count(*) FROM pg_class")
+
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(DatabaseUnavailable):
+                await count_in_turn()
+            assert loop.time() - started < BOUND
+            assert await _refused_after(db) < BOUND, "its connection is not held"
+
+            door.thaw()
+            for _ in range(50):  # the lock went with the connection: the next turn runs
+                try:
+                    async with db.one_at_a_time("a user's quota") as turn:
+                        assert await turn.fetch_val("SELECT 1") == 1
+                    break
+                except DatabaseUnavailable:
+                    await asyncio.sleep(0.2)
+            else:
+                pytest.fail("no turn after the server thawed")
+    finally:
+        await door.close()
