@@ -168,7 +168,7 @@ class Worker:
             except DatabaseUnavailable as e:
                 self.database_outage.failed(e)
             await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
-            restarted = await self._through_outage(job.id, partial(self._restart, job))
+            restarted = await self._through_outage(job.id, partial(self._restart, job), held=True)
             if restarted is None:
                 # It ended meanwhile: its end, which met the outage, was committed after
                 # all (and may be unannounced), or it was cancelled or taken over.
@@ -182,14 +182,23 @@ class Worker:
             job = restarted
 
     async def _through_outage(
-        self, job_id: str, write: Callable[[datetime], Awaitable[JobRecord | None]]
+        self,
+        job_id: str,
+        write: Callable[[datetime], Awaitable[JobRecord | None]],
+        *,
+        held: bool = False,
     ) -> JobRecord | None:
         """``write`` (a claim or a restart, given the lease it sets), tried until the
         database answers it. A try whose answer the outage lost may have been committed: the
         row then holds a lease that only this worker's tries set, and is this worker's (a
         claim answered "not now" again, the job waited out a lease and spent an attempt).
-        Gives up (``DatabaseUnavailable``) after a lease's time, or at once when the
-        database hangs for this worker alone: the job may be another worker's by then."""
+        Gives up (``DatabaseUnavailable``) after a lease's time: the job may be another
+        worker's by then. A claim gives up sooner, once this worker's own row looks silent
+        (its database may hang for it alone): the message is then another worker's to run.
+        A restart (``held``: the job is this worker's) does not: while it holds the job's
+        message and lease no other worker can take the job, and the message handed back
+        would come back as a takeover, charged to the job's budget if the row looked silent,
+        or left waiting out the lease if it did not."""
         leases: list[datetime] = []
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.deps.settings.lease_seconds
@@ -203,7 +212,7 @@ class Worker:
             except DatabaseUnavailable as e:
                 self.database_outage.failed(e)
                 cut_off = self.presence is not None and self.presence.cut_off()
-                if cut_off or loop.time() >= give_up_at:
+                if (cut_off and not held) or loop.time() >= give_up_at:
                     raise
                 await asyncio.sleep(DB_DOWN_BACKOFF_SECONDS)
                 continue

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from core.settings import Settings
+from db import workers
 from db.connection import DatabaseUnavailable, Db
 from tests.client import LEGACY_WS, PROTOCOLS, assemble, closed_with
 from tests.conftest import StartApi, StartWorker
@@ -128,6 +129,31 @@ async def test_database_outages_mid_letter_spend_none_of_the_jobs_attempts(
     restarts = [e for e in events if e["type"] == "STATUS" and e["status"] == "PROCESSING"]
     assert [(e["attempt"], e["text"]) for e in restarts][-2:] == [(2, ""), (3, "")]
     assert assemble(events) == done["coverLetter"]
+
+
+async def test_an_outage_longer_than_a_workers_silence_spends_no_attempt_either(
+    start_api: StartApi, start_worker: StartWorker
+) -> None:
+    # Once its own row had gone unwritten for SILENT_AFTER_SECONDS the worker gave up its
+    # restart and handed the message back. Its row stayed PROCESSING under its lease, so
+    # the job waited the lease out, then was taken over from its budget: an outage of 5 s
+    # or more failed jobs allowed one attempt.
+    api = await start_api()
+    writer = GatedEachCall()
+    await start_worker(writer, max_attempts=1, lease_seconds=120)
+    token = await api.register()
+    job = await api.create_job(token)
+    await writer.called(1)
+
+    async with postgres_down():
+        writer.open(1)
+        await asyncio.sleep(workers.SILENT_AFTER_SECONDS + 2)
+    await writer.called(2, timeout=15)  # not after the lease
+    writer.open(2)
+
+    done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
+    assert done["error"] is None and done["attempts"] == 2 and writer.calls == 2
+    assert done["coverLetter"].count("Dear team, ") == 1
 
 
 async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
