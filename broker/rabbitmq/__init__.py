@@ -332,7 +332,10 @@ class RabbitBroker:
         except Exception as e:
             # An event lost here shows up as a seq gap, and subscribers re-read the row.
             BROKER_ERRORS.labels("publish_event").inc()
-            log.warning("event %s/%s not published: %r", event.job_id, event.seq, e)
+            # The connection lost as it went, or its channel not yet back after it: the
+            # outage is told by the connection, not per event as above.
+            told = log.debug if isinstance(e, BrokerUnavailable) else log.warning
+            told("event %s/%s not published: %r", event.job_id, event.seq, e)
 
     async def _send_events(self, body: bytes) -> None:
         exchange = self._require(self._event_exchange)

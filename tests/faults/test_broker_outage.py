@@ -121,6 +121,32 @@ async def test_an_outage_is_logged_once_when_lost_and_once_when_back(
     ], ours
 
 
+async def test_events_published_across_a_reconnect_are_not_told_one_by_one(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Right after the publishing connection came back, before its channel did, each event
+    # published failed with the channel closed and logged a WARNING of its own.
+    assert isinstance(broker, RabbitBroker)
+    caplog.set_level(logging.INFO)
+    streaming = asyncio.ensure_future(_stream_events(broker))
+    try:
+        async with rabbitmq_down():
+            await until(lambda: not broker.publishing)
+        await until(lambda: broker.publishing, timeout=30)
+        await asyncio.sleep(2)
+    finally:
+        streaming.cancel()
+
+    told = [r.getMessage() for r in caplog.records if r.name == "broker.rabbitmq"]
+    assert told == [], told
+
+
+async def _stream_events(broker: Broker) -> None:
+    for seq in itertools.count(1):  # a streaming worker's flushes: ten a second per job
+        await broker.publish_event(event("streaming-job", seq))
+        await asyncio.sleep(0.005)
+
+
 async def test_messages_an_outage_leaves_unsettled_are_not_told_one_by_one(
     start_api: StartApi, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
 ) -> None:
