@@ -177,14 +177,16 @@ def _migrated(database_url: str) -> list[str] | None:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from db.connection import address_of
     from db.migrate import current_head
 
-    steps = _migrated(settings.required_database_url())
+    database_url = settings.required_database_url()
+    steps = _migrated(database_url)
     if steps is None:
         return 1
     for step in steps:
         print(f"applied {step}")
-    print(f"the database is at revision {current_head()}, the latest")
+    print(f"the database {address_of(database_url)} is at revision {current_head()}, the latest")
     return 0
 
 

@@ -5,7 +5,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -379,6 +379,10 @@ class Settings:
                 raise SettingsError(
                     f"{variable} must start with {' or '.join(f'{s}://' for s in schemes)}"
                 )
+        if self.database_url:
+            _check_postgres_url(self.database_url)
+        if self.amqp_url:
+            _check_amqp_url(self.amqp_url)
         for variable, url in (
             ("OPENAI_BASE_URL", self.openai_base_url),
             ("CAREEROPS_OTLP_ENDPOINT", self.otlp_endpoint),
@@ -519,6 +523,58 @@ def _repeats_itself(secret: str) -> bool:
 
 #: the highest TCP port (a larger number was taken modulo 65536 by the socket)
 MAX_PORT = 65535
+
+POSTGRES_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _check_postgres_url(url: str) -> None:
+    """What the drivers would only find when connecting, with a traceback: a port that is
+    no number, an sslmode they do not know. And a URL naming no database, which libpq's
+    defaults fill in from the environment: ``postgresql://`` alone had ``careerops
+    migrate`` create the schema in whatever database the local socket and the user's
+    name led to. (The password is never echoed.)"""
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
+        return
+    query = parse_qs(parts.query)
+    _check_port("CAREEROPS_DATABASE_URL", parts, query.get("port", []))
+    if not parts.path.strip("/") and not {"dbname", "database", "service"} & query.keys():
+        raise SettingsError(
+            "CAREEROPS_DATABASE_URL names no database: postgresql://user@host:5432/<database>"
+        )
+    for mode in query.get("sslmode", []):
+        if mode not in POSTGRES_SSL_MODES:
+            raise SettingsError(
+                f"CAREEROPS_DATABASE_URL's sslmode must be one of"
+                f" {', '.join(POSTGRES_SSL_MODES)}, not {mode!r}"
+            )
+
+
+def _check_amqp_url(url: str) -> None:
+    """A port that is no number; and the numbers aiormq reads from the query, which it
+    takes as 0 when they are not numbers: ``?heartbeat=abc`` turned heartbeats off, so a
+    dead connection went unnoticed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("amqp", "amqps"):
+        return
+    query = parse_qs(parts.query)
+    _check_port("CAREEROPS_AMQP_URL", parts, [])
+    for name, most in (("heartbeat", 65534), ("timeout", None)):
+        for value in query.get(name, []):
+            if not value.isdigit() or (most is not None and int(value) > most):
+                bound = f" from 0 to {most}" if most is not None else ""
+                raise SettingsError(
+                    f"CAREEROPS_AMQP_URL's {name} must be a whole number{bound}, not {value!r}"
+                )
+
+
+def _check_port(variable: str, parts: SplitResult, in_query: list[str]) -> None:
+    """Each host's port (PostgreSQL takes ``host1:5432,host2:5433``), and one in the query."""
+    hosts = parts.netloc.rpartition("@")[2].split(",")
+    ports = [host.rpartition("]")[2].partition(":")[2] for host in hosts]
+    for port in [p for p in ports if p] + in_query:
+        if not port.isdigit() or int(port) > MAX_PORT:
+            raise SettingsError(f"{variable} has a port that is not a number from 0 to 65535")
 
 
 def _durations(settings: Settings) -> list[tuple[str, float]]:

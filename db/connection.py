@@ -132,7 +132,7 @@ class Db:
             return
         quiet_pool_noise()
         self._pool = await reach(
-            f"PostgreSQL at {_address(self.url)}",
+            f"PostgreSQL at {address_of(self.url)}",
             lambda timeout: asyncpg.create_pool(
                 _asyncpg_dsn(self.url),
                 min_size=1,
@@ -315,9 +315,11 @@ def _asyncpg_dsn(url: str) -> str:
     return scheme.split("+", 1)[0] + ":" + rest
 
 
-def _address(url: str) -> str:
+def address_of(url: str) -> str:
     """Where a URL points, without its credentials, for log lines (as written: it may
-    name several hosts)."""
+    name several hosts); a SQLite URL's file."""
+    if dialect_of(url) == "sqlite":
+        return url.partition(":///")[2]
     parts = urlsplit(url)
     return (parts.netloc.rpartition("@")[2] or "localhost") + parts.path
 

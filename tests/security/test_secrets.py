@@ -137,6 +137,80 @@ def test_a_value_no_process_can_run_with_is_refused_naming_its_variable(variable
         Settings.from_env({variable: value})
 
 
+#: URLs the drivers took, then failed on with a traceback, or read otherwise than meant
+BAD_URLS = {
+    "a port that is no number": (
+        "CAREEROPS_DATABASE_URL",
+        "postgresql://ops:secret-pw@127.0.0.1:notaport/careerops",
+        "CAREEROPS_DATABASE_URL has a port that is not a number",
+    ),
+    "one of its hosts' ports": (
+        "CAREEROPS_DATABASE_URL",
+        "postgresql://ops@db1:5432,db2:x/careerops",
+        "has a port that is not a number",
+    ),
+    "an sslmode libpq has not": (
+        "CAREEROPS_DATABASE_URL",
+        "postgresql://ops@db/careerops?sslmode=bogus",
+        "CAREEROPS_DATABASE_URL's sslmode must be one of disable, allow, prefer",
+    ),
+    # libpq's defaults then chose the database: `migrate` created the schema in another
+    "no database": ("CAREEROPS_DATABASE_URL", "postgresql://", "names no database"),
+    "no database, a host and a user": (
+        "CAREEROPS_DATABASE_URL",
+        "postgresql://ops@db:5432/",
+        "names no database",
+    ),
+    "a broker port that is no number": (
+        "CAREEROPS_AMQP_URL",
+        "amqp://guest:secret-pw@rabbit:notaport/",
+        "CAREEROPS_AMQP_URL has a port that is not a number",
+    ),
+    # aiormq read it as 0: heartbeats off, a dead connection never noticed
+    "a heartbeat that is no number": (
+        "CAREEROPS_AMQP_URL",
+        "amqp://rabbit/?heartbeat=abc",
+        "CAREEROPS_AMQP_URL's heartbeat must be a whole number from 0 to 65534, not 'abc'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_URLS)
+def test_a_url_the_drivers_would_misread_is_refused_without_its_password(case: str) -> None:
+    variable, url, message = BAD_URLS[case]
+    with pytest.raises(SettingsError, match=message) as refused:
+        Settings.from_env({variable: url})
+    assert "secret-pw" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ops@db1:5432,db2:5433/careerops?sslmode=verify-full",
+        "postgresql:///careerops?host=/var/run/postgresql",
+        "postgresql://ops@[::1]/careerops",
+        "postgresql://ops@db/?dbname=careerops",
+    ],
+)
+def test_urls_the_drivers_take_are_taken(url: str) -> None:
+    assert Settings.from_env({"CAREEROPS_DATABASE_URL": url}).database_url == url
+
+
+def test_a_worker_given_a_url_it_cannot_use_says_so_in_one_line() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "CAREEROPS_DATABASE_URL": "postgresql://ops:pw@127.0.0.1:notaport/careerops",
+        "CAREEROPS_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
+        "CAREEROPS_JWT_SECRET": "Zq3v9Lx0-Tg7hB2kRw5nE8yC1mUa4sDf6",
+    }
+    result = run_careerops("worker", env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "careerops: CAREEROPS_DATABASE_URL has a port that is not a number from 0 to 65535"
+    ]
+
+
 @pytest.mark.parametrize("proxies", ["*", "127.0.0.1", "10.0.0.0/8, ::1,192.0.2.7"])
 def test_trusted_proxies_are_addresses_networks_or_any(proxies: str) -> None:
     settings = Settings.from_env({"CAREEROPS_FORWARDED_ALLOW_IPS": proxies})
