@@ -1,6 +1,7 @@
 """The one settings object. Nothing else in the project reads the environment."""
 
 import ipaddress
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -458,7 +459,7 @@ class Settings:
             raise SettingsError(
                 f"CAREEROPS_JWT_SECRET is too short: use at least {MIN_SECRET_BYTES} random bytes"
             )
-        if _repeats_itself(secret) or len(set(secret)) < MIN_SECRET_SYMBOLS:
+        if _repeats_itself(secret) or _walks(secret) or len(set(secret)) < MIN_SECRET_SYMBOLS:
             raise SettingsError(
                 "CAREEROPS_JWT_SECRET is not random (a repeated pattern); use random bytes"
             )
@@ -519,6 +520,22 @@ def _repeats_itself(secret: str) -> bool:
     guessed at once. Random text repeats almost none of its four-character pieces."""
     pieces = [secret[i : i + 4] for i in range(len(secret) - 3)]
     return len(set(pieces)) < 0.6 * len(pieces)
+
+
+#: a keyboard's rows, walked along by "qwertyuiop" or "asdf1234"
+_KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS = frozenset(
+    pair for row in _KEYBOARD_ROWS for a, b in itertools.pairwise(row) for pair in ((a, b), (b, a))
+)
+
+
+def _walks(secret: str) -> bool:
+    """The alphabet, digits counted on, a keyboard's rows: every character the neighbour
+    of the one before. Random text has few such pairs, a walk has nearly only them."""
+    text = secret.lower()
+    pairs = list(itertools.pairwise(text))
+    walked = sum(abs(ord(b) - ord(a)) == 1 or (a, b) in _NEIGHBOURS for a, b in pairs)
+    return walked >= 0.5 * len(pairs)
 
 
 #: the highest TCP port (a larger number was taken modulo 65536 by the socket)

@@ -1,5 +1,6 @@
 """Door 1, the signing key: api and worker refuse a missing, short or well-known secret."""
 
+import secrets
 from dataclasses import replace
 
 import pytest
@@ -29,6 +30,10 @@ WEAK = {
     "counting": (Secret("12345678901234567890123456789012"), "not random"),
     "a word repeated, then digits": (Secret("changemechangemechangemechangeme12"), "not random"),
     "the dev secret and a dot": (Secret(DEV_JWT_SECRET + "."), "well-known"),
+    "the alphabet and on": (Secret("abcdefghijklmnopqrstuvwxyzabcdefghijklmnop"), "not random"),
+    "digits, then letters": (Secret("0123456789abcdefghijklmnopqrstuvwxyz"), "not random"),
+    "the keyboard's rows": (Secret("qwertyuiopasdfghjklzxcvbnm123456789"), "not random"),
+    "backwards": (Secret("zyxwvutsrqponmlkjihgfedcba9876543210"), "not random"),
 }
 
 
@@ -43,6 +48,9 @@ def test_a_weak_secret_is_refused_outside_dev(case: str) -> None:
 
 def test_a_long_random_secret_is_accepted() -> None:
     assert PRODUCTION.require() is PRODUCTION
+    for _ in range(200):  # what the README tells operators to make
+        secret = Secret(secrets.token_urlsafe(48))
+        assert replace(PRODUCTION, jwt_secret=secret).require()
 
 
 def test_rs256_needs_a_public_key_and_no_secret() -> None:
