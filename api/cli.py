@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from api.webbuild import ensure_web_built
+from core.listening import CannotListen, listening_socket
 from core.logs import configure_logging
 from core.outages import reason
 from core.reaching import CannotConnect
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from api.app import create_app
     from api.headlimit import BoundedHeadProtocol
@@ -93,6 +95,11 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
 
     settings = _address(settings, args)
     configure_logging(settings)
+    try:
+        listener = listening_socket(settings.host, settings.port, whose="the API")
+    except CannotListen as e:
+        logging.getLogger("api.server").error("%s; the API stops", e)
+        return STARTUP_FAILURE  # uvicorn's, as for any start that fails
     app = create_app(settings, embedded_worker=dev)
     config = uvicorn.Config(
         app,
@@ -108,7 +115,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
     tune_gc()
-    Server(config, app.state.websockets).run()
+    Server(config, app.state.websockets).run(sockets=[listener])
     return 0
 
 
@@ -139,7 +146,6 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
 
-    from worker.http import CannotListen
     from worker.main import run_worker
 
     settings = settings.require()

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from broker.base import Broker
 from core.health import health_routes
+from core.listening import listening_socket
 from db.connection import Db
 
 #: how long the server may take to close its connections before it is cancelled
@@ -31,24 +32,14 @@ def health_app(db: Db, broker: Broker) -> Starlette:
     return Starlette(routes=health_routes(), lifespan=lifespan)
 
 
-class CannotListen(Exception):
-    """The worker's health port is taken; the message says where, in one line."""
-
-
 def health_socket(host: str, port: int) -> socket.socket:
-    """The health server's port, taken before the worker takes any job: a worker that went
-    on without it left its probes answered by whichever process held the port."""
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as e:
-        listener.close()
-        raise CannotListen(
-            f"the worker's health server cannot listen on {host}:{port} ({e.strerror or e});"
-            " give each worker on a host its own CAREEROPS_WORKER_HTTP_PORT, or 0 for none"
-        ) from None
-    return listener
+    """The health server's port, taken before the worker takes any job."""
+    return listening_socket(
+        host,
+        port,
+        whose="the worker's health server",
+        advice="give each worker on a host its own CAREEROPS_WORKER_HTTP_PORT, or 0 for none",
+    )
 
 
 class HealthServer:

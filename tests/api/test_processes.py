@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -206,3 +207,24 @@ def test_export_schema_to_a_folder_that_does_not_exist_says_so_in_one_line(
     result = run_careerops("export-schema", "--output", str(target))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr == f"careerops: cannot write {target}: No such file or directory\n"
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+def test_an_api_whose_port_is_taken_stops_at_once_saying_so(settings: Settings) -> None:
+    # It connected to PostgreSQL and RabbitMQ first, said its startup was complete, then
+    # failed to bind with a traceback-free ERROR from uvicorn and a WARNING from aiormq.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = environment(settings, CAREEROPS_LOG_FORMAT="json")
+        run = run_careerops("api", "--port", str(port), env=env, timeout=30)
+
+    lines = [json.loads(line) for line in run.stderr.splitlines()]
+    assert run.returncode == 3  # uvicorn's, for a start that failed
+    assert [(line["level"], line["message"]) for line in lines] == [
+        (
+            "ERROR",
+            f"the API cannot listen on 127.0.0.1:{port} (Address already in use); the API stops",
+        )
+    ]
