@@ -116,6 +116,11 @@ class Worker:
         self._running[job_id] += 1
         try:
             return await self._run_once(job_id, handler, takeover=takeover)
+        except asyncio.CancelledError:
+            # Only a stopping worker cancels a job, once its grace is over: said per job, so
+            # the job's id is in the line (the broker's own line only counts them).
+            log.warning("handed back unfinished: the worker stops and its grace is over")
+            raise
         finally:
             self._running[job_id] -= 1
             if not self._running[job_id]:

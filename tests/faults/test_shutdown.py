@@ -1,8 +1,10 @@
 """SIGTERM: workers finish or hand back their jobs; the API tells websockets to go elsewhere."""
 
 import asyncio
+import json
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -42,16 +44,20 @@ async def test_a_terminated_worker_finishes_its_job_and_takes_no_new_one(
 
 
 async def test_a_job_unfinished_after_the_grace_period_goes_to_another_worker(
-    start_api: StartApi, settings: Settings
+    start_api: StartApi, settings: Settings, tmp_path: Path
 ) -> None:
     api = await start_api()
     token = await api.register()
     job = await api.create_job(token)
     slow = environment(
-        settings, CAREEROPS_WRITER_PACE_MS="200", CAREEROPS_SHUTDOWN_GRACE_SECONDS="0.5"
+        settings,
+        CAREEROPS_WRITER_PACE_MS="200",
+        CAREEROPS_SHUTDOWN_GRACE_SECONDS="0.5",
+        CAREEROPS_LOG_FORMAT="json",
     )
 
-    async with worker_process(slow) as worker:
+    log = tmp_path / "worker.log"
+    async with worker_process(slow, log=log) as worker:
         await api.wait_for_status(token, job["id"], "PROCESSING", timeout=20)
         stopped_at = time.monotonic()
         worker.send_signal(signal.SIGTERM)
@@ -61,6 +67,9 @@ async def test_a_job_unfinished_after_the_grace_period_goes_to_another_worker(
     async with worker_process(environment(settings)):
         done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
     assert done["attempts"] == 2
+    told = [json.loads(line) for line in log.read_text().splitlines()]
+    handed_back = [line for line in told if line["message"].startswith("handed back unfinished")]
+    assert [line.get("job_id") for line in handed_back] == [job["id"]], "the job is named"
 
 
 async def test_a_terminated_api_closes_its_websockets_with_1001(settings: Settings) -> None:
