@@ -99,12 +99,19 @@ class GatedEachCall:
         pass
 
 
+@pytest.mark.parametrize(
+    "outages",
+    [(1.5, 1.5), (workers.SILENT_AFTER_SECONDS + 2,)],
+    ids=["two blips", "longer than a worker's silence"],
+)
 async def test_database_outages_mid_letter_spend_none_of_the_jobs_attempts(
-    start_api: StartApi, start_worker: StartWorker
+    start_api: StartApi, start_worker: StartWorker, outages: tuple[float, ...]
 ) -> None:
     # The worker handed back the message of an attempt that met an outage; its redelivery
     # waited out the lease and took the job over at attempts + 1, spent from the budget:
-    # a few blips during one letter failed it ("the last one's worker stopped").
+    # a few blips during one letter failed it ("the last one's worker stopped"). Later,
+    # an outage longer than SILENT_AFTER_SECONDS still did: the worker gave its restart
+    # up once its own row looked silent, and handed the message back.
     api = await start_api()
     writer = GatedEachCall()
     await start_worker(writer, max_attempts=1, lease_seconds=120)
@@ -113,47 +120,25 @@ async def test_database_outages_mid_letter_spend_none_of_the_jobs_attempts(
     await writer.called(1)
     following = await api.following(token, job["id"], timeout=60)
 
-    for call in (1, 2):
+    for call, seconds in enumerate(outages, start=1):
         async with postgres_down():
             writer.open(call)  # what it writes next meets a dead database
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(seconds)
         # written again by the same worker once the database answers, not after the lease
         await writer.called(call + 1, timeout=20)
-    writer.open(3)
+    last = len(outages) + 1
+    writer.open(last)
 
     done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
-    assert done["error"] is None and done["attempts"] == 3 and writer.calls == 3
+    assert done["error"] is None and done["attempts"] == last and writer.calls == last
     assert done["coverLetter"].startswith("Dear team, ")
     assert done["coverLetter"].count("Dear team, ") == 1, "one attempt's text, nothing stale"
     events = await asyncio.wait_for(following, 30)
     restarts = [e for e in events if e["type"] == "STATUS" and e["status"] == "PROCESSING"]
-    assert [(e["attempt"], e["text"]) for e in restarts][-2:] == [(2, ""), (3, "")]
+    assert [(e["attempt"], e["text"]) for e in restarts][-len(outages) :] == [
+        (attempt, "") for attempt in range(2, last + 1)
+    ]
     assert assemble(events) == done["coverLetter"]
-
-
-async def test_an_outage_longer_than_a_workers_silence_spends_no_attempt_either(
-    start_api: StartApi, start_worker: StartWorker
-) -> None:
-    # Once its own row had gone unwritten for SILENT_AFTER_SECONDS the worker gave up its
-    # restart and handed the message back. Its row stayed PROCESSING under its lease, so
-    # the job waited the lease out, then was taken over from its budget: an outage of 5 s
-    # or more failed jobs allowed one attempt.
-    api = await start_api()
-    writer = GatedEachCall()
-    await start_worker(writer, max_attempts=1, lease_seconds=120)
-    token = await api.register()
-    job = await api.create_job(token)
-    await writer.called(1)
-
-    async with postgres_down():
-        writer.open(1)
-        await asyncio.sleep(workers.SILENT_AFTER_SECONDS + 2)
-    await writer.called(2, timeout=15)  # not after the lease
-    writer.open(2)
-
-    done = await api.wait_for_status(token, job["id"], "COMPLETED", timeout=30)
-    assert done["error"] is None and done["attempts"] == 2 and writer.calls == 2
-    assert done["coverLetter"].count("Dear team, ") == 1
 
 
 async def test_the_worker_tells_a_database_outage_once_not_once_per_job(
