@@ -90,7 +90,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
     from uvicorn.config import STARTUP_FAILURE
 
     from api.app import create_app
-    from api.headlimit import BoundedHeadProtocol
+    from api.request_bounds import bounded_request_protocol
     from api.server import Server, tune_gc
 
     settings = _address(settings, args)
@@ -109,7 +109,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
         log_level=settings.log_level.lower(),
         access_log=settings.access_log_enabled,
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        http=BoundedHeadProtocol,
+        http=bounded_request_protocol(settings.request_read_seconds),
         ws="websockets-sansio",
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

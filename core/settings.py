@@ -177,8 +177,12 @@ class Settings:
     max_query_tokens: int = 1000
     max_subscriptions_per_connection: int = 100
     max_connections_per_user: int = 10
-    #: a websocket that has not signed in (``connection_init``) by then is closed (4408)
-    connection_init_wait_seconds: float = 60.0
+    #: a websocket that has not signed in (``connection_init``) by then is closed (4408);
+    #: clients send it as the socket opens, and one left waiting holds a socket for nothing
+    connection_init_wait_seconds: float = 15.0
+    #: an HTTP request's head must come whole, and its body must not stall, within this
+    #: (uvicorn bounds neither: idle half-sent requests could hold every file descriptor)
+    request_read_seconds: float = 30.0
     jobs_per_minute: int = 10
     #: PENDING + PROCESSING jobs one user may have at once
     max_active_jobs: int = 5
@@ -346,6 +350,7 @@ class Settings:
             ("CAREEROPS_ACCOUNT_CHECK_SECONDS", self.account_check_seconds),
             ("CAREEROPS_CONNECTION_INIT_WAIT_SECONDS", self.connection_init_wait_seconds),
             ("CAREEROPS_LOGIN_FAILURE_WINDOW_SECONDS", self.login_failure_window_seconds),
+            ("CAREEROPS_REQUEST_READ_SECONDS", self.request_read_seconds),
         ):
             if not seconds > 0:
                 raise SettingsError(f"{variable} must be more than 0, not {seconds:g}")
@@ -617,6 +622,7 @@ _SECURITY_FLOATS = {
     "login_failure_window_seconds": "CAREEROPS_LOGIN_FAILURE_WINDOW_SECONDS",
     "retention_days": "CAREEROPS_RETENTION_DAYS",
     "purge_interval_seconds": "CAREEROPS_PURGE_INTERVAL_SECONDS",
+    "request_read_seconds": "CAREEROPS_REQUEST_READ_SECONDS",
 }
 
 #: every setting read as a float (its finiteness checked), by field name

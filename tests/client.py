@@ -55,6 +55,12 @@ class Api:
     async def close(self) -> None:
         await self.http.aclose()
 
+    async def __aenter__(self) -> "Api":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     @property
     def hub(self) -> Hub:
         """The in-process server's hub of subscriptions."""
