@@ -33,6 +33,7 @@ from api.socket_adapter import INTERNAL_ERROR, REFUSAL, TRY_AGAIN_LATER, SocketA
 from api.static import graphiql_page
 from core.auth import bearer_token, decode_token
 from core.errors import AppError, ServiceUnavailable, Unauthenticated
+from core.json_text import json_text
 from core.logs import where_it_failed
 from core.settings import Settings
 from resolvers.authentication import token_from_connection_params
@@ -150,6 +151,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 # (the document did not parse or validate) a 400; plain JSON keeps its 200.
                 response.status_code = 400
         return response
+
+    def encode_json(self, data: object) -> str:
+        return json_text(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON from a request or a websocket frame; what this parser cannot read is the

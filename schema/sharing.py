@@ -10,7 +10,6 @@ keyed by content: the hub hands every subscriber the same one, and two equal eve
 would give equal results anyway.
 """
 
-import json
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -22,6 +21,7 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from core.json_text import json_text
 from schema.express import CURRENT_LANE
 from schema.plain import PlainPlan, PlainSelections
 
@@ -64,8 +64,8 @@ class SharedResults:
         if cached is None:
             return None
         if not cached:
-            # As compact as strawberry's own ``encode_json``.
-            cached = self._encoded[id(data)] = json.dumps(data, separators=(",", ":"))
+            # As the view's own ``encode_json``.
+            cached = self._encoded[id(data)] = json_text(data)
         return cached
 
 

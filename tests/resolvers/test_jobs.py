@@ -99,3 +99,50 @@ async def test_a_job_id_is_found_in_any_form_of_its_uuid(start_api: StartApi) ->
     deleted = await api.data("mutation($id: ID!) { deleteJob(id: $id) }", {"id": upper}, token)
     assert deleted["deleteJob"] is True
     assert await api.job(token, job["id"]) is None
+
+
+LONG_PAGE = (
+    "query($after: String) { jobs(first: 100, after: $after) {"
+    " totalCount pageInfo { hasNextPage endCursor } edges { node { id ...texts } } } }"
+    " fragment texts on Job { cvText jobDescription }"
+)
+
+
+async def test_a_page_of_long_texts_ends_early_and_the_next_pages_hold_the_rest(
+    start_api: StartApi,
+) -> None:
+    api = await start_api()
+    token = await api.register()
+    longest = {"jobDescription": "d" * 20_000, "cvText": "c" * 50_000}
+    created = [(await api.create_job(token, **longest))["id"] for _ in range(30)]
+
+    pages: list[list[str]] = []
+    after = None
+    while True:
+        page = (await api.data(LONG_PAGE, {"after": after}, token))["jobs"]
+        assert page["totalCount"] == 30
+        pages.append([edge["node"]["id"] for edge in page["edges"]])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    ids_only = (await api.data(PAGE, {"first": 100}, token))["jobs"]
+
+    # 70,000 characters a job: 28 of them fit in a page's 2,000,000
+    assert [len(page) for page in pages] == [28, 2]
+    assert [job_id for page in pages for job_id in page] == list(reversed(created))
+    assert len(ids_only["edges"]) == 30
+    assert not ids_only["pageInfo"]["hasNextPage"]
+
+
+async def test_answers_write_characters_past_ascii_as_utf8_not_escapes(api: Api) -> None:
+    token = await api.register()
+    job = await api.create_job(token, companyName="Café 😀")
+
+    response = await api.http.post(
+        "/graphql",
+        json={"query": "query($id: ID!) { job(id: $id) { companyName } }", "variables": job},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.headers["content-type"].startswith("application/json")
+    assert '"companyName":"Café 😀"'.encode() in response.content, response.content
