@@ -10,6 +10,7 @@ database and holds across processes.
 
 import asyncio
 import contextlib
+import ipaddress
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -213,6 +214,23 @@ def letters(count: int) -> str:
     return "1 letter" if count == 1 else f"{count} letters"
 
 
+#: an IPv6 client is counted by its network: one subscriber is given a /64 (or more), so
+#: by its whole address one client would be 2^64 clients to every per-address limit
+IPV6_CLIENT_PREFIX = 64
+
+
 def client_address(connection: HTTPConnection) -> str:
-    """The client's address as uvicorn saw it (from X-Forwarded-For only for trusted proxies)."""
-    return connection.client.host if connection.client else "unknown"
+    """The client's address as uvicorn saw it (from X-Forwarded-For only for trusted
+    proxies), an IPv6 one as its /64."""
+    if not connection.client:
+        return "unknown"
+    host = connection.client.host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # not an address (a test client's name, a socket path)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return host

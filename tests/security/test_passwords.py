@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -248,6 +248,32 @@ async def test_sign_ups_from_one_address_are_limited_per_hour(start_api: StartAp
     assert refused["message"] == "At most 3 new accounts an hour from one address; try again later."
     assert 3000 < refused["extensions"]["retryAfter"] <= 3600
     assert taken["data"]["register"]["token"], "another address signs up as before"
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_an_ipv6_network_counts_as_one_address(start_api: StartApi) -> None:
+    # An outside tester signed up 3 accounts from 2001:db8:1:1::1, was refused, and went
+    # on from ::2 of the same /64: every host of a subscriber's network was a new client.
+    api = await start_api(sign_ups_per_address_per_hour=3)
+
+    def sign_up_from(address: str) -> Awaitable[Json]:
+        email = f"u-{uuid.uuid4().hex[:8]}@example.com"
+        return post(
+            api, REGISTER, {"e": email, "p": "correct horse 1"}, headers=from_address(address)
+        )
+
+    one_network = [await sign_up_from(f"2001:db8:1:1::{host:x}") for host in range(1, 6)]
+    next_network = await sign_up_from("2001:db8:1:2::1")
+    mapped = [await sign_up_from(a) for a in ("192.0.2.7", "::ffff:192.0.2.7", "192.0.2.7")]
+
+    assert [code_or_ok(r) for r in one_network] == ["OK"] * 3 + ["RATE_LIMITED"] * 2
+    assert code_or_ok(next_network) == "OK"
+    assert [code_or_ok(r) for r in mapped] == ["OK", "OK", "OK"]
+    assert code_or_ok(await sign_up_from("::ffff:192.0.2.7")) == "RATE_LIMITED"
+
+
+def code_or_ok(result: Json) -> str:
+    return code(result) if result.get("errors") else "OK"
 
 
 async def test_passwords_are_hashed_off_the_event_loop(
