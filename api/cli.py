@@ -11,6 +11,7 @@ careerops requeue-dead                  run dead-lettered jobs again (after an o
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -24,7 +25,7 @@ from core.listening import CannotListen, listening_socket
 from core.logs import configure_logging
 from core.outages import reason
 from core.reaching import CannotConnect
-from core.settings import MAX_PORT, Settings, SettingsError
+from core.settings import DEV_JWT_SECRET, MAX_PORT, Settings, SettingsError
 
 
 def _whole_number(text: str) -> int:
@@ -122,11 +123,31 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.for_dev().require(broker=True)
     assert settings.database_url is not None
+    host = _address(settings, args).host
+    if str(settings.jwt_secret) == DEV_JWT_SECRET and not _loopback(host):
+        # The dev secret is in this repository: anyone who can reach the port could sign
+        # a token for any user id and read their CVs.
+        print(
+            f"careerops dev: {host or 'every address'} is reachable from other machines, and"
+            " dev signs tokens with the published dev secret; set CAREEROPS_JWT_SECRET"
+            " or listen on 127.0.0.1",
+            file=sys.stderr,
+        )
+        return 2
     if _migrated(settings.database_url) is None:
         return 1
     web_built = ensure_web_built()
     print(f"careerops dev: {_where(_address(settings, args), web_built=web_built)}")
     return _serve(settings, args, dev=True)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name (or "" for every address) may be reached from anywhere
 
 
 def _where(settings: Settings, *, web_built: bool) -> str:

@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from starlette.datastructures import Secret
@@ -273,3 +274,24 @@ def test_a_command_line_value_no_process_can_run_with_is_refused_in_one_line(
     # --concurrency -1 ended in a traceback, 0 was ignored; --port 99999 listened elsewhere
     run = run_careerops(*arguments)
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "where", [["--host", "0.0.0.0"], ["--host", "::"], ["--host", "app.example.com"], []]
+)
+def test_dev_refuses_to_listen_beyond_this_machine_with_the_published_secret(
+    where: list[str], tmp_path: Path
+) -> None:
+    # An outside tester ran `dev --host 0.0.0.0` and, with the secret from this repository,
+    # signed a token that read another user's CV.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "CAREEROPS_DATABASE_URL": f"sqlite:///{tmp_path}/dev.db",
+        **({} if where else {"CAREEROPS_HOST": "0.0.0.0"}),
+    }
+    result = run_careerops("dev", *where, env=env)
+
+    assert result.returncode == 2, result.stderr
+    assert "published dev secret; set CAREEROPS_JWT_SECRET" in result.stderr
+    assert not (tmp_path / "dev.db").exists(), "refused before anything was made"
