@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.webbuild import ensure_web_built
 from core.listening import CannotListen, listening_socket
@@ -26,6 +27,9 @@ from core.logs import configure_logging
 from core.outages import reason
 from core.reaching import CannotConnect
 from core.settings import DEV_JWT_SECRET, MAX_PORT, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from db.migrate import Migration
 
 
 def _whole_number(text: str) -> int:
@@ -191,8 +195,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrated(database_url: str) -> list[str] | None:
-    """The migration steps applied, or None once a failure is told in one line."""
+def _migrated(database_url: str) -> "Migration | None":
+    """What the migration did, or None once a failure is told in one line."""
     from db.migrate import migrate
 
     try:
@@ -208,12 +212,16 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from db.migrate import current_head
 
     database_url = settings.required_database_url()
-    steps = _migrated(database_url)
-    if steps is None:
+    migration = _migrated(database_url)
+    if migration is None:
         return 1
-    for step in steps:
+    for step in migration.steps:
         print(f"applied {step}")
-    print(f"the database {address_of(database_url)} is at revision {current_head()}, the latest")
+    where = f"the database {address_of(database_url)} is at revision {migration.revision}"
+    if migration.revision == current_head():
+        print(f"{where}, the latest")
+    else:
+        print(f"{where}, a newer release's: left as it is (this release runs on it)")
     return 0
 
 

@@ -16,6 +16,17 @@ def _run(connection: Connection) -> None:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": config.attributes["lock_key"]}
             )
+            # A step's lock on a table waits behind every transaction that reads it, and
+            # every statement of the service then waits behind the step: bounded, the
+            # service stalls for this long at most, and ``db.migrate`` tries again later.
+            lock_timeout_ms = int(config.attributes["lock_timeout_seconds"] * 1000)
+            connection.execute(text(f"SET LOCAL lock_timeout = {lock_timeout_ms}"))
+        revision = context.get_context().get_current_revision()
+        known = {script.revision for script in context.script.walk_revisions()}
+        if revision is not None and revision not in known:
+            # A newer release's schema, which this release runs on (a rollback): left as is.
+            config.attributes["newer_revision"] = revision
+            return
         context.run_migrations()
 
 
