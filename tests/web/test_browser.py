@@ -1,16 +1,28 @@
 """The reference web client in a real headless Chromium, on the embedded stack."""
 
 import asyncio
+import contextlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from playwright.async_api import Browser, Page, Route, WebSocketRoute, expect
+from playwright.async_api import (
+    Browser,
+    Page,
+    Request,
+    Route,
+    WebSocket,
+    WebSocketRoute,
+    expect,
+)
+from playwright.async_api import Error as PlaywrightError
 from websockets.exceptions import ConnectionClosed
 
 from tests.client import Api, Socket
@@ -31,6 +43,7 @@ from tests.web.pages import (
     wait_for_status,
     wait_for_text,
 )
+from tests.web.proxy import stalling_proxy
 from tests.web.writers import RefusingWriter, RetriesOnceWriter
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -408,14 +421,21 @@ async def test_a_not_found_answer_to_retry_drops_the_letter(
 async def test_a_letter_waiting_for_its_retry_says_why_and_when(
     browser: Browser, start_api: StartApi, start_worker: StartWorker
 ) -> None:
-    writer = RetriesOnceWriter(after=3)
+    # The server's words ("Will retry in 5 s, at 2026-12-01T18:44:32Z.") were shown as
+    # they came: a UTC timestamp, and a countdown that never moved.
+    writer = RetriesOnceWriter(after=5)
     api = await start_api()
     await start_worker(writer)
     tab = await signed_up_tab(browser, api.base_url)
     page = tab.page
     await ask_for_a_letter(page)
     note = page.get_by_test_id("retry-note")
-    await expect(note).to_contain_text("The writer timed out. Will retry in 3 s, at ")
+    await expect(note).to_have_text(
+        re.compile(r"^The writer timed out\. Trying again at [\d:]+\s[AP]M\. \(in \d seconds?\)$")
+    )
+    countdown = page.get_by_test_id("retry-countdown")
+    first = await countdown.text_content()
+    await expect(countdown).not_to_have_text(first or "")  # it counts down
     await expect(page.get_by_test_id("status")).to_have_attribute("data-status", "PENDING")
     await expect(page.get_by_test_id("letter")).to_have_text("")
 
@@ -622,4 +642,273 @@ async def test_a_sign_in_throttled_for_minutes_says_minutes(
         # Each read before the next try: one still being checked holds the only place.
         await expect(page.locator("#auth-error")).to_have_text(answer)
 
+    tab.assert_clean()
+
+
+POLLING = "Live updates unavailable — refreshing every second"
+UNREACHABLE = "The service cannot be reached — still trying every second"
+#: the page's graphql-ws ping interval, and (at most) how long it waits for the pong
+PING_EVERY_MS, PONG_WITHIN_MS = 10_000, 5_000
+#: how long the page waits for an HTTP answer before it calls the service unreachable
+REQUEST_TIMEOUT_MS = 10_000
+
+
+async def test_a_stalled_socket_falls_back_to_polling_at_the_first_unanswered_ping(
+    browser: Browser, start_site: StartSite, exit_stack: AsyncExitStack
+) -> None:
+    # No bytes move, nothing closes: the close handshake never ends, and the page used to
+    # show "Writing" without a word for the minute Chromium takes to give up on it.
+    api = await start_site(pace_ms=300)
+    proxy = await exit_stack.enter_async_context(stalling_proxy(api.base_url))
+    tab = await open_tab(browser, proxy.base_url)
+    page = tab.page
+    await tab.context.clock.install()  # the ping's timers, fast-forwarded below
+    await sign_up(tab)
+    job_id = await ask_for_a_letter(page)
+    await start_recording(page)
+    before = await wait_for_text(page, 40)
+    proxy.stall(websockets=True)
+    await page.clock.fast_forward(PING_EVERY_MS)  # the ping goes out, and no pong comes
+    await page.clock.fast_forward(PONG_WITHIN_MS)
+
+    note = page.get_by_test_id("live-note")
+    await expect(note).to_have_text(POLLING, timeout=3_000)
+    await wait_for_text(page, len(before) + 20)  # polling moves the letter on
+    proxy.resume()
+    await expect(note).to_be_hidden()  # live again on a new socket
+    await wait_for_status(page, "COMPLETED")
+
+    samples = await tab.samples()
+    assert_grows(samples)
+    assert any(s["polling"] and s["status"] == "PROCESSING" for s in samples), samples
+    assert await letter_text(page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+async def test_going_offline_falls_back_to_polling_at_once(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=300)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    job_id = await ask_for_a_letter(page)
+    await wait_for_text(page, 40)
+    note = page.get_by_test_id("live-note")
+    await tab.context.set_offline(True)
+    # Before the 3 s a closed socket is given to come back: the browser says it is gone.
+    await expect(note).to_be_visible(timeout=2_000)
+    await expect(note).to_have_text(UNREACHABLE)
+    await tab.context.set_offline(False)
+    await expect(note).to_be_hidden()
+    await wait_for_status(page, "COMPLETED")
+    assert await letter_text(page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+def count_in_flight(page: Page) -> list[int]:
+    """[now, most ever] of the page's /graphql requests waiting for their answer."""
+    counts = [0, 0]
+
+    def started(request: Request) -> None:
+        if request.url.endswith("/graphql"):
+            counts[0] += 1
+            counts[1] = max(counts)
+
+    def ended(request: Request) -> None:
+        if request.url.endswith("/graphql"):
+            counts[0] -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    return counts
+
+
+async def test_polling_through_a_stalled_network_says_the_service_cannot_be_reached(
+    browser: Browser, start_site: StartSite, exit_stack: AsyncExitStack
+) -> None:
+    # The polls' requests hung for ever, the note kept saying "refreshing every second",
+    # and the history's refreshes piled up behind them.
+    api = await start_site(pace_ms=300)
+    proxy = await exit_stack.enter_async_context(stalling_proxy(api.base_url))
+    tab = await open_tab(browser, proxy.base_url)
+    page = tab.page
+    await tab.context.clock.install()
+    await tab.context.route_web_socket("**/graphql", refuse)
+    await sign_up(tab)
+    job_id = await ask_for_a_letter(page)
+    note = page.get_by_test_id("live-note")
+    await expect(note).to_have_text(POLLING)
+    in_flight = count_in_flight(page)
+
+    proxy.stall(websockets=True, http=True)
+    for _ in range(3):
+        await page.clock.fast_forward(REQUEST_TIMEOUT_MS)
+    await expect(note).to_have_text(UNREACHABLE, timeout=3_000)
+    assert in_flight[1] <= 2, in_flight  # a poll and a refresh of the history, no more
+    proxy.resume()
+    await expect(note).to_have_text(POLLING)
+    await wait_for_status(page, "COMPLETED")
+    assert await letter_text(page) == await final_letter(api, tab, job_id)
+    tab.assert_clean()
+
+
+async def test_a_letter_sent_again_after_its_answer_was_lost_is_written_once(
+    browser: Browser, start_site: StartSite, exit_stack: AsyncExitStack
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await tab.context.clock.install()
+    await sign_up(tab)
+    await fill_form(page)
+    keys: list[str] = []
+    created: list[str] = []
+    reached_server, released = asyncio.Event(), asyncio.Event()
+    exit_stack.callback(released.set)
+
+    async def lose_the_first_answer(route: Route) -> None:
+        body: dict[str, Any] = route.request.post_data_json or {}
+        if "createCoverLetter" not in body["query"]:
+            return await route.fallback()
+        keys.append(body["variables"]["key"])
+        if len(keys) > 1:
+            return await route.fallback()
+        response = await route.fetch()  # the server writes the letter…
+        created.append((await response.json())["data"]["createCoverLetter"]["id"])
+        reached_server.set()
+        await released.wait()  # …and its answer never reaches the page
+        with contextlib.suppress(PlaywrightError):
+            await route.abort()
+
+    await tab.context.route("**/graphql", lose_the_first_answer)
+    send = page.get_by_role("button", name="Write my letter")
+    await send.click()
+    await asyncio.wait_for(reached_server.wait(), 15)
+    await page.clock.fast_forward(REQUEST_TIMEOUT_MS)
+    status = page.locator(".letter-form .status")
+    await expect(status).to_have_text("The server cannot be reached. Check your connection.")
+    await expect(status).to_have_class(re.compile(r"\berror\b"))
+    await expect(send).not_to_have_attribute("aria-disabled", "true")
+
+    assert await submit(page) == created[0]
+    assert keys[0] == keys[1], keys
+    listed = await api.data("{ jobs(first: 10) { edges { node { id } } } }", {}, await tab.token())
+    assert [edge["node"]["id"] for edge in listed["jobs"]["edges"]] == created
+    tab.assert_clean()
+
+
+async def test_a_double_click_on_sign_in_opens_one_session(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    email = f"double-{uuid.uuid4().hex[:8]}@example.com"
+    await api.register(email, PASSWORD)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    logins: list[str] = []
+
+    async def slow_sign_in(route: Route) -> None:
+        if "login(" in (route.request.post_data or ""):
+            logins.append(route.request.url)
+            await asyncio.sleep(1)  # a slow network: time for the second click
+        await route.fallback()
+
+    await tab.context.route("**/graphql", slow_sign_in)
+    sockets: list[WebSocket] = []
+    page.on("websocket", lambda socket: sockets.append(socket))
+    await page.goto("/")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    async with page.expect_websocket():
+        await page.get_by_role("button", name="Sign in").dblclick()
+    await expect(page.get_by_test_id("who")).to_have_text(email)
+    assert len(logins) == 1, logins
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("Email")).to_be_visible()
+    for socket in sockets:
+        if not socket.is_closed():
+            await socket.wait_for_event("close", timeout=5_000)
+    tab.assert_clean()
+
+
+async def test_the_focus_moves_to_what_replaces_the_pressed_button(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # Cancel, Retry and a refused Write my letter each left the keyboard focus on <body>;
+    # and the refusal said "try again shortly", in the muted style of a hint.
+    api = await start_site(pace_ms=150, jobs_per_minute=2)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    await ask_for_a_letter(page)
+    await wait_for_text(page, 40)
+    await page.get_by_role("button", name="Cancel", exact=True).press("Enter")
+    await wait_for_status(page, "CANCELLED")
+    await expect(page.get_by_role("button", name="Retry", exact=True)).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_test_id("attempt")).to_have_text("Attempt 2")
+    await expect(page.get_by_role("heading", level=1)).to_be_focused()
+
+    await page.get_by_role("link", name="New letter").click()
+    await fill_form(page)  # a third letter in a minute: refused
+    send = page.get_by_role("button", name="Write my letter")
+    await send.press("Enter")
+    status = page.locator(".letter-form .status")
+    await expect(status).to_have_text(
+        re.compile(r"^At most 2 letters a minute; try again in \d+ seconds\.$")
+    )
+    await expect(status).to_have_class(re.compile(r"\berror\b"))
+    await expect(send).to_be_focused()
+    tab.assert_clean()
+
+
+WATCH_STATUS_REGION = """() => {
+  const badge = document.querySelector("[data-testid=status]");
+  const region = badge.closest("[role=status], [role=alert], [aria-live=polite]");
+  if (!region || region.contains(document.querySelector("[data-testid=letter]"))) return false;
+  window.__said = [region.textContent];
+  new MutationObserver(() => window.__said.push(region.textContent)).observe(
+    region, { subtree: true, childList: true, characterData: true },
+  );
+  return true;
+}"""
+
+
+async def test_the_status_is_announced_once_per_change(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site()
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    await ask_for_a_letter(page)
+    assert await page.evaluate(WATCH_STATUS_REGION), "the status is in no live region of its own"
+    await wait_for_status(page, "COMPLETED")
+    said: list[str] = await page.evaluate("window.__said")
+    assert said[-1] == "Completed", said
+    assert all(before != after for before, after in pairwise(said)), said  # never said twice
+    tab.assert_clean()
+
+
+async def test_a_paste_cut_to_the_limit_says_how_much_was_left_out(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url, permissions=["clipboard-read", "clipboard-write"])
+    await sign_up(tab)
+    page = tab.page
+    await page.evaluate("text => navigator.clipboard.writeText(text)", "y" * 20_050)
+    description = page.get_by_label("Job description")
+    await description.focus()
+    await page.keyboard.press("ControlOrMeta+V")
+    await expect(page.locator("#jobDescription-count")).to_have_text("20,000 / 20,000")
+    error = page.locator("#jobDescription-error")
+    await expect(error).to_have_text(
+        "The pasted text was cut to the limit of 20,000 characters:"
+        " its last 50 characters were left out."
+    )
+    await expect(description).not_to_have_attribute("aria-invalid", "true")
+    await page.keyboard.type("z")  # typing into a full field: nothing to say but the limit
+    await expect(error).to_have_text("Limit reached: 20,000 characters.")
+    assert await description.input_value() == "y" * 20_000
     tab.assert_clean()

@@ -1,5 +1,6 @@
 // What every signed-in view gets: the token, the live connection, the job store.
 
+import { waitFor } from "./dom";
 import { ApiError } from "./gql";
 import { cancelJob, deleteJob, retryJob } from "./jobs";
 import type { Live } from "./live";
@@ -45,5 +46,17 @@ async function unlessErased<T>(app: App, id: string, answer: Promise<T>): Promis
 }
 
 export function messageOf(error: unknown): string {
-  return error instanceof ApiError || error instanceof Error ? error.message : String(error);
+  if (error instanceof ApiError && error.code === "RATE_LIMITED" && error.retryAfter) {
+    return whenAllowed(error.message, error.retryAfter);
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** "At most 10 letters a minute; try again shortly." with the server's retryAfter in words. */
+function whenAllowed(message: string, retryAfter: number): string {
+  const wait = `try again in ${waitFor(retryAfter)}.`;
+  const vague = /try again (shortly|later)\.?$/i;
+  return vague.test(message)
+    ? message.replace(vague, wait)
+    : `${message} Try again in ${waitFor(retryAfter)}.`;
 }

@@ -31,6 +31,12 @@ export function show(element: HTMLElement, visible: boolean): void {
   element.hidden = !visible;
 }
 
+/** An ARIA state such as aria-busy: "true", or absent. */
+export function setFlag(element: HTMLElement, name: `aria-${string}`, on: boolean): void {
+  if (on) element.setAttribute(name, "true");
+  else element.removeAttribute(name);
+}
+
 const numbers = new Intl.NumberFormat("en");
 
 export function count(n: number): string {
@@ -42,4 +48,18 @@ const dates = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "s
 export function when(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dates.format(date);
+}
+
+/** A wait as a person reads it: "40 seconds", "15 minutes". */
+export function waitFor(seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole < 90) return `${whole} second${whole === 1 ? "" : "s"}`;
+  return `${Math.ceil(whole / 60)} minutes`;
+}
+
+const clock = new Intl.DateTimeFormat("en", { timeStyle: "medium" });
+
+/** A moment later today, in the reader's time zone: "6:44:32 PM". */
+export function at(date: Date): string {
+  return clock.format(date);
 }

@@ -25,19 +25,30 @@ export function whenUnauthenticated(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
+/** A request that has not been answered by then is given up: on a stalled network fetch
+ * waits for minutes, and the page would wait with it ("Sending…" for ever). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 export async function gql<T>(query: string, variables: Variables = {}, token?: string): Promise<T> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
+  const controller = new AbortController();
+  const timer = window.setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   let body: { data?: T; errors?: GraphQLErrorShape[] };
   try {
     const response = await fetch("/graphql", {
       method: "POST",
       headers,
       body: JSON.stringify({ query, variables }),
+      signal: controller.signal,
     });
     body = await response.json();
   } catch {
+    // A timeout too: the answer may have been lost on the way back, so a mutation sent
+    // again must carry what makes it safe to repeat (createCoverLetter's idempotencyKey).
     throw new ApiError("The server cannot be reached. Check your connection.", "NETWORK");
+  } finally {
+    window.clearTimeout(timer);
   }
   const error = body.errors?.[0];
   if (error) throw toApiError(error, token);

@@ -12,16 +12,22 @@ export interface Sink<T> {
 }
 
 const PING_EVERY_MS = 10_000;
-const PONG_WITHIN_MS = 5_000;
+const PONG_WITHIN_MS = 3_000;
+/** A socket that opened but is not signed in by then is closed and tried again. */
+const ACK_WITHIN_MS = 10_000;
+
+/** `lost`: the socket is known to be dead (no pong, or the browser went offline), so a
+ * listener need not give it a few seconds to come back. */
+export type LiveListener = (connected: boolean, lost: boolean) => void;
 
 export class Live {
   connected = false;
   private readonly client: Client;
-  private readonly listeners = new Set<(connected: boolean) => void>();
+  private readonly listeners = new Set<LiveListener>();
+  private readonly offline = (): void => this.lose();
 
   /** `onRejected` hears why the server refused the token ("Token expired", "Account deleted"). */
   constructor(token: string, onRejected: (reason: string) => void) {
-    let socket: WebSocket | null = null;
     let pongTimer: number | undefined;
     this.client = createClient({
       url: websocketUrl(),
@@ -31,30 +37,30 @@ export class Live {
       // A rejected token is final; anything else (proxy, restart, network) is worth a retry.
       shouldRetry: (event) => !isCloseEvent(event, CloseCode.Forbidden),
       keepAlive: PING_EVERY_MS,
+      connectionAckWaitTimeout: ACK_WITHIN_MS,
       on: {
-        connected: (ws) => {
-          socket = ws as WebSocket;
-          this.set(true);
-        },
+        connected: () => this.set(true),
         closed: (event) => {
-          socket = null;
+          window.clearTimeout(pongTimer); // it was about that socket, not the next one
           this.set(false);
           if (isCloseEvent(event, CloseCode.Forbidden)) onRejected((event as CloseEvent).reason);
         },
         // A socket that stops answering pings is dead even if the browser has not noticed.
         ping: (received) => {
           if (received) return;
-          pongTimer = window.setTimeout(() => socket?.close(4408, "Ping timeout"), PONG_WITHIN_MS);
+          window.clearTimeout(pongTimer);
+          pongTimer = window.setTimeout(() => this.lose(), PONG_WITHIN_MS);
         },
         pong: (received) => {
           if (received) window.clearTimeout(pongTimer);
         },
       },
     });
+    window.addEventListener("offline", this.offline);
   }
 
   /** Calls `listener` with the new state each time the socket goes up or down. */
-  onChange(listener: (connected: boolean) => void): () => void {
+  onChange(listener: LiveListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -83,14 +89,22 @@ export class Live {
   }
 
   dispose(): void {
+    window.removeEventListener("offline", this.offline);
     this.listeners.clear();
     void this.client.dispose();
   }
 
-  private set(connected: boolean): void {
+  // Down now, not once the close handshake is over: with no bytes moving it never is
+  // (Chromium gives up after a minute). graphql-ws then drops the socket and dials again.
+  private lose(): void {
+    this.set(false, true);
+    this.client.terminate();
+  }
+
+  private set(connected: boolean, lost = false): void {
     if (connected === this.connected) return;
     this.connected = connected;
-    for (const listener of [...this.listeners]) listener(connected);
+    for (const listener of [...this.listeners]) listener(connected, lost);
   }
 }
 

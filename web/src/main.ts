@@ -59,6 +59,7 @@ function showAuth(notice = ""): void {
 }
 
 function enter(session: Session, draft: Draft | null = null): void {
+  leave(); // never two sessions: the older one's socket would stay open after sign out
   const store = new JobStore();
   const live = new Live(session.token, (reason) =>
     signOut(reason === ACCOUNT_DELETED ? "account-deleted" : "expired"),
@@ -129,22 +130,26 @@ function route(): void {
 
 function signOut(ending: Ending = "signed-out"): void {
   if (ending !== "expired") forgetUnfinished();
-  if (current !== null) {
-    // The server ended the session, not the user: what they were typing waits for them.
-    if (ending === "expired") {
-      const { token, email } = current.session;
-      const draft = current.form?.draft() ?? null;
-      keepUnfinished(token, email, { draft, hash: window.location.hash });
-    }
-    current.view?.dispose();
-    current.history.dispose();
-    current.stopMyJobs();
-    current.app.live.dispose();
-    current = null;
+  // The server ended the session, not the user: what they were typing waits for them.
+  if (current !== null && ending === "expired") {
+    const { token, email } = current.session;
+    const draft = current.form?.draft() ?? null;
+    keepUnfinished(token, email, { draft, hash: window.location.hash });
   }
+  leave();
   clearSession();
   history.replaceState(null, "", window.location.pathname);
   showAuth(NOTICE[ending]);
+}
+
+/** Closes the signed-in session's views, subscriptions and socket, if there is one. */
+function leave(): void {
+  if (current === null) return;
+  current.view?.dispose();
+  current.history.dispose();
+  current.stopMyJobs();
+  current.app.live.dispose();
+  current = null;
 }
 
 function focusHeading(): void {

@@ -36,7 +36,8 @@ export class JobWatcher {
   private unsubscribe: (() => void) | null = null;
   private fallbackTimer: number | undefined;
   private pollTimer: number | undefined;
-  private pollRound = 0;
+  // One `job` request at a time: on a stalled network they would pile up.
+  private pollInFlight = false;
   private polling = false;
   private pollFailing = false;
   private erasedCheck: number | undefined;
@@ -52,7 +53,7 @@ export class JobWatcher {
     private readonly live: Live,
     private readonly on: WatchHandlers,
   ) {
-    this.unlisten = live.onChange((up) => this.connectionChanged(up));
+    this.unlisten = live.onChange((up, lost) => this.connectionChanged(up, lost));
     this.follow();
   }
 
@@ -112,7 +113,8 @@ export class JobWatcher {
     else if (!this.settled) this.startPolling(); // ended early: the row knows the truth
   }
 
-  private connectionChanged(up: boolean): void {
+  /** `lost`: the socket is known dead, so there is no point waiting for it to come back. */
+  private connectionChanged(up: boolean, lost = false): void {
     if (this.settled) return;
     if (up) {
       window.clearTimeout(this.fallbackTimer);
@@ -123,6 +125,10 @@ export class JobWatcher {
         this.stopPolling();
         this.subscribe();
       }
+    } else if (lost) {
+      window.clearTimeout(this.fallbackTimer);
+      this.fallbackTimer = undefined;
+      this.startPolling();
     } else if (!this.polling && this.fallbackTimer === undefined) {
       this.fallbackTimer = window.setTimeout(() => {
         this.fallbackTimer = undefined;
@@ -136,7 +142,7 @@ export class JobWatcher {
     this.polling = true;
     this.pollFailing = false;
     this.on.polling("on");
-    void this.poll(++this.pollRound);
+    if (!this.pollInFlight) void this.poll();
   }
 
   private stopPolling(): void {
@@ -146,23 +152,29 @@ export class JobWatcher {
     this.on.polling("off");
   }
 
-  private async poll(round: number): Promise<void> {
+  private async poll(): Promise<void> {
+    this.pollInFlight = true;
     try {
       const job = await fetchJob(this.token, this.id);
-      if (round !== this.pollRound || !this.polling) return;
+      if (this.stopped) return;
       if (job === null) {
         this.settle();
         this.on.gone();
         return;
       }
+      // Even if live updates came back meanwhile: a snapshot older than the screen is ignored.
       this.offer(snapshotOf(job));
       this.refreshed(true);
     } catch {
-      // A failed poll is retried on the next tick; the note says the service is out of reach.
-      if (round === this.pollRound) this.refreshed(false);
+      // A failed or timed-out poll is retried on the next tick; the note says the
+      // service is out of reach.
+      this.refreshed(false);
+    } finally {
+      this.pollInFlight = false;
     }
-    if (round === this.pollRound && this.polling) {
-      this.pollTimer = window.setTimeout(() => void this.poll(round), POLL_EVERY_MS);
+    if (this.polling) {
+      window.clearTimeout(this.pollTimer);
+      this.pollTimer = window.setTimeout(() => void this.poll(), POLL_EVERY_MS);
       this.askForLiveAgain();
     }
   }

@@ -1,6 +1,6 @@
 // Sign in or create an account: one form, two buttons.
 
-import { h } from "../dom";
+import { h, setFlag, waitFor } from "../dom";
 import { ApiError, gql } from "../gql";
 import { PASSWORD_MIN } from "../limits";
 import type { Session } from "../session";
@@ -39,6 +39,10 @@ export function authView(
     "aria-describedby": "password-hint",
   });
   const message = h("p", { class: "error", role: "alert", id: "auth-error" }, notice);
+  const buttons = [
+    h("button", { type: "submit", class: "primary", value: "login" }, "Sign in"),
+    h("button", { type: "submit", value: "register" }, "Create account"),
+  ];
   const form = h(
     "form",
     { class: "auth", novalidate: true, "aria-labelledby": "auth-title" },
@@ -53,12 +57,7 @@ export function authView(
       h("p", { class: "hint", id: "password-hint" }, `At least ${PASSWORD_MIN} characters.`),
     ),
     message,
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "submit", class: "primary", value: "login" }, "Sign in"),
-      h("button", { type: "submit", value: "register" }, "Create account"),
-    ),
+    h("div", { class: "actions" }, ...buttons),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -67,12 +66,22 @@ export function authView(
     void submit(action);
   });
 
+  // One request at a time: a double click would sign in twice and open two sessions.
+  // aria-disabled, not disabled, so the pressed button keeps the keyboard focus.
+  let busy = false;
+  const setBusy = (value: boolean): void => {
+    busy = value;
+    setFlag(form, "aria-busy", value);
+    for (const button of buttons) setFlag(button, "aria-disabled", value);
+  };
+
   async function submit(action: "login" | "register"): Promise<void> {
+    if (busy) return;
     if (!email.value.trim() || password.value.length < PASSWORD_MIN) {
       message.textContent = `Enter your email and a password of at least ${PASSWORD_MIN} characters.`;
       return;
     }
-    form.setAttribute("aria-busy", "true");
+    setBusy(true);
     message.textContent = "";
     try {
       const variables = { email: email.value.trim(), password: password.value };
@@ -82,7 +91,7 @@ export function authView(
     } catch (error) {
       message.textContent = describe(error);
     } finally {
-      form.removeAttribute("aria-busy");
+      setBusy(false);
     }
   }
 
@@ -95,11 +104,4 @@ function describe(error: unknown): string {
     return `Too many attempts. Try again in ${waitFor(error.retryAfter)}.`;
   }
   return error.message;
-}
-
-/** A wait as a person reads it: "40 seconds", "15 minutes". */
-function waitFor(seconds: number): string {
-  const whole = Math.ceil(seconds);
-  if (whole < 90) return `${whole} second${whole === 1 ? "" : "s"}`;
-  return `${Math.ceil(whole / 60)} minutes`;
 }

@@ -1,6 +1,7 @@
 // The new-letter form: the contract's limits shown and enforced as the user types.
 
-import { count, h } from "../dom";
+import { messageOf } from "../app";
+import { count, h, setFlag } from "../dom";
 import { ApiError } from "../gql";
 import { createLetter, type Job, type NewLetter } from "../jobs";
 import { LIMITS, TONES, characters, type LimitedField } from "../limits";
@@ -26,6 +27,7 @@ export function formView(
   const fields = new Map<LimitedField, Field>();
   const status = h("p", { class: "status", role: "status" });
   let idempotencyKey = newKey();
+  let keyFor = ""; // the letter the key was sent for, until an answer comes
 
   function limited(
     name: LimitedField,
@@ -91,27 +93,43 @@ export function formView(
     void send();
   });
 
+  // One request at a time; aria-disabled, not disabled, so the button keeps the focus.
+  let sending = false;
+  const say = (message: string, isError = false): void => {
+    status.textContent = message;
+    status.classList.toggle("error", isError);
+  };
+
   async function send(): Promise<void> {
+    if (sending) return;
     const input = collect(fields, tone.value);
     if (!input) return;
-    submit.disabled = true;
-    status.textContent = "Sending…";
+    sending = true;
+    setFlag(submit, "aria-disabled", true);
+    say("Sending…");
+    // Sent again after a timeout, the same key gives back the letter the lost answer was
+    // about instead of writing a second one; edited since, it is another letter.
+    const letter = JSON.stringify(input);
+    if (keyFor && keyFor !== letter) idempotencyKey = newKey();
+    keyFor = letter;
     try {
       const job = await createLetter(token, input, idempotencyKey);
       idempotencyKey = newKey(); // the next submission is a new letter
-      status.textContent = "";
+      keyFor = "";
+      say("");
       onCreated(job);
     } catch (error) {
       const field = error instanceof ApiError && fields.get(error.field as LimitedField);
       if (field) {
         setError(field, (error as ApiError).message);
         field.input.focus();
-        status.textContent = "";
+        say("");
       } else {
-        status.textContent = error instanceof Error ? error.message : "Something went wrong.";
+        say(messageOf(error), true);
       }
     } finally {
-      submit.disabled = false;
+      sending = false;
+      setFlag(submit, "aria-disabled", false);
     }
   }
 
@@ -178,6 +196,7 @@ async function loadFile(
   }
   cv.value = text;
   cv.dispatchEvent(new Event("input"));
+  status.classList.remove("error");
   status.textContent = `Loaded ${file.name} (${count(characters(text))} characters).`;
 }
 

@@ -4,7 +4,7 @@ import { cancel, messageOf, remove, retry, type App, type View } from "../app";
 import { copyText, downloadText, letterFileName } from "../clipboard";
 import { h, show, when } from "../dom";
 import { TERMINAL, fetchJobs, letterOf, titleOf, type Job } from "../jobs";
-import { badge, deleteButton, setBadge } from "./widgets";
+import { badge, deleteButton, keepFocus, setBadge } from "./widgets";
 
 /** While the socket is down, myJobs is silent: refresh the list this often instead. */
 const REFRESH_WHILE_DOWN_MS = 5_000;
@@ -68,17 +68,25 @@ export function historyView(app: App): HistoryView {
     }
   }
 
+  // One refresh at a time: on a stalled network each waits for its timeout.
+  let refreshing = false;
+  async function refresh(): Promise<void> {
+    if (refreshing) return;
+    refreshing = true;
+    await load(null).finally(() => (refreshing = false));
+  }
+
   let timer: number | undefined;
   let wasDown = false;
   const unlistenLive = app.live.onChange((up) => {
     window.clearInterval(timer);
-    if (up && wasDown) void load(null); // events sent while the socket was down are gone
-    if (!up) timer = window.setInterval(() => void load(null), REFRESH_WHILE_DOWN_MS);
+    if (up && wasDown) void refresh(); // events sent while the socket was down are gone
+    if (!up) timer = window.setInterval(() => void refresh(), REFRESH_WHILE_DOWN_MS);
     wasDown ||= !up;
   });
   const unlistenStore = app.store.onChange(changed);
   for (const job of app.store.list()) changed(job.id, job);
-  void load(null);
+  void refresh();
 
   return {
     element: h(
@@ -167,6 +175,7 @@ function makeRow(app: App, job: Job, feedback: HTMLElement): Row {
   );
 
   function update(next: Job): void {
+    const focused = document.activeElement;
     latest = next;
     link.textContent = titleOf(next);
     meta.textContent = when(next.createdAt);
@@ -183,6 +192,7 @@ function makeRow(app: App, job: Job, feedback: HTMLElement): Row {
     ] as const) {
       button.setAttribute("aria-label", name(verb));
     }
+    keepFocus(item, focused, [retryButton, copyButton], link);
   }
   update(job);
   item.dataset.created = job.createdAt;

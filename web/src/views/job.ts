@@ -13,7 +13,8 @@ import {
   type Stream,
 } from "../jobs";
 import { JobWatcher, type Polling } from "../watch";
-import { badge, deleteButton, setBadge } from "./widgets";
+import { waitingNote } from "./waiting";
+import { badge, deleteButton, keepFocus, setBadge } from "./widgets";
 
 const POLLING_NOTE: Record<Polling, string> = {
   off: "",
@@ -30,6 +31,8 @@ export function jobView(app: App, id: string): View {
   const details = h("p", { class: "details" });
   const status = badge();
   status.dataset.testid = "status";
+  // Announced when it changes (Completed, Failed…); the letter has its own live region.
+  status.setAttribute("role", "status");
   const attempt = h("span", { "data-testid": "attempt" });
   const bar = h("progress", { max: 100, value: 0, "aria-label": "Progress" });
   const percent = h("span", { "data-testid": "progress" }, "0%");
@@ -41,13 +44,7 @@ export function jobView(app: App, id: string): View {
     h("span", { class: "progress" }, bar, percent),
   );
   const note = h("p", { class: "note", role: "status", "data-testid": "live-note", hidden: true });
-  // Why a letter went back to the queue and when it is tried again (the PENDING event's error).
-  const waiting = h("p", {
-    class: "note",
-    role: "status",
-    "data-testid": "retry-note",
-    hidden: true,
-  });
+  const waiting = waitingNote();
   const letter = h("div", {
     class: "letter",
     "data-testid": "letter",
@@ -110,6 +107,7 @@ export function jobView(app: App, id: string): View {
   }
 
   function render(next: Stream): void {
+    const focused = document.activeElement;
     stream = next;
     setBadge(status, next.status);
     attempt.textContent = next.attempt ? `Attempt ${next.attempt}` : "Not started";
@@ -124,13 +122,13 @@ export function jobView(app: App, id: string): View {
     failure.textContent =
       next.status === "FAILED" ? (next.error ?? "The letter could not be written.") : "";
     show(failure, next.status === "FAILED");
-    waiting.textContent = next.status === "PENDING" ? (next.error ?? "") : "";
-    show(waiting, !!waiting.textContent);
+    waiting.set(next.status === "PENDING" ? next.error || null : null);
     show(cancelButton, !TERMINAL.has(next.status));
     show(retryButton, next.status === "FAILED" || next.status === "CANCELLED");
     const finished = TERMINAL.has(next.status) && shown.length > 0;
     show(copyButton, finished);
     show(downloadButton, finished);
+    keepFocus(actions, focused, [retryButton, copyButton], title);
   }
 
   /** The job is not there: never was (for this user), or erased since the page showed it. */
@@ -149,7 +147,8 @@ export function jobView(app: App, id: string): View {
     details.textContent = why;
     letter.textContent = "";
     shown = "";
-    for (const part of [meta, note, waiting, letter, failure, actions, feedback]) show(part, false);
+    waiting.set(null);
+    for (const part of [meta, note, letter, failure, actions, feedback]) show(part, false);
   }
 
   function describe(found: Job): void {
@@ -175,12 +174,18 @@ export function jobView(app: App, id: string): View {
   });
   /** A finished letter deleted elsewhere: asked now and then, and whenever the tab is
    * looked at again (back in view, or focused). */
+  let checkingNow = false;
   async function stillThere(): Promise<void> {
-    if (missing || deleting || stream === null || !TERMINAL.has(stream.status)) return;
+    if (missing || deleting || checkingNow || stream === null || !TERMINAL.has(stream.status)) {
+      return;
+    }
+    checkingNow = true;
     try {
       if ((await fetchJob(app.token, id)) === null && !missing) gone();
     } catch {
       // Unreachable now: the next check asks again.
+    } finally {
+      checkingNow = false;
     }
   }
   const checking = window.setInterval(() => void stillThere(), FINISHED_CHECK_MS);
@@ -209,7 +214,7 @@ export function jobView(app: App, id: string): View {
     h("header", {}, title, details),
     meta,
     note,
-    waiting,
+    waiting.element,
     letter,
     failure,
     actions,
@@ -221,6 +226,7 @@ export function jobView(app: App, id: string): View {
     element,
     dispose: () => {
       watcher.stop();
+      waiting.dispose();
       unlisten();
       window.clearInterval(checking);
       document.removeEventListener("visibilitychange", lookedAt);

@@ -18,17 +18,25 @@ export function limitedField(
 ): { element: HTMLElement; field: Field } {
   const max = LIMITS[name];
   const counter = h("span", { class: "count", id: `${name}-count` }, `0 / ${count(max)}`);
-  const field = { input, error: h("p", { class: "error", id: `${name}-error`, hidden: true }) };
+  const field = {
+    input,
+    error: h("p", { class: "error", id: `${name}-error`, "aria-live": "polite", hidden: true }),
+  };
   Object.assign(input, { id: name, name });
   input.setAttribute("aria-describedby", `${name}-hint ${name}-count ${name}-error`);
   let accepted = input.value;
   const enforce = (event: Event): void => {
+    let removed = 0;
     // Cutting the text under an input method's composition would garble it: wait for its end.
-    if (!(event instanceof InputEvent && event.isComposing)) accepted = fit(input, accepted, max);
+    if (!(event instanceof InputEvent && event.isComposing)) {
+      const offered = characters(input.value);
+      accepted = fit(input, accepted, max);
+      removed = offered - characters(accepted);
+    }
     const length = characters(input.value);
     counter.textContent = `${count(length)} / ${count(max)}`;
     counter.classList.toggle("at-limit", length >= max);
-    setError(field, length >= max ? `Limit reached: ${count(max)} characters.` : "");
+    setError(field, length >= max ? atLimit(max, pasted(event) ? removed : 0) : "", false);
   };
   input.addEventListener("input", enforce);
   input.addEventListener("compositionend", enforce);
@@ -43,11 +51,22 @@ export function limitedField(
   return { element, field };
 }
 
-export function setError(field: Field, message: string): void {
+/** `invalid`: the value is wrong (required, refused by the server), not just full. */
+export function setError(field: Field, message: string, invalid = !!message): void {
   field.error.textContent = message;
   show(field.error, !!message);
-  if (message && !message.startsWith("Limit")) field.input.setAttribute("aria-invalid", "true");
+  if (invalid) field.input.setAttribute("aria-invalid", "true");
   else field.input.removeAttribute("aria-invalid");
+}
+
+function atLimit(max: number, removed: number): string {
+  if (removed <= 0) return `Limit reached: ${count(max)} characters.`;
+  const what = removed === 1 ? "character was" : "characters were";
+  return `The pasted text was cut to the limit of ${count(max)} characters: its last ${count(removed)} ${what} left out.`;
+}
+
+function pasted(event: Event): boolean {
+  return event instanceof InputEvent && /^insertFrom(Paste|Drop)/.test(event.inputType);
 }
 
 /** Cuts the input's last edit to fit in `max` characters; returns the value now accepted. */

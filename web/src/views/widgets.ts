@@ -8,8 +8,22 @@ export function badge(): HTMLSpanElement {
 }
 
 export function setBadge(element: HTMLElement, status: JobStatus): void {
+  // Only on a change: rewriting the same words would have a live region say them again.
+  if (element.dataset.status === status) return;
   element.textContent = STATUS_LABEL[status];
   element.dataset.status = status;
+}
+
+/** A button in `scope` that had the focus and is now hidden (Cancel once cancelled) would
+ * leave it on <body>: hand it to the first of `next` shown, else to `fallback`. */
+export function keepFocus(
+  scope: HTMLElement,
+  had: Element | null,
+  next: HTMLElement[],
+  fallback: HTMLElement,
+): void {
+  if (!(had instanceof HTMLButtonElement && scope.contains(had) && had.hidden)) return;
+  (next.find((element) => !element.hidden) ?? fallback).focus();
 }
 
 /** Delete, asking once more: the first press arms the button for a few seconds. */
