@@ -74,6 +74,10 @@ turns them on; ``bench.service_main`` applies them before the app or worker star
 - ``new_jobs_in_turn``: a user's new jobs placed one request at a time within the process
   (an ``asyncio.Lock`` around the slot of the minute, the idempotency key's read and the
   INSERT), as before the eighteenth session.
+- ``reads_unbounded``: HTTP requests read with no time bound (``api.request_bounds``
+  arms no watchdog), as before the twenty-fifth session, to measure what it costs.
+- ``ascii_json``: answers JSON-encoded with every non-ASCII character escaped, as before
+  ``core.json_text``.
 - ``custom_plans``: PostgreSQL plans every statement anew (``plan_cache_mode =
   force_custom_plan``) instead of reusing each connection's generic plan.
 
@@ -120,6 +124,8 @@ KNOWN = (
     "insert_in_transaction",
     "no_active_limit_probe",
     "new_jobs_in_turn",
+    "reads_unbounded",
+    "ascii_json",
 )
 
 
@@ -754,7 +760,28 @@ def _inline_count_insert(max_active: int) -> str:
     )
 
 
+def _reads_unbounded() -> None:
+    from api.request_bounds import BoundedRequestProtocol
+
+    BoundedRequestProtocol._watch = lambda self, seconds: None  # type: ignore[method-assign]
+
+
+def _ascii_json() -> None:
+    import json
+
+    from api import graphql
+    from schema import sharing
+
+    def escaped(data: object) -> str:
+        return json.dumps(data, separators=(",", ":"))
+
+    graphql.json_text = escaped  # type: ignore[attr-defined]
+    sharing.json_text = escaped  # type: ignore[attr-defined]
+
+
 _PATCHES: dict[str, Callable[[], None]] = {
+    "reads_unbounded": _reads_unbounded,
+    "ascii_json": _ascii_json,
     "no_active_limit_probe": _no_active_limit_probe,
     "new_jobs_in_turn": _new_jobs_in_turn,
     "insert_in_transaction": _insert_in_transaction,
