@@ -59,6 +59,19 @@ def database_url(name: str) -> str:
     return f"{base}/{name}"
 
 
+@contextlib.asynccontextmanager
+async def empty_database() -> AsyncIterator[str]:
+    """A database nobody has migrated yet: its URL."""
+    name = f"careerops_empty_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield database_url(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """One fresh, migrated Postgres database for the whole run."""

@@ -4,7 +4,6 @@ long transaction's lock, and it leaves a newer release's schema as it is (a roll
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,24 +13,12 @@ import pytest
 
 from core.settings import Settings
 from db.migrate import TablesBusy, current_head, migrate
-from tests.conftest import PG_ADMIN_URL, database_url
+from tests.conftest import empty_database
 from tests.db.test_revision import a_database, set_revision
 from tests.processes import ROOT, run_careerops
 
 #: the revision before the latest: its step to the latest alters the jobs table
 BEFORE_JOBS_CHANGE = "0004"
-
-
-@contextlib.asynccontextmanager
-async def a_postgres_database() -> AsyncIterator[str]:
-    name = f"careerops_migrations_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield database_url(name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @contextlib.asynccontextmanager
@@ -64,7 +51,7 @@ async def test_a_migration_waiting_for_a_long_transaction_gives_way_to_the_servi
     # An outside tester held a reader of jobs open for 40 s during `careerops migrate`: its
     # ALTER TABLE waited, every statement of the service waited behind it, a new job took
     # 10.5 s and came back INTERNAL, and three running letters were restarted.
-    async with a_postgres_database() as url:
+    async with empty_database() as url:
         await asyncio.to_thread(migrate, url, BEFORE_JOBS_CHANGE)
         async with a_long_reader_of_jobs(url) as reader:
             migrating = asyncio.ensure_future(
@@ -83,7 +70,7 @@ async def test_a_migration_waiting_for_a_long_transaction_gives_way_to_the_servi
 
 
 async def test_a_migration_that_never_gets_its_lock_gives_up_having_changed_nothing() -> None:
-    async with a_postgres_database() as url:
+    async with empty_database() as url:
         await asyncio.to_thread(migrate, url, BEFORE_JOBS_CHANGE)
         async with a_long_reader_of_jobs(url):
             with pytest.raises(TablesBusy) as busy:

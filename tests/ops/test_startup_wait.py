@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
 from core.settings import Settings
 from db.migrate import current_head, migrate
 from tests.client import Api
-from tests.conftest import PG_ADMIN_URL, database_url
+from tests.conftest import empty_database
 from tests.doors import LateDoor
 from tests.processes import ROOT, api_process, command, environment, free_port, worker_process
 from tests.waiting import until
@@ -269,19 +268,6 @@ async def test_a_vhost_that_does_not_exist_ends_a_worker_at_once_with_a_line_tha
     assert "refused the connection (VhostRefused: it closed the connection as it opened:" in (
         ended.stopped_with_one_line()
     )
-
-
-@contextlib.asynccontextmanager
-async def empty_database() -> AsyncIterator[str]:
-    """A database nobody has migrated yet: its URL."""
-    name = f"careerops_empty_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield database_url(name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
