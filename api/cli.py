@@ -125,9 +125,9 @@ def _serve(settings: Settings, args: argparse.Namespace, *, dev: bool) -> int:
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
-    settings = settings.for_dev().require(broker=True)
+    settings = _address(settings.for_dev().require(broker=True), args)
     assert settings.database_url is not None
-    host = _address(settings, args).host
+    host = settings.host
     if str(settings.jwt_secret) == DEV_JWT_SECRET and not _loopback(host):
         # The dev secret is in this repository: anyone who can reach the port could sign
         # a token for any user id and read their CVs.
@@ -141,7 +141,7 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     if _migrated(settings.database_url) is None:
         return 1
     web_built = ensure_web_built()
-    print(f"careerops dev: {_where(_address(settings, args), web_built=web_built)}")
+    print(f"careerops dev: {_where(settings, web_built=web_built)}")
     return _serve(settings, args, dev=True)
 
 

@@ -1,6 +1,7 @@
 """Apply the Alembic migrations; safe to run from several processes at once."""
 
 import fcntl
+import functools
 import logging
 import time
 from collections.abc import Iterator
@@ -148,6 +149,15 @@ def _steps_taken() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of this code's migrations; one not among them is a newer release's."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite:///:memory:"))
+    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def current_head() -> str:

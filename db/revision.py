@@ -18,21 +18,13 @@ import asyncpg
 from core.outages import reason
 from core.reaching import CannotConnect, Refused
 from db.connection import Db
-from db.migrate import alembic_config, current_head
+from db.migrate import current_head, known_revisions
 
 log = logging.getLogger(__name__)
 
 
 class NotMigrated(CannotConnect):
     """The database's schema is older than this code (or was never created)."""
-
-
-@functools.cache
-def _known_revisions() -> frozenset[str]:
-    from alembic.script import ScriptDirectory
-
-    scripts = ScriptDirectory.from_config(alembic_config("sqlite:///:memory:"))
-    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 @functools.cache
@@ -56,7 +48,7 @@ async def schema_behind(db: Db) -> str | None:
         # "run `careerops migrate`" was the advice for any error, a role refused the table
         # or a file that is no database too, and the process waited for it in vain
         raise _refused(e) from e
-    if revision == _head() or (revision is not None and revision not in _known_revisions()):
+    if revision == _head() or (revision is not None and revision not in known_revisions()):
         return None
     return (
         f"the database is at revision {revision or 'none'} and this code needs {_head()}:"

@@ -5,6 +5,8 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from db.migrate import known_revisions
+
 config = context.config
 
 
@@ -22,8 +24,7 @@ def _run(connection: Connection) -> None:
             lock_timeout_ms = int(config.attributes["lock_timeout_seconds"] * 1000)
             connection.execute(text(f"SET LOCAL lock_timeout = {lock_timeout_ms}"))
         revision = context.get_context().get_current_revision()
-        known = {script.revision for script in context.script.walk_revisions()}
-        if revision is not None and revision not in known:
+        if revision is not None and revision not in known_revisions():
             # A newer release's schema, which this release runs on (a rollback): left as is.
             config.attributes["newer_revision"] = revision
             return
