@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlencode
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
@@ -12,6 +13,8 @@ from tests.client import SAMPLE_INPUT
 
 PASSWORD = "correct horse 1"
 STREAM_TIMEOUT_MS = 30_000
+# The editor of GraphiQL's open tool tab (Headers, as the page opens it); Variables' is hidden.
+GRAPHIQL_HEADERS = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
 
 # Records what the job view shows each time any of it changes (a MutationObserver
 # sees every render), so growth is checked on every step, not on lucky samples.
@@ -139,3 +142,11 @@ def assert_grows(samples: list[dict[str, Any]], *, status: str = "PROCESSING") -
     for before, after in pairwise(texts):
         assert after.startswith(before) and len(after) > len(before), (before, after)
     return texts
+
+
+async def open_graphiql(page: Page, document: str, token: str) -> None:
+    """GraphiQL with `document` in its editor and the token typed into its Headers tab."""
+    await page.goto("/graphql?" + urlencode({"q": document}))
+    await page.locator(GRAPHIQL_HEADERS).click()
+    await page.keyboard.press("ControlOrMeta+A")
+    await page.keyboard.insert_text(json.dumps({"Authorization": f"Bearer {token}"}))

@@ -29,12 +29,14 @@ from tests.client import Api, Socket
 from tests.conftest import StartApi, StartWorker
 from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
+    GRAPHIQL_HEADERS,
     PASSWORD,
     Tab,
     ask_for_a_letter,
     assert_grows,
     fill_form,
     letter_text,
+    open_graphiql,
     open_tab,
     sign_up,
     signed_up_tab,
@@ -281,16 +283,15 @@ async def test_graphiql_runs_a_query_and_a_subscription(
     token = await api.register(email)
     job = await api.create_job(token)
     await api.wait_for_status(token, job["id"], "COMPLETED")
-    headers = json.dumps({"Authorization": f"Bearer {token}"})
     tab = await open_tab(browser, api.base_url)
     page = tab.page
 
-    await page.goto("/graphql?" + urlencode({"q": "query Me { me { email } }", "headers": headers}))
+    await open_graphiql(page, "query Me { me { email } }", token)
     await page.locator(".graphiql-execute-button").click()
     await expect(page.locator(".graphiql-response")).to_contain_text(email)
 
     subscription = f'subscription {{ jobEvents(jobId: "{job["id"]}") {{ type status }} }}'
-    await page.goto("/graphql?" + urlencode({"q": subscription, "headers": headers}))
+    await open_graphiql(page, subscription, token)
     await page.locator(".graphiql-execute-button").click()
     await expect(page.locator(".graphiql-response")).to_contain_text("SNAPSHOT")
     await expect(page.locator(".graphiql-response")).to_contain_text("COMPLETED")
@@ -448,6 +449,24 @@ async def test_a_letter_waiting_for_its_retry_says_why_and_when(
     tab.assert_clean()
 
 
+async def test_a_link_cannot_choose_graphiqls_headers(
+    browser: Browser, start_site: StartSite
+) -> None:
+    api = await start_site(pace_ms=0)
+    attacker = "attacker@example.com"
+    planted = json.dumps({"Authorization": f"Bearer {await api.register(attacker)}"})
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+
+    await page.goto("/graphql?" + urlencode({"q": "query Me { me { email } }", "headers": planted}))
+    await expect(page.locator(GRAPHIQL_HEADERS)).to_contain_text("Bearer <token>")
+    await page.locator(".graphiql-execute-button").click()
+    response = page.locator(".graphiql-response")
+    await expect(response).to_contain_text("UNAUTHENTICATED")
+    await expect(response).not_to_contain_text(attacker)
+    tab.assert_clean()
+
+
 async def test_graphiql_gives_up_at_once_on_a_refused_token(
     browser: Browser, start_site: StartSite
 ) -> None:
@@ -457,9 +476,8 @@ async def test_graphiql_gives_up_at_once_on_a_refused_token(
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     # The Headers tab's own placeholder, as a first-time user runs it.
-    headers = json.dumps({"Authorization": "Bearer <token>"})
     subscription = f'subscription {{ jobEvents(jobId: "{NO_SUCH_JOB}") {{ seq }} }}'
-    await page.goto("/graphql?" + urlencode({"q": subscription, "headers": headers}))
+    await page.goto("/graphql?" + urlencode({"q": subscription}))
     await page.locator(".graphiql-execute-button").click()
 
     response = page.locator(".graphiql-response")

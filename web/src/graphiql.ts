@@ -52,6 +52,8 @@ const socket = new URL(endpoint);
 socket.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
 // Editor headers become the websocket's connectionParams too.
 const fetcher = careerOpsFetcher(endpoint, socket);
+// Only the document comes from the address: headers from a link would let whoever
+// wrote it choose the token a victim's operations run with.
 const params = new URLSearchParams(window.location.search);
 
 createRoot(document.getElementById("graphiql") as HTMLElement).render(
@@ -59,7 +61,6 @@ createRoot(document.getElementById("graphiql") as HTMLElement).render(
     fetcher,
     defaultQuery: DEFAULT_QUERY,
     query: params.get("q") ?? undefined,
-    headers: params.get("headers") ?? undefined,
     defaultHeaders: '{\n  "Authorization": "Bearer <token>"\n}',
     defaultEditorToolsVisibility: "headers",
     isHeadersEditorEnabled: true,
