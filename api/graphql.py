@@ -58,6 +58,7 @@ def graphql_view(settings: Settings) -> "GraphQLApp":
     return GraphQLApp(
         build_schema(settings, shared),
         shared,
+        messages_per_second=settings.websocket_messages_per_second,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,
@@ -97,9 +98,18 @@ class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, schema: BaseSchema, shared: SharedResults, **options: Any) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        shared: SharedResults,
+        *,
+        messages_per_second: float,
+        **options: Any,
+    ) -> None:
         super().__init__(schema, **options)
         self.shared = shared
+        #: a socket's messages read per second past its burst (``api.socket_adapter``)
+        self.messages_per_second = messages_per_second
         #: whether a subscription's error-free results may go out the short way
         self.express_allowed = (
             isinstance(schema, ServedSchema) and schema.streams_results_as_executed

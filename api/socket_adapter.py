@@ -5,7 +5,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncGenerator, Coroutine
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -16,6 +16,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from api.server import SERVER_SEND
 from api.wsmessages import Unreadable
+from core.ratelimit import Pace
 from resolvers.connections import FORBIDDEN
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,16 @@ TRY_AGAIN_LATER = 1013
 INTERNAL_ERROR = 1011
 #: the most UTF-8 a close frame's reason may hold (RFC 6455: 125 bytes of payload, 2 of code)
 CLOSE_REASON_BYTES = 123
+#: how many seconds of a socket's message rate it may send at once (a page subscribing
+#: to its jobs as it opens), before its messages are read at the rate
+MESSAGE_BURST_SECONDS = 10
+
+
+class PacedView(Protocol):
+    """What the adapter needs of the view (``api.graphql.GraphQLApp``)."""
+
+    #: a socket's messages read per second, at most, on average; 0 reads them unpaced
+    messages_per_second: float
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
@@ -46,6 +57,8 @@ class SocketAdapter(ASGIWebSocketAdapter):
         self._server_send: Send | None = response.scope.get(SERVER_SEND)
         #: a frame ``send_now`` started that the server could not take at once
         self._finishing: asyncio.Future[None] | None = None
+        per_second = cast(PacedView, view).messages_per_second
+        self._pace = Pace(per_second, per_second * MESSAGE_BURST_SECONDS) if per_second else None
 
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
@@ -54,7 +67,20 @@ class SocketAdapter(ASGIWebSocketAdapter):
         the socket on one that is not JSON text; graphql-ws (which asks to ignore those)
         gets it as ``Unreadable``, to answer it with a ``connection_error`` as its reference
         server does: strawberry dropped it without a word, and a binary frame closed the
-        socket."""
+        socket.
+
+        Past its burst, a socket's messages are read at the view's ``messages_per_second``:
+        a client sending pings as fast as it could took the process's CPU from everyone
+        else's requests. The wait holds only this socket's reading (its events still go
+        out), and a client that keeps to the pace never waits.
+        """
+        pace = self._pace
+        async for message in self._messages(ignore_parsing_errors):
+            if pace is not None and (wait := pace.wait()):
+                await asyncio.sleep(wait)
+            yield message
+
+    async def _messages(self, ignore_parsing_errors: bool) -> AsyncGenerator[object, None]:
         if not ignore_parsing_errors:
             async for message in super().iter_json():
                 yield message

@@ -85,3 +85,27 @@ class SlidingWindow:
         if not events:
             del self._events[key]
         return events
+
+
+class Pace:
+    """At most ``per_second`` events a second on average, and ``burst`` at once (a token
+    bucket): ``wait()`` says how long the next event must wait to keep to it."""
+
+    __slots__ = ("_burst", "_clock", "_per_second", "_since", "_tokens")
+
+    def __init__(self, per_second: float, burst: float, *, clock: Clock = time.monotonic) -> None:
+        self._per_second = per_second
+        self._burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._since = clock()
+
+    def wait(self) -> float:
+        """Seconds before the next event may go, counting it as gone then (0: at once)."""
+        now = self._clock()
+        tokens = min(self._burst, self._tokens + (now - self._since) * self._per_second) - 1
+        self._tokens = tokens
+        self._since = now
+        # A token owed is paid back by the wait: one event's worth at most, since each
+        # event waits out its own debt before the next is read.
+        return 0.0 if tokens >= 0 else -tokens / self._per_second

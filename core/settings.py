@@ -177,6 +177,9 @@ class Settings:
     max_query_tokens: int = 1000
     max_subscriptions_per_connection: int = 100
     max_connections_per_user: int = 10
+    #: a websocket's messages read per second on average, past a burst of ten seconds'
+    #: worth; 0 reads them as fast as they come
+    websocket_messages_per_second: float = 50.0
     #: a websocket that has not signed in (``connection_init``) by then is closed (4408);
     #: clients send it as the socket opens, and one left waiting holds a socket for nothing
     connection_init_wait_seconds: float = 15.0
@@ -323,6 +326,11 @@ class Settings:
                 1,
             ),
             ("CAREEROPS_MAX_CONNECTIONS_PER_USER", self.max_connections_per_user, 1),
+            (
+                "CAREEROPS_WEBSOCKET_MESSAGES_PER_SECOND",
+                self.websocket_messages_per_second,
+                0,
+            ),
             ("CAREEROPS_JOBS_PER_MINUTE", self.jobs_per_minute, 0),
             ("CAREEROPS_MAX_ACTIVE_JOBS", self.max_active_jobs, 0),
             (
@@ -623,6 +631,7 @@ _SECURITY_FLOATS = {
     "retention_days": "CAREEROPS_RETENTION_DAYS",
     "purge_interval_seconds": "CAREEROPS_PURGE_INTERVAL_SECONDS",
     "request_read_seconds": "CAREEROPS_REQUEST_READ_SECONDS",
+    "websocket_messages_per_second": "CAREEROPS_WEBSOCKET_MESSAGES_PER_SECOND",
 }
 
 #: every setting read as a float (its finiteness checked), by field name

@@ -1,6 +1,9 @@
-"""The sliding window behind every in-memory limit: counts, waits, forgets, stays bounded."""
+"""The sliding window behind every in-memory limit: counts, waits, forgets, stays bounded;
+and the pace a websocket's messages are read at."""
 
-from core.ratelimit import SlidingWindow
+import pytest
+
+from core.ratelimit import Pace, SlidingWindow
 
 
 class Clock:
@@ -42,3 +45,25 @@ def test_a_limit_of_zero_is_off_and_keys_are_bounded() -> None:
         window.hit(key)
     assert window.retry_after("a") == 0  # the oldest key was dropped to stay bounded
     assert window.retry_after("d") > 0
+
+
+def test_a_pace_lets_its_burst_through_then_spaces_events_at_its_rate() -> None:
+    clock = Clock()
+    pace = Pace(per_second=10, burst=3, clock=clock)
+    assert [pace.wait() for _ in range(3)] == [0, 0, 0]
+    assert pace.wait() == pytest.approx(0.1)
+    clock.now += 0.1  # the event waited out its turn
+    assert pace.wait() == pytest.approx(0.1)
+    clock.now += 0.1
+    clock.now += 0.25  # then a client keeping under the rate never waits
+    assert pace.wait() == 0
+    clock.now += 0.1
+    assert pace.wait() == 0
+
+
+def test_a_pace_saves_up_no_more_than_its_burst() -> None:
+    clock = Clock()
+    pace = Pace(per_second=10, burst=3, clock=clock)
+    clock.now += 3600
+    assert [pace.wait() for _ in range(3)] == [0, 0, 0]
+    assert pace.wait() == pytest.approx(0.1)

@@ -1,6 +1,7 @@
 """Door 5, abuse limits: jobs, body size, query shape, introspection, hints, masked errors."""
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,16 @@ import db.jobs
 import db.users
 from db import jobs as stored_jobs
 from db.connection import Db
-from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, Api, GraphQLErrors, refusal
+from tests.client import (
+    JOB_EVENTS,
+    PROTOCOLS,
+    SAMPLE_INPUT,
+    TRANSPORT_WS,
+    Api,
+    GraphQLErrors,
+    Json,
+    refusal,
+)
 from tests.conftest import StartApi, StartWorker
 from tests.security.probes import CREATE, assert_serves_an_honest_client, code, post, rows
 
@@ -532,3 +542,46 @@ async def test_unexpected_errors_in_a_subscription_are_masked_without_internals(
     assert refused.value.errors[0]["extensions"] == {"code": "INTERNAL"}
     for secret in ("SELECT", "password_hash", "/srv", "Traceback", "RuntimeError"):
         assert secret not in str(refused.value.errors)
+
+
+def _flood_message(protocol: str, n: int) -> Json:
+    """A message each protocol answers at once: a ping (graphql-transport-ws), an unknown
+    type with an id (graphql-ws, which has no ping: an error for that id)."""
+    if protocol == TRANSPORT_WS:
+        return {"type": "ping", "payload": {"n": n}}
+    return {"type": "flood", "id": str(n)}
+
+
+def _flood_answer(protocol: str, message: Json) -> int | None:
+    if protocol == TRANSPORT_WS:
+        return int(message["payload"]["n"]) if message["type"] == "pong" else None
+    return int(message["id"]) if message["type"] == "error" else None
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_sockets_messages_past_its_burst_are_read_at_its_pace(
+    start_api: StartApi, start_worker: StartWorker, protocol: str
+) -> None:
+    # 20 a second past a burst of ten seconds' worth: 260 messages at once are answered
+    # for 200 at once, then the other 60 over three seconds.
+    api = await start_api(websocket_messages_per_second=20)
+    await start_worker()
+    token = await api.register()
+    async with api.socket(token, protocol) as socket:
+        await socket.ack()
+        started = asyncio.get_running_loop().time()
+        for n in range(260):
+            await socket.send(_flood_message(protocol, n))
+        answered: list[int] = []
+        while len(answered) < 260:
+            message = json.loads(await asyncio.wait_for(socket.connection.recv(), 30))
+            if (answer := _flood_answer(protocol, message)) is not None:
+                answered.append(answer)
+        took = asyncio.get_running_loop().time() - started
+        # Nothing dropped or reordered, the socket still open and serving its client.
+        assert answered == list(range(260))
+        assert took >= 2.5, f"260 messages answered in {took:.2f} s"
+        job = await api.create_job(token)
+        events = await asyncio.wait_for(socket.collect(JOB_EVENTS, {"id": job["id"]}), 30)
+        assert events[-1]["status"] == "COMPLETED", events
+    await assert_serves_an_honest_client(api)

@@ -126,6 +126,10 @@ BAD_VALUES = {
     # a negative limit turned a check off, or refused every request
     "CAREEROPS_MAX_BODY_BYTES": ("-5", "CAREEROPS_MAX_BODY_BYTES must be at least 1, not -5"),
     "CAREEROPS_MAX_QUERY_DEPTH": ("-1", "CAREEROPS_MAX_QUERY_DEPTH must be at least 1"),
+    "CAREEROPS_WEBSOCKET_MESSAGES_PER_SECOND": (
+        "nan",
+        "CAREEROPS_WEBSOCKET_MESSAGES_PER_SECOND must be at least 0, not nan",
+    ),
     # the socket took 99999 modulo 65536, and uvicorn said it listened on 99999
     "CAREEROPS_PORT": ("99999", "CAREEROPS_PORT must be at most 65535, not 99999"),
     # each started, and every job then failed (or no trace left) with no word of why
