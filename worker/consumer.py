@@ -19,7 +19,7 @@ from core.jobs import TERMINAL, JobKind, JobStatus
 from core.logs import bound, where_it_failed
 from core.metrics import JOBS_FINISHED
 from core.outages import Outage
-from core.tracing import extract, tracer
+from core.tracing import extract, span
 from db import jobs, workers
 from db.connection import DatabaseUnavailable, utcnow
 from db.jobs import TRANSITION_TIME, JobRecord, Sql, usage_changes
@@ -65,10 +65,10 @@ class Worker:
         parent = extract(delivery.headers)
         with (
             bound(request_id=delivery.headers.get("x-request-id")),
-            tracer.start_as_current_span("job", context=parent, kind=SpanKind.CONSUMER) as span,
+            span("job", context=parent, kind=SpanKind.CONSUMER) as job_span,
         ):
             outcome = await self._handle(delivery)
-            span.set_attribute("careerops.outcome", outcome.value)
+            job_span.set_attribute("careerops.outcome", outcome.value)
             return outcome
 
     async def _handle(self, delivery: Delivery) -> Outcome:
@@ -129,7 +129,7 @@ class Worker:
     async def _run_once(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
         # The claim comes first: a job that can run needs no other statement, and only a
         # message that cannot be claimed reads the row to learn why.
-        with tracer.start_as_current_span("claim"):
+        with span("claim"):
             claimed = await self._through_outage(job_id, partial(self._claim, job_id, takeover))
         if claimed is None:
             return await self._not_claimed(job_id, takeover=takeover)
@@ -247,9 +247,7 @@ class Worker:
         stream = JobStream(claimed, self.deps)
         try:
             async with keep_lease(stream, self.deps, self.database_outage):
-                with tracer.start_as_current_span(
-                    "write", attributes={"attempt": claimed.attempts}
-                ):
+                with span("write", attributes={"attempt": claimed.attempts}):
                     await handler(claimed, stream, self.deps)
             return await self._complete(stream)
         except Fenced:
@@ -344,7 +342,7 @@ class Worker:
         if not stream.has_text:
             await self._fail(stream, "The writer returned an empty letter.", tail=tail)
             return Outcome.ACK
-        with tracer.start_as_current_span("complete"):
+        with span("complete"):
             done = await self._end(
                 stream,
                 JobStatus.COMPLETED,

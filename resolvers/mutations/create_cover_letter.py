@@ -8,7 +8,7 @@ from core.events import EventType
 from core.jobs import JobKind
 from core.logs import bound
 from core.metrics import JOBS_CREATED
-from core.tracing import tracer
+from core.tracing import span
 from db import jobs
 from db.jobs import JobRecord, NewJob
 from resolvers.context import Info
@@ -55,7 +55,7 @@ async def create_cover_letter(
         idempotency_key=idempotency_key,
     )
     max_active = info.context.settings.max_active_jobs
-    with tracer.start_as_current_span("createCoverLetter") as span:
+    with span("createCoverLetter") as request_span:
         db = info.context.db
         # A repeat is answered with the job it names, even over the minute's limit. Only a
         # request that goes on to place a job takes a slot: the named job deleted before
@@ -84,5 +84,5 @@ async def create_cover_letter(
                 await info.context.broker.publish_event(record.to_event(EventType.STATUS))
                 # A broker outage never fails an accepted job: the sweep publishes it later.
                 await enqueue(info.context.db, info.context.broker, record)
-        span.set_attribute("careerops.job_id", record.id)
+        request_span.set_attribute("careerops.job_id", record.id)
     return Job.from_record(record)
