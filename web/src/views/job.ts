@@ -13,6 +13,7 @@ import {
   type Stream,
 } from "../jobs";
 import { JobWatcher, type Polling } from "../watch";
+import { letterPane } from "./letter";
 import { waitingNote } from "./waiting";
 import { badge, deleteButton, keepFocus, setBadge } from "./widgets";
 
@@ -31,7 +32,7 @@ export function jobView(app: App, id: string): View {
   const details = h("p", { class: "details" });
   const status = badge();
   status.dataset.testid = "status";
-  // Announced when it changes (Completed, Failed…); the letter has its own live region.
+  // Announced when it changes (Completed, Failed…); the letter itself is never announced.
   status.setAttribute("role", "status");
   const attempt = h("span", { "data-testid": "attempt" });
   const bar = h("progress", { max: 100, value: 0, "aria-label": "Progress" });
@@ -45,17 +46,10 @@ export function jobView(app: App, id: string): View {
   );
   const note = h("p", { class: "note", role: "status", "data-testid": "live-note", hidden: true });
   const waiting = waitingNote();
-  const letter = h("div", {
-    class: "letter",
-    "data-testid": "letter",
-    "aria-live": "polite",
-    "aria-label": "Your cover letter",
-    tabindex: 0,
-  });
+  const letter = letterPane();
   const failure = h("p", { class: "error", role: "alert", hidden: true });
   const feedback = h("p", { class: "status", role: "status" });
   let stream: Stream | null = null;
-  let shown = "";
   let job: Job | null = null;
   let deleting = false;
   let missing = false;
@@ -79,7 +73,9 @@ export function jobView(app: App, id: string): View {
     "button",
     {
       type: "button",
-      onclick: act(async () => downloadText(shown, letterFileName(job?.companyName ?? null, id))),
+      onclick: act(async () =>
+        downloadText(letter.text(), letterFileName(job?.companyName ?? null, id)),
+      ),
     },
     "Download .txt",
   );
@@ -101,7 +97,7 @@ export function jobView(app: App, id: string): View {
   );
 
   async function copy(): Promise<void> {
-    feedback.textContent = (await copyText(shown))
+    feedback.textContent = (await copyText(letter.text()))
       ? "Copied to clipboard."
       : "Copy failed; select the text instead.";
   }
@@ -114,18 +110,14 @@ export function jobView(app: App, id: string): View {
     const pct = Math.round(Math.min(Math.max(next.progress, 0), 1) * 100);
     bar.value = pct;
     percent.textContent = `${pct}%`;
-    // Append what is new, so screen readers announce only the new words.
-    if (next.text.startsWith(shown)) letter.append(next.text.slice(shown.length));
-    else letter.textContent = next.text;
-    shown = next.text;
-    letter.classList.toggle("streaming", next.status === "PROCESSING");
+    letter.render(next);
     failure.textContent =
       next.status === "FAILED" ? (next.error ?? "The letter could not be written.") : "";
     show(failure, next.status === "FAILED");
     waiting.set(next.status === "PENDING" ? next.error || null : null);
     show(cancelButton, !TERMINAL.has(next.status));
     show(retryButton, next.status === "FAILED" || next.status === "CANCELLED");
-    const finished = TERMINAL.has(next.status) && shown.length > 0;
+    const finished = TERMINAL.has(next.status) && letter.text().length > 0;
     show(copyButton, finished);
     show(downloadButton, finished);
     keepFocus(actions, focused, [retryButton, copyButton], title);
@@ -145,10 +137,9 @@ export function jobView(app: App, id: string): View {
     watcher.stop();
     title.textContent = heading;
     details.textContent = why;
-    letter.textContent = "";
-    shown = "";
+    letter.clear();
     waiting.set(null);
-    for (const part of [meta, note, letter, failure, actions, feedback]) show(part, false);
+    for (const part of [meta, note, letter.region, failure, actions, feedback]) show(part, false);
   }
 
   function describe(found: Job): void {
@@ -215,7 +206,8 @@ export function jobView(app: App, id: string): View {
     meta,
     note,
     waiting.element,
-    letter,
+    letter.region,
+    letter.milestone,
     failure,
     actions,
     feedback,
