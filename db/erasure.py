@@ -39,11 +39,16 @@ async def purge_finished_jobs(db: Db, *, older_than: datetime, batch: int = 500)
         # available before it changes, except one cancelled while it waited for a retry (by
         # at most a retry's delay): bounded by ``available_at`` too, the statement reads only
         # old entries of ``jobs_status_available``, not every finished job, once an hour.
+        #
+        # The outer conditions repeat the inner ones: PostgreSQL re-checks a row a
+        # concurrent commit changed against the DELETE's own conditions, not the
+        # sub-select's, so without them a job its owner retried (PENDING again) as the
+        # batch was chosen was deleted after retryJob had answered that it would run.
+        finished_long_ago = f"{status_in(TERMINAL)} AND updated_at < :older_than"
         records = await db.fetch_all(
             "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
-            f" WHERE {status_in(TERMINAL)} AND available_at < :older_than"
-            " AND updated_at < :older_than LIMIT :batch)"
-            " RETURNING id",
+            f" WHERE {finished_long_ago} AND available_at < :older_than LIMIT :batch)"
+            f" AND {finished_long_ago} RETURNING id",
             {"older_than": db.time(older_than), "batch": batch},
         )
         purged += len(records)

@@ -4,9 +4,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from core.settings import Settings
+from db import erasure
 from db.connection import Db, utcnow
 from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, TRANSPORT_WS, Api, GraphQLErrors
 from tests.conftest import StartApi, StartWorker
@@ -223,3 +226,59 @@ async def test_finished_jobs_older_than_the_retention_are_purged(
     assert await api.job(token, old) is None
     assert await api.job(token, recent) is not None  # finished, but within the retention
     assert await api.job(token, waiting) is not None  # old, but not finished
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_a_job_retried_as_the_purge_chooses_it_is_kept(
+    start_api: StartApi, db: Db, settings: Settings
+) -> None:
+    # The purge picked a cancelled month-old job; its owner's retry committed before the
+    # DELETE reached the row, and the job retryJob had just called PENDING was deleted.
+    api = await start_api()
+    token = await api.register()
+    job_id = (await api.create_job(token))["id"]
+    await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job_id}, token)
+    long_ago = db.time(utcnow() - timedelta(days=31))
+    await db.execute(
+        "UPDATE jobs SET updated_at = :t, created_at = :t, available_at = :t WHERE id = :id",
+        {"t": long_ago, "id": job_id},
+    )
+    assert settings.database_url is not None
+    holder = await asyncpg.connect(settings.database_url)
+    try:
+        # Another statement holds the row, so the retry and then the purge queue behind it
+        # in that order, and meet as they would by chance.
+        holding = holder.transaction()
+        await holding.start()
+        await holder.execute("UPDATE jobs SET error = error WHERE id = $1", job_id)
+        retry = asyncio.create_task(
+            api.data("mutation($id: ID!) { retryJob(id: $id) { status } }", {"id": job_id}, token)
+        )
+        await _waiting_for_locks(holder, 1)
+        purge = asyncio.create_task(
+            erasure.purge_finished_jobs(db, older_than=utcnow() - timedelta(days=30))
+        )
+        await _waiting_for_locks(holder, 2)
+        await holding.commit()
+        retried, purged = await retry, await purge
+    finally:
+        await holder.close()
+
+    assert retried == {"retryJob": {"status": "PENDING"}}
+    assert purged == 0
+    job = await api.job(token, job_id)
+    assert job is not None and job["status"] == "PENDING"
+
+
+async def _waiting_for_locks(connection: asyncpg.Connection, count: int) -> None:
+    for _ in range(200):
+        # Inside a transaction the activity view is read once; cleared, it is read anew.
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        waiting = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} statements came to wait for the row")
