@@ -6,7 +6,12 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.client import Api
 from tests.web.conftest import CHROMIUM, StartSite
-from tests.web.pages import Tab, ask_for_a_letter, signed_up_tab, wait_for_status
+from tests.web.pages import (
+    Tab,
+    ask_for_a_letter,
+    signed_up_tab,
+    wait_for_status,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -56,4 +61,68 @@ async def test_the_letter_is_a_region_to_read_and_only_its_completion_is_announc
     await expect(letter).to_have_text(await completed_letter(api, tab, job_id))
     assert not await letter.evaluate(IN_A_LIVE_REGION)
     await expect(page.get_by_role("status").filter(has_text="Letter complete")).to_have_count(0)
+    tab.assert_clean()
+
+
+async def letters_written(api: Api, token: str, *companies: str) -> None:
+    """Letters written through the API, oldest first, each finished before the next."""
+    for company in companies:
+        job = await api.create_job(token, companyName=company)
+        await api.wait_for_status(token, job["id"], "COMPLETED")
+
+
+async def press_delete(page: Page, name: str) -> None:
+    """Delete by keyboard: Enter arms the button, Enter again deletes."""
+    await page.get_by_role("button", name=name).press("Enter")
+    await page.keyboard.press("Enter")
+
+
+async def test_a_deleted_letter_is_said_to_be_deleted_and_the_focus_stays_in_the_list(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # The focus fell to <body> with the deleted row, and nothing said the letter was gone.
+    api = await start_site(pace_ms=0)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    await letters_written(api, await tab.token(), "Alpha", "Beta", "Gamma", "Delta")
+    history = page.get_by_role("complementary")
+    said = history.get_by_role("status")
+    await expect(history.get_by_role("listitem")).to_have_count(4)  # Delta, Gamma, Beta, Alpha
+
+    await press_delete(page, "Delete: Letter for Beta")
+    await expect(said).to_have_text("Letter for Beta deleted.")
+    await expect(history.get_by_role("link", name="Letter for Alpha")).to_be_focused()
+    await press_delete(page, "Delete: Letter for Alpha")  # the last row: the one above it
+    await expect(history.get_by_role("link", name="Letter for Gamma")).to_be_focused()
+    await expect(said).to_have_text("Letter for Alpha deleted.")
+    await press_delete(page, "Delete: Letter for Gamma")
+    await press_delete(page, "Delete: Letter for Delta")  # none left: the list's heading
+    await expect(history.get_by_role("heading", name="Your letters")).to_be_focused()
+    await expect(history.get_by_role("listitem")).to_have_count(0)
+
+    # Deleted from its own view, the letter leaves for the form, and that is said too.
+    await ask_for_a_letter(page)
+    await wait_for_status(page, "COMPLETED")
+    await press_delete(page, "Delete this letter")
+    await expect(page.get_by_role("heading", name="New cover letter")).to_be_focused()
+    await expect(said).to_have_text("Letter for Acme Analytics deleted.")
+    tab.assert_clean()
+
+
+async def test_the_last_page_of_older_letters_hands_the_focus_to_its_first_letter(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # The button hid itself once the last page was in, and the focus fell to <body>.
+    api = await start_site(pace_ms=0)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    await letters_written(api, await tab.token(), *(f"Company {n:02}" for n in range(21)))
+    await page.reload()  # the history's first page: the 20 newest
+    history = page.get_by_role("complementary")
+    await expect(history.get_by_role("listitem")).to_have_count(20)
+
+    await history.get_by_role("button", name="Show older letters").press("Enter")
+    await expect(history.get_by_role("listitem")).to_have_count(21)
+    await expect(history.get_by_role("button", name="Show older letters")).to_be_hidden()
+    await expect(history.get_by_role("link", name="Letter for Company 00")).to_be_focused()
     tab.assert_clean()

@@ -1,18 +1,12 @@
 // The user's letters, newest first: the `jobs` query, kept live by `myJobs`.
 
-import { cancel, messageOf, remove, retry, type App, type View } from "../app";
-import { copyText, downloadText, letterFileName } from "../clipboard";
-import { h, show, when } from "../dom";
-import { TERMINAL, fetchJobs, letterOf, titleOf, type Job } from "../jobs";
-import { badge, deleteButton, keepFocus, setBadge } from "./widgets";
+import { messageOf, type App, type View } from "../app";
+import { h, show } from "../dom";
+import { fetchJobs, type Job } from "../jobs";
+import { makeRow, type Row } from "./history-row";
 
 /** While the socket is down, myJobs is silent: refresh the list this often instead. */
 const REFRESH_WHILE_DOWN_MS = 5_000;
-
-interface Row {
-  item: HTMLLIElement;
-  update(job: Job): void;
-}
 
 export interface HistoryView extends View {
   setCurrent(id: string | null): void;
@@ -22,10 +16,14 @@ export function historyView(app: App): HistoryView {
   const rows = new Map<string, Row>();
   const list = h("ul", { class: "history", "data-testid": "history" });
   const empty = h("p", { class: "empty" }, "No letters yet. Your letters will appear here.");
+  const heading = h("h2", { id: "history-title", tabindex: -1 }, "Your letters");
   const feedback = h("p", { class: "status", role: "status" });
   const more = h("button", { type: "button", hidden: true }, "Show older letters");
   let cursor: string | null = null;
   let current: string | null = null;
+  const say = (message: string): void => {
+    feedback.textContent = message;
+  };
 
   async function load(after: string | null): Promise<void> {
     try {
@@ -35,20 +33,35 @@ export function historyView(app: App): HistoryView {
       cursor = page.pageInfo.endCursor;
       show(more, page.pageInfo.hasNextPage);
     } catch (error) {
-      feedback.textContent = messageOf(error);
+      say(messageOf(error));
     }
   }
-  more.addEventListener("click", () => void load(cursor));
+  more.addEventListener("click", async () => {
+    const known = new Set(rows.keys());
+    const hadFocus = document.activeElement === more;
+    await load(cursor);
+    // Hidden once the last page is in, the button would leave the focus on <body>.
+    if (hadFocus && more.hidden) firstLink(list, (item) => !known.has(item.dataset.jobId ?? ""));
+  });
+
+  function forget(id: string, row: Row): void {
+    const hadFocus = row.item.contains(document.activeElement);
+    const neighbour = row.item.nextElementSibling ?? row.item.previousElementSibling;
+    row.item.remove();
+    rows.delete(id);
+    // Its Delete went with it and took the focus to <body>: the next letter gets it.
+    if (hadFocus && !firstLink(list, (item) => item === neighbour)) heading.focus();
+    if (app.store.removal(id) === "here") say(`${row.title()} deleted.`);
+  }
 
   function changed(id: string, job: Job | null): void {
     const row = rows.get(id);
     if (job === null) {
-      row?.item.remove();
-      rows.delete(id);
+      if (row) forget(id, row);
     } else if (row) {
       row.update(job);
     } else {
-      const added = makeRow(app, job, feedback);
+      const added = makeRow(app, job, say);
       rows.set(id, added);
       const older = [...list.children].find(
         (item) =>
@@ -92,7 +105,7 @@ export function historyView(app: App): HistoryView {
     element: h(
       "section",
       { class: "history-panel", "aria-labelledby": "history-title" },
-      h("h2", { id: "history-title" }, "Your letters"),
+      heading,
       empty,
       list,
       more,
@@ -110,91 +123,9 @@ export function historyView(app: App): HistoryView {
   };
 }
 
-function makeRow(app: App, job: Job, feedback: HTMLElement): Row {
-  let latest = job;
-  const act = (action: () => Promise<unknown>) => async (): Promise<void> => {
-    feedback.textContent = "";
-    try {
-      await action();
-    } catch (error) {
-      feedback.textContent = messageOf(error);
-    }
-  };
-  const name = (verb: string): string => `${verb}: ${titleOf(latest)}`;
-  const link = h("a", { href: `#/jobs/${job.id}` });
-  const status = badge();
-  const meta = h("span", { class: "when" });
-  const cancelButton = h(
-    "button",
-    { type: "button", onclick: act(() => cancel(app, job.id)) },
-    "Cancel",
-  );
-  const retryButton = h(
-    "button",
-    { type: "button", onclick: act(() => retry(app, job.id)) },
-    "Retry",
-  );
-  const copyButton = h(
-    "button",
-    {
-      type: "button",
-      onclick: act(async () => {
-        const copied = await copyText(letterOf(latest));
-        feedback.textContent = copied ? "Copied to clipboard." : "Copy failed.";
-      }),
-    },
-    "Copy",
-  );
-  const downloadButton = h(
-    "button",
-    {
-      type: "button",
-      onclick: act(async () =>
-        downloadText(letterOf(latest), letterFileName(latest.companyName, latest.id)),
-      ),
-    },
-    "Download",
-  );
-  const item = h(
-    "li",
-    { "data-job-id": job.id },
-    h("div", { class: "row-head" }, link, status),
-    meta,
-    h(
-      "div",
-      { class: "row-actions" },
-      cancelButton,
-      retryButton,
-      copyButton,
-      downloadButton,
-      deleteButton(
-        name("Delete"),
-        act(() => remove(app, job.id)),
-      ),
-    ),
-  );
-
-  function update(next: Job): void {
-    const focused = document.activeElement;
-    latest = next;
-    link.textContent = titleOf(next);
-    meta.textContent = when(next.createdAt);
-    setBadge(status, next.status);
-    show(cancelButton, !TERMINAL.has(next.status));
-    show(retryButton, next.status === "FAILED" || next.status === "CANCELLED");
-    show(copyButton, next.status === "COMPLETED");
-    show(downloadButton, next.status === "COMPLETED");
-    for (const [button, verb] of [
-      [cancelButton, "Cancel"],
-      [retryButton, "Retry"],
-      [copyButton, "Copy"],
-      [downloadButton, "Download"],
-    ] as const) {
-      button.setAttribute("aria-label", name(verb));
-    }
-    keepFocus(item, focused, [retryButton, copyButton], link);
-  }
-  update(job);
-  item.dataset.created = job.createdAt;
-  return { item, update };
+/** Focuses the link of the first row that `matches`; false when there is none. */
+function firstLink(list: HTMLElement, matches: (item: HTMLElement) => boolean): boolean {
+  const item = [...list.querySelectorAll<HTMLElement>(":scope > li")].find(matches);
+  item?.querySelector("a")?.focus();
+  return item !== undefined;
 }
