@@ -1,6 +1,8 @@
 """What a screen reader, a keyboard or a narrow screen gets from the web client: the
 findings of an outside accessibility tester, each shown fixed in a real Chromium."""
 
+import asyncio
+
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
@@ -9,6 +11,8 @@ from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
     Tab,
     ask_for_a_letter,
+    open_tab,
+    sign_up,
     signed_up_tab,
     wait_for_status,
 )
@@ -125,4 +129,46 @@ async def test_the_last_page_of_older_letters_hands_the_focus_to_its_first_lette
     await expect(history.get_by_role("listitem")).to_have_count(21)
     await expect(history.get_by_role("button", name="Show older letters")).to_be_hidden()
     await expect(history.get_by_role("link", name="Letter for Company 00")).to_be_focused()
+    tab.assert_clean()
+
+
+UNREACHABLE = "The server cannot be reached. Check your connection."
+#: How often the history refreshes itself while the socket is down.
+REFRESH_WHILE_DOWN_MS = 5_000
+#: Every text the history's status line is given, in order.
+RECORD_HISTORY_STATUS = """() => {
+  const status = document.querySelector(".history-panel [role=status]");
+  window.__historySaid = [];
+  new MutationObserver(() => window.__historySaid.push(status.textContent)).observe(
+    status, { subtree: true, childList: true, characterData: true },
+  );
+}"""
+
+
+async def test_the_history_says_once_that_the_service_is_unreachable_and_unsays_it_when_back(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # "cannot be reached" was written again at every refresh while the service was down,
+    # and stayed on the page long after it was back.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await tab.context.clock.install()  # the refreshes' timers, fast-forwarded below
+    await sign_up(tab)
+    failed_refreshes = asyncio.Queue[str]()
+    page.on("requestfailed", lambda request: failed_refreshes.put_nowait(request.url))
+    said = page.get_by_role("complementary").get_by_role("status")
+    await page.evaluate(RECORD_HISTORY_STATUS)
+
+    await tab.context.set_offline(True)
+    await page.wait_for_function("!navigator.onLine")  # its offline event handled: refreshes due
+    for _ in range(3):
+        await page.clock.fast_forward(REFRESH_WHILE_DOWN_MS)
+        await asyncio.wait_for(failed_refreshes.get(), 10)
+    await expect(said).to_have_text(UNREACHABLE)
+    await tab.context.set_offline(False)
+    await page.wait_for_function("navigator.onLine")
+    await page.clock.fast_forward(REFRESH_WHILE_DOWN_MS)  # the next refresh gets an answer
+    await expect(said).to_have_text("")
+    assert await page.evaluate("window.__historySaid") == [UNREACHABLE, ""]
     tab.assert_clean()

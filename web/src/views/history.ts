@@ -21,6 +21,8 @@ export function historyView(app: App): HistoryView {
   const more = h("button", { type: "button", hidden: true }, "Show older letters");
   let cursor: string | null = null;
   let current: string | null = null;
+  // Why the last load failed, while that is what the status line says.
+  let loadFailure = "";
   const say = (message: string): void => {
     feedback.textContent = message;
   };
@@ -28,12 +30,17 @@ export function historyView(app: App): HistoryView {
   async function load(after: string | null): Promise<void> {
     try {
       const page = await fetchJobs(app.token, after);
+      if (loadFailure && feedback.textContent === loadFailure) say(""); // reached again
+      loadFailure = "";
       for (const edge of page.edges) app.store.upsert(edge.node);
       if (after === null && cursor !== null) return; // a refresh keeps the older pages' cursor
       cursor = page.pageInfo.endCursor;
       show(more, page.pageInfo.hasNextPage);
     } catch (error) {
-      say(messageOf(error));
+      // Written again, the same words are said again: while the service was down, every
+      // refresh repeated "cannot be reached".
+      loadFailure = messageOf(error);
+      if (feedback.textContent !== loadFailure) say(loadFailure);
     }
   }
   more.addEventListener("click", async () => {
