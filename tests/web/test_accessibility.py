@@ -2,6 +2,8 @@
 findings of an outside accessibility tester, each shown fixed in a real Chromium."""
 
 import asyncio
+import re
+import uuid
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
@@ -11,9 +13,11 @@ from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
     Tab,
     ask_for_a_letter,
+    fill_form,
     open_tab,
     sign_up,
     signed_up_tab,
+    submit,
     wait_for_status,
 )
 
@@ -171,4 +175,85 @@ async def test_the_history_says_once_that_the_service_is_unreachable_and_unsays_
     await page.clock.fast_forward(REFRESH_WHILE_DOWN_MS)  # the next refresh gets an answer
     await expect(said).to_have_text("")
     assert await page.evaluate("window.__historySaid") == [UNREACHABLE, ""]
+    tab.assert_clean()
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two computed colours ("rgb(123, 135, 132)")."""
+
+    def luminance(colour: str) -> float:
+        red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", colour)[:3])
+        linear = [
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(one), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+STYLE_OF = """(element, names) => {
+  const style = getComputedStyle(element);
+  return Object.fromEntries(names.map(name => [name, style.getPropertyValue(name)]));
+}"""
+#: The focus ring buttons and links get, which fields now share.
+FOCUS_RING = {"outline-style": "solid", "outline-width": "2px", "outline-color": "rgb(47, 93, 98)"}
+
+
+async def test_the_fields_stand_out_from_the_page_and_show_the_focus_like_buttons(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # Their borders were 1.62:1 against the panel, and the focus ring around them 1.19:1.
+    api = await start_site(pace_ms=0)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    panel = page.get_by_role("main")
+    background = (await panel.evaluate(STYLE_OF, ["background-color"]))["background-color"]
+    for field in (
+        page.get_by_label("Job description"),
+        page.get_by_label("Your CV", exact=True),
+        page.get_by_label("Tone"),
+        page.get_by_label("Company", exact=True),
+    ):
+        edge = (await field.evaluate(STYLE_OF, ["border-top-color"]))["border-top-color"]
+        assert contrast(edge, background) >= 3, (edge, background)
+        await field.focus()
+        ring = await field.evaluate(STYLE_OF, list(FOCUS_RING))
+        assert ring == FOCUS_RING, ring
+    tab.assert_clean()
+
+
+async def test_a_phone_never_scrolls_sideways_and_shows_the_whole_address(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # A company named with one long German word pushed the page to 370 px in a 320 px
+    # screen, and the signed-in address was cut to its first few letters.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url, viewport={"width": 320, "height": 640})
+    email = await sign_up(tab, f"a.rather.long.address.{uuid.uuid4().hex[:8]}@example.com")
+    page = tab.page
+    company = "Nachrichtenübertragungs-und-Kommunikationstechnikgesellschaft"
+    await fill_form(page, companyName=company)
+    await submit(page)
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Letter for {company}")
+    scroll = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll[0] <= scroll[1], scroll
+    who = page.get_by_test_id("who")
+    await expect(who).to_have_text(email)
+    assert await who.evaluate("e => e.scrollWidth <= e.clientWidth"), "the address is cut off"
+    tab.assert_clean()
+
+
+async def test_the_text_follows_the_size_the_reader_set_in_the_browser(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # The page fixed its text at 16 px, whatever size the reader had asked the browser for.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    browser_settings = await tab.context.new_cdp_session(page)
+    await browser_settings.send("Page.setFontSizes", {"fontSizes": {"standard": 24}})
+    await page.goto("/")
+    heading = page.get_by_role("heading", name="Sign in to CareerOps")
+    assert (await heading.evaluate(STYLE_OF, ["font-size"]))["font-size"] == "36px"  # 1.5rem
     tab.assert_clean()
