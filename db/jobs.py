@@ -666,12 +666,17 @@ async def list_jobs(
     return JobPage(jobs=jobs[:first], has_next_page=len(jobs) > first, total_count=int(total))
 
 
-async def delete_job(db: Db, job_id: str, *, user_id: str) -> bool:
+async def delete_job(db: Db, job_id: str, *, user_id: str) -> JobRecord | None:
+    """Erase the user's job; the row as it was, or None when there was none.
+
+    One statement, so nobody sees the job half-deleted: a cancel committed first and the
+    DELETE after it let a retry in between find the job CANCELLED and run it again.
+    """
     record = await db.fetch_one(
-        f"DELETE FROM jobs WHERE {by_id('user_id = :user_id')} RETURNING id",
+        f"DELETE FROM jobs WHERE {by_id('user_id = :user_id')} RETURNING *",
         {"id": job_id, "user_id": user_id},
     )
-    return record is not None
+    return None if record is None else JobRecord.from_record(record)
 
 
 async def count_by_status(db: Db) -> dict[JobStatus, int]:

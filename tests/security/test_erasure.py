@@ -10,6 +10,7 @@ from websockets.exceptions import ConnectionClosed
 
 from core.settings import Settings
 from db import erasure
+from db import jobs as db_jobs
 from db.connection import Db, utcnow
 from tests.client import JOB_EVENTS, PROTOCOLS, SAMPLE_INPUT, TRANSPORT_WS, Api, GraphQLErrors
 from tests.conftest import StartApi, StartWorker
@@ -282,3 +283,52 @@ async def _waiting_for_locks(connection: asyncpg.Connection, count: int) -> None
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"fewer than {count} statements came to wait for the row")
+
+
+@pytest.mark.parametrize(
+    ("beside", "answer"),
+    [
+        # A delete and a retry of a running job, in either order: CONFLICT (running) or
+        # NOT_FOUND (erased), never a retry of a job being erased.
+        ("mutation($id: ID!) { retryJob(id: $id) { status } }", {"CONFLICT", "NOT_FOUND"}),
+        # A delete and a cancel: the cancel first succeeds, or finds nothing; never CONFLICT.
+        ("mutation($id: ID!) { cancelJob(id: $id) { status } }", {"ok", "NOT_FOUND"}),
+    ],
+)
+async def test_a_job_being_deleted_is_never_seen_half_deleted(
+    start_api: StartApi,
+    start_worker: StartWorker,
+    db: Db,
+    monkeypatch: pytest.MonkeyPatch,
+    beside: str,
+    answer: set[str],
+) -> None:
+    # deleteJob cancelled a running job, committed, then erased it: a retry in between
+    # found it CANCELLED, answered PENDING and sent it to a worker, which called the model
+    # for a job that was then erased; a cancel in between was told CONFLICT.
+    api = await start_api()
+    await start_worker(SlowForOneCompany())
+    token = await api.register()
+    job_id = await _running_job(api, token)
+    erasing = asyncio.Event()
+    erase = asyncio.Event()
+    deleted = db_jobs.delete_job
+
+    async def erased_when_let(db_: Db, job: str, *, user_id: str) -> db_jobs.JobRecord | None:
+        erasing.set()
+        await erase.wait()
+        return await deleted(db_, job, user_id=user_id)
+
+    monkeypatch.setattr(db_jobs, "delete_job", erased_when_let)
+    deleting = asyncio.create_task(
+        api.data("mutation($id: ID!) { deleteJob(id: $id) }", {"id": job_id}, token)
+    )
+    await asyncio.wait_for(erasing.wait(), 10)
+    result = await post(api, beside, {"id": job_id}, token=token)
+    erase.set()
+
+    assert await deleting == {"deleteJob": True}
+    assert ("ok" if "errors" not in result else code(result)) in answer, result
+    assert await api.job(token, job_id) is None
+    await asyncio.sleep(0.5)  # nothing brings the job back
+    assert await rows(db, "jobs") == 0
