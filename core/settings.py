@@ -29,6 +29,8 @@ MIN_SECRET_BYTES = 32
 MIN_SECRET_SYMBOLS = 8
 #: RabbitMQ's prefetch count is a 16-bit number
 MAX_PREFETCH = 65_535
+#: a hundred years: a longer retention is "keep for ever", which 0 says
+MAX_RETENTION_DAYS = 36_500
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
 BROKER_SCHEMES = ("amqp", "amqps", "memory")
@@ -371,6 +373,12 @@ class Settings:
         ):
             if port > MAX_PORT:
                 raise SettingsError(f"{variable} must be at most {MAX_PORT}, not {port}")
+        if self.retention_days > MAX_RETENTION_DAYS:
+            # A cutoff before year 1 fails every purge round, so nothing would be purged.
+            raise SettingsError(
+                f"CAREEROPS_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (0 keeps jobs"
+                f" for ever), not {self.retention_days:g}"
+            )
         if self.worker_concurrency > MAX_PREFETCH:
             raise SettingsError(
                 f"CAREEROPS_WORKER_CONCURRENCY must be at most {MAX_PREFETCH},"

@@ -150,6 +150,13 @@ def test_a_value_no_process_can_run_with_is_refused_naming_its_variable(variable
         Settings.from_env({variable: value})
 
 
+def test_a_retention_past_a_century_is_refused_as_it_would_purge_nothing() -> None:
+    # Accepted, 1e9 days put every purge round's cutoff before year 1: each round failed.
+    with pytest.raises(SettingsError, match="CAREEROPS_RETENTION_DAYS must be at most 36500"):
+        Settings.from_env({"CAREEROPS_RETENTION_DAYS": "1e9"})
+    assert Settings.from_env({"CAREEROPS_RETENTION_DAYS": "36500"}).retention_days == 36_500
+
+
 #: URLs the drivers took, then failed on with a traceback, or read otherwise than meant
 BAD_URLS = {
     "a port that is no number": (
