@@ -28,6 +28,7 @@ pytestmark = [
     pytest.mark.parametrize("stack", ["embedded"], indirect=True),
 ]
 
+NO_SUCH_JOB = "00000000-0000-4000-8000-000000000000"
 #: How the letter reaches a screen reader: inside anything that announces changes it is read
 #: out, chunk by chunk as it streams, and all at once when a finished letter is opened.
 IN_A_LIVE_REGION = """letter => letter.closest(
@@ -256,4 +257,25 @@ async def test_the_text_follows_the_size_the_reader_set_in_the_browser(
     await page.goto("/")
     heading = page.get_by_role("heading", name="Sign in to CareerOps")
     assert (await heading.evaluate(STYLE_OF, ["font-size"]))["font-size"] == "36px"  # 1.5rem
+    tab.assert_clean()
+
+
+async def test_the_tab_title_says_where_the_reader_is(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # Every view was "CareerOps — cover letters, written live", the first thing said of each.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await page.goto("/")
+    await expect(page).to_have_title("Sign in — CareerOps")
+    await sign_up(tab)
+    await expect(page).to_have_title("New cover letter — CareerOps")
+    job_id = await ask_for_a_letter(page)
+    await wait_for_status(page, "COMPLETED")
+    await expect(page).to_have_title("Letter for Acme Analytics (Completed) — CareerOps")
+    await page.goto(f"/#/jobs/{NO_SUCH_JOB}")
+    await expect(page).to_have_title("Letter not found — CareerOps")
+    await page.goto(f"/#/jobs/{job_id}")
+    await expect(page).to_have_title("Letter for Acme Analytics (Completed) — CareerOps")
     tab.assert_clean()

@@ -63,3 +63,8 @@ const clock = new Intl.DateTimeFormat("en", { timeStyle: "medium" });
 export function at(date: Date): string {
   return clock.format(date);
 }
+
+/** The tab's title, the first thing a screen reader says of a page: "New cover letter — CareerOps". */
+export function setTitle(what: string): void {
+  document.title = `${what} — CareerOps`;
+}

@@ -4,7 +4,7 @@
 import "./styles.css";
 
 import type { App, View } from "./app";
-import { h } from "./dom";
+import { h, setTitle } from "./dom";
 import { forgetUnfinished, keepUnfinished, keptEmail, takeUnfinished } from "./draft";
 import { whenUnauthenticated } from "./gql";
 import { MY_JOBS, type Job } from "./jobs";
@@ -55,6 +55,7 @@ function showAuth(notice = ""): void {
     email,
   );
   root.replaceChildren(h("main", { class: "auth-page" }, view));
+  setTitle("Sign in");
   root.querySelector<HTMLElement>(email ? "#password" : "#email")?.focus();
 }
 
@@ -123,6 +124,7 @@ function route(): void {
       session.draft,
     );
     session.outlet.replaceChildren(session.form.element);
+    setTitle("New cover letter");
   }
   session.history.setCurrent(id);
   focusHeading();

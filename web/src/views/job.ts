@@ -2,9 +2,10 @@
 
 import { ERASED_ELSEWHERE, cancel, messageOf, remove, retry, type App, type View } from "../app";
 import { copyText, downloadText, letterFileName } from "../clipboard";
-import { h, show, when } from "../dom";
+import { h, setTitle, show, when } from "../dom";
 import {
   EMPTY_STREAM,
+  STATUS_LABEL,
   TERMINAL,
   fetchJob,
   snapshotOf,
@@ -53,6 +54,7 @@ export function jobView(app: App, id: string): View {
   let job: Job | null = null;
   let deleting = false;
   let missing = false;
+  let disposed = false;
 
   const act = (action: () => Promise<unknown>) => async (): Promise<void> => {
     feedback.textContent = "";
@@ -111,6 +113,7 @@ export function jobView(app: App, id: string): View {
     bar.value = pct;
     percent.textContent = `${pct}%`;
     letter.render(next);
+    retitle();
     failure.textContent =
       next.status === "FAILED" ? (next.error ?? "The letter could not be written.") : "";
     show(failure, next.status === "FAILED");
@@ -121,6 +124,13 @@ export function jobView(app: App, id: string): View {
     show(copyButton, finished);
     show(downloadButton, finished);
     keepFocus(actions, focused, [retryButton, copyButton], title);
+  }
+
+  /** "Letter for Acme (Writing)": the tab says which letter, and how far it is. */
+  function retitle(): void {
+    if (disposed) return; // an answer that came after the page moved on
+    const status = missing || stream === null ? "" : ` (${STATUS_LABEL[stream.status]})`;
+    setTitle(`${title.textContent}${status}`);
   }
 
   /** The job is not there: never was (for this user), or erased since the page showed it. */
@@ -137,6 +147,7 @@ export function jobView(app: App, id: string): View {
     watcher.stop();
     title.textContent = heading;
     details.textContent = why;
+    retitle();
     letter.clear();
     waiting.set(null);
     for (const part of [meta, note, letter.region, failure, actions, feedback]) show(part, false);
@@ -145,6 +156,7 @@ export function jobView(app: App, id: string): View {
   function describe(found: Job): void {
     job = found;
     title.textContent = titleOf(found);
+    retitle();
     const tone = found.tone[0] + found.tone.slice(1).toLowerCase();
     details.textContent = `${tone} tone · started ${when(found.createdAt)}`;
   }
@@ -217,6 +229,7 @@ export function jobView(app: App, id: string): View {
   return {
     element,
     dispose: () => {
+      disposed = true;
       watcher.stop();
       waiting.dispose();
       unlisten();
