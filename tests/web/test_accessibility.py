@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.client import Api
+from tests.conftest import StartApi
 from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
     Tab,
@@ -278,4 +279,26 @@ async def test_the_tab_title_says_where_the_reader_is(
     await expect(page).to_have_title("Letter not found — CareerOps")
     await page.goto(f"/#/jobs/{job_id}")
     await expect(page).to_have_title("Letter for Acme Analytics (Completed) — CareerOps")
+    tab.assert_clean()
+
+
+async def test_a_letter_that_ended_before_its_first_word_does_not_promise_one(
+    browser: Browser, start_api: StartApi
+) -> None:
+    # A cancelled letter with no text went on saying it "will appear here as it is written".
+    api = await start_api()  # no worker: the letter waits in the queue until cancelled
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    token = await tab.token()
+    job = await api.create_job(token)
+    await page.goto(f"/#/jobs/{job['id']}")
+    letter = letter_region(page)
+    await expect(letter).to_match_aria_snapshot(
+        '- region "Your cover letter": The letter will appear here as it is written.'
+    )
+    await api.data("mutation($id: ID!) { cancelJob(id: $id) { id } }", {"id": job["id"]}, token)
+    await wait_for_status(page, "CANCELLED")
+    await expect(letter).to_match_aria_snapshot(
+        '- region "Your cover letter": No text was written.'
+    )
     tab.assert_clean()
