@@ -302,3 +302,30 @@ async def test_a_letter_that_ended_before_its_first_word_does_not_promise_one(
         '- region "Your cover letter": No text was written.'
     )
     tab.assert_clean()
+
+
+async def test_a_sign_in_refused_before_sending_points_at_the_field_to_fix(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # The message came, but no field was marked, and the focus stayed on the button.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await page.goto("/")
+    email, password = page.get_by_label("Email"), page.get_by_label("Password")
+    await page.get_by_role("button", name="Create account").press("Enter")
+    await expect(email).to_be_focused()
+    await expect(email).to_have_attribute("aria-invalid", "true")
+    message = "Enter your email and a password of at least 8 characters."
+    await expect(email).to_have_accessible_description(message)
+
+    await email.fill("someone@example.com")
+    await password.fill("short")
+    await page.get_by_role("button", name="Create account").press("Enter")
+    await expect(password).to_be_focused()
+    await expect(email).not_to_have_attribute("aria-invalid", "true")
+    await expect(password).to_have_attribute("aria-invalid", "true")
+    await expect(password).to_have_accessible_description(re.compile(re.escape(message)))
+    # Creating an account: a password manager may offer a new password, not an old one.
+    await expect(password).to_have_attribute("autocomplete", "new-password")
+    tab.assert_clean()

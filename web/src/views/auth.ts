@@ -77,8 +77,15 @@ export function authView(
 
   async function submit(action: "login" | "register"): Promise<void> {
     if (busy) return;
-    if (!email.value.trim() || password.value.length < PASSWORD_MIN) {
+    // A password manager offers to make up a password only for a new account.
+    password.autocomplete = action === "register" ? "new-password" : "current-password";
+    const wrong = [
+      flag(email, !email.value.trim()),
+      flag(password, password.value.length < PASSWORD_MIN),
+    ].filter((field): field is HTMLInputElement => field !== null);
+    if (wrong.length) {
       message.textContent = `Enter your email and a password of at least ${PASSWORD_MIN} characters.`;
+      wrong[0].focus(); // the field to fix, not the button, with the message read out as it is
       return;
     }
     setBusy(true);
@@ -96,6 +103,16 @@ export function authView(
   }
 
   return form;
+}
+
+/** Marks `field` invalid, described by the form's message, or clears that; returns it if invalid. */
+function flag(field: HTMLInputElement, invalid: boolean): HTMLInputElement | null {
+  const described = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
+  const others = described.filter((id) => id !== "auth-error");
+  setFlag(field, "aria-invalid", invalid);
+  field.setAttribute("aria-describedby", (invalid ? [...others, "auth-error"] : others).join(" "));
+  if (!field.getAttribute("aria-describedby")) field.removeAttribute("aria-describedby");
+  return invalid ? field : null;
 }
 
 function describe(error: unknown): string {
