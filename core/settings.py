@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
-from urllib.parse import SplitResult, parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -216,7 +216,7 @@ class Settings:
         if writer is None:
             raise SettingsError(f"CAREEROPS_WRITER must be 'offline' or 'openai', not {chosen!r}")
         return cls(
-            database_url=config("CAREEROPS_DATABASE_URL", default=None),
+            database_url=_database_in_path(config("CAREEROPS_DATABASE_URL", default=None)),
             amqp_url=config("CAREEROPS_AMQP_URL", default=None),
             amqp_prefix=config("CAREEROPS_AMQP_PREFIX", default=""),
             jwt_secret=config("CAREEROPS_JWT_SECRET", cast=Secret, default=None),
@@ -563,6 +563,24 @@ def _walks(secret: str) -> bool:
 MAX_PORT = 65535
 
 POSTGRES_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _database_in_path(url: str | None) -> str | None:
+    """A PostgreSQL URL naming its database in the query (``?dbname=``, as libpq reads it,
+    or ``?database=``) with the name in the path instead, where every driver looks: asyncpg
+    refused ``dbname`` as an argument, and read without it, connected to libpq's default
+    database."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres") or parts.path.strip("/"):
+        return url
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    named = [value for key, value in query if key in ("dbname", "database")]
+    if not named:
+        return url
+    rest = urlencode([(key, value) for key, value in query if key not in ("dbname", "database")])
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(named[0]), rest, parts.fragment))
 
 
 def _check_postgres_url(url: str) -> None:

@@ -114,3 +114,29 @@ async def test_migrate_leaves_a_newer_releases_schema_as_it_is(
         " left as it is (this release runs on it)"
     ), result.stdout
     assert revision == "9999_from_the_next_release"
+
+
+@pytest.mark.parametrize("key", ["dbname", "database"])
+async def test_a_database_named_in_the_query_is_the_one_migrated(key: str) -> None:
+    # README: "the database named in the path or as ?dbname=". With ?dbname= migrate
+    # failed (asyncpg knows no dbname argument), and the processes connected to libpq's
+    # default database, where a migrated schema would have been served silently.
+    async with empty_database() as url:
+        base, _, name = url.rpartition("/")
+        result = run_careerops(
+            "migrate",
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(ROOT),
+                "CAREEROPS_DATABASE_URL": f"{base}/?{key}={name}",
+            },
+        )
+        migrated = await asyncpg.connect(url)
+        try:
+            revision = await migrated.fetchval("SELECT version_num FROM alembic_version")
+        finally:
+            await migrated.close()
+
+    assert result.returncode == 0, result.stderr
+    assert f"/{name} is at revision {current_head()}" in result.stdout, result.stdout
+    assert revision == current_head()
