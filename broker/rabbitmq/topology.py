@@ -4,7 +4,11 @@ import asyncio
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
+
+from core.outages import reason
+from core.reaching import Refused
 
 #: how often a consumer checks that its channel survived a reconnect
 HEALTH_CHECK_SECONDS = 2.0
@@ -65,7 +69,24 @@ class Topology:
 
 
 async def declare_topology(channel: AbstractChannel, names: Topology) -> AbstractQueue:
-    """Declare the durable job queues and the event exchange; returns the jobs queue."""
+    """Declare the durable job queues and the event exchange; returns the jobs queue.
+
+    ``Refused`` when a queue is there already with other arguments: RabbitMQ keeps a
+    queue's first declaration, so a process whose ``CAREEROPS_QUORUM_QUEUES`` differs
+    cannot use it (it stopped with aiormq's traceback, saying nothing of the setting).
+    """
+    try:
+        return await _declare(channel, names)
+    except aiormq.exceptions.ChannelPreconditionFailed as e:
+        raise Refused(
+            f"RabbitMQ refused a queue as this process declares it ({reason(e)}):"
+            " the queue was first declared otherwise, and a queue keeps its first"
+            " declaration. CAREEROPS_QUORUM_QUEUES must be as it was when the queues were"
+            " made (README, Scaling out), or the queues moved over empty"
+        ) from e
+
+
+async def _declare(channel: AbstractChannel, names: Topology) -> AbstractQueue:
     await channel.declare_queue(names.dead, durable=True, arguments=names.durable_arguments)
     jobs = await channel.declare_queue(
         names.jobs,

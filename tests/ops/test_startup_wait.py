@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import aio_pika
 import pytest
 
 from core.settings import Settings
@@ -268,6 +269,30 @@ async def test_a_vhost_that_does_not_exist_ends_a_worker_at_once_with_a_line_tha
     assert "refused the connection (VhostRefused: it closed the connection as it opened:" in (
         ended.stopped_with_one_line()
     )
+
+
+@pytest.mark.parametrize("stack", ["production"], indirect=True)
+async def test_queues_made_classic_end_a_worker_asked_for_quorum_ones_with_one_line(
+    settings: Settings, db: object
+) -> None:
+    # Turning CAREEROPS_QUORUM_QUEUES on over classic queues (README: set it before they
+    # are first declared) stopped the worker with aiormq's 86-line traceback, naming no
+    # setting.
+    assert settings.amqp_url
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        dead = await channel.declare_queue(f"{settings.amqp_prefix}jobs.dead", durable=True)
+        env = environment(settings, CAREEROPS_QUORUM_QUEUES="true")
+        ended = await run_worker_to_its_end(env)
+        await dead.delete(if_unused=False, if_empty=False)
+    finally:
+        await connection.close()
+
+    line = ended.stopped_with_one_line()
+    assert "RabbitMQ refused a queue as this process declares it" in line, line
+    assert "inequivalent arg 'x-queue-type'" in line, line
+    assert "CAREEROPS_QUORUM_QUEUES must be as it was when the queues were made" in line, line
 
 
 @pytest.mark.parametrize("stack", ["production"], indirect=True)
