@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
+SETTINGS = ROOT / "core" / "settings.py"
 
 
 def compose(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -70,6 +71,32 @@ def test_settings_set_in_the_shell_reach_api_and_worker_and_unset_ones_keep_defa
         assert re.search(r"CAREEROPS_MODEL: '?gpt-4o'?$", environment, re.M), environment
         assert re.search(r"CAREEROPS_WRITER: null$", environment, re.M), environment
         assert re.search(r"CAREEROPS_MAX_ATTEMPTS: null$", environment, re.M), environment
+
+
+#: settings the compose file sets itself: where the services are, and the ports their
+#: health checks ask
+SET_BY_COMPOSE = {
+    "CAREEROPS_DATABASE_URL",
+    "CAREEROPS_AMQP_URL",
+    "CAREEROPS_JWT_SECRET",
+    "CAREEROPS_HOST",
+    "CAREEROPS_PORT",
+    "CAREEROPS_WORKER_HTTP_HOST",
+    "CAREEROPS_WORKER_HTTP_PORT",
+}
+
+
+def test_every_setting_the_processes_read_is_passed_on_from_the_shell() -> None:
+    # README: compose passes the settings on from the shell. It passed 20 of 53: a
+    # CAREEROPS_FORWARDED_ALLOW_IPS or a limit set in the shell was silently ignored.
+    read = set(re.findall(r'"((?:CAREEROPS|OPENAI)_[A-Z0-9_]+)"', SETTINGS.read_text()))
+    shell = {name: "set-in-the-shell" for name in read - SET_BY_COMPOSE}
+    result = compose("config", CAREEROPS_JWT_SECRET="s" * 40, **shell)
+    assert result.returncode == 0, result.stderr
+    for service in ("api", "worker"):
+        environment = _environment_of(service, result.stdout)
+        passed = set(re.findall(r"^      (\w+): '?set-in-the-shell'?$", environment, re.M))
+        assert passed == set(shell), sorted(set(shell) - passed)
 
 
 def test_the_image_is_slim_non_root_with_a_healthcheck_and_no_dev_tools() -> None:
