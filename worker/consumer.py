@@ -6,7 +6,7 @@ import logging
 import math
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -116,11 +116,6 @@ class Worker:
         self._running[job_id] += 1
         try:
             return await self._run_once(job_id, handler, takeover=takeover)
-        except asyncio.CancelledError:
-            # Only a stopping worker cancels a job, once its grace is over: said per job, so
-            # the job's id is in the line (the broker's own line only counts them).
-            log.warning("handed back unfinished: the worker stops and its grace is over")
-            raise
         finally:
             self._running[job_id] -= 1
             if not self._running[job_id]:
@@ -129,11 +124,11 @@ class Worker:
     async def _run_once(self, job_id: str, handler: Handler, *, takeover: bool) -> Outcome:
         # The claim comes first: a job that can run needs no other statement, and only a
         # message that cannot be claimed reads the row to learn why.
-        with span("claim"):
+        with span("claim"), _told_if_handed_back():
             claimed = await self._through_outage(job_id, partial(self._claim, job_id, takeover))
         if claimed is None:
             return await self._not_claimed(job_id, takeover=takeover)
-        with bound(user_id=claimed.user_id, attempt=claimed.attempts):
+        with bound(user_id=claimed.user_id, attempt=claimed.attempts), _told_if_handed_back():
             log.info("attempt %d started", claimed.attempts)
             return await self._attempt(claimed, handler)
 
@@ -456,3 +451,15 @@ class Worker:
 
     async def _publish(self, job: JobRecord) -> None:
         await self.deps.broker.publish_event(job.to_event(EventType.STATUS))
+
+
+@contextlib.contextmanager
+def _told_if_handed_back() -> Iterator[None]:
+    """Only a stopping worker cancels a job, once its grace is over: said per job (the
+    broker's own line only counts them), with the job's fields bound where the line is
+    logged: an attempt's user and number once it has begun."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        log.warning("handed back unfinished: the worker stops and its grace is over")
+        raise

@@ -70,6 +70,10 @@ async def test_a_job_unfinished_after_the_grace_period_goes_to_another_worker(
     told = [json.loads(line) for line in log.read_text().splitlines()]
     handed_back = [line for line in told if line["message"].startswith("handed back unfinished")]
     assert [line.get("job_id") for line in handed_back] == [job["id"]], "the job is named"
+    # as every line about a running job is (README): its user and attempt too
+    assert [(line.get("user_id"), line.get("attempt")) for line in handed_back] == [
+        ((await api.data("{ me { id } }", {}, token))["me"]["id"], 1)
+    ]
 
 
 async def test_a_terminated_api_closes_its_websockets_with_1001(settings: Settings) -> None:
