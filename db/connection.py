@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ from databases import Database
 
 from core.logs import DroppedLines
 from core.metrics import DB_ERRORS
-from core.reaching import reach
+from core.reaching import Refused, reach
 from core.tasks import error_read
 
 Dialect = Literal["postgresql", "sqlite"]
@@ -128,6 +129,11 @@ class Db:
 
     async def connect(self) -> None:
         if self._sqlite is not None:
+            folder = sqlite_path(self.url).parent
+            if not folder.is_dir():
+                # aiosqlite said only "unable to open database file", and its thread's
+                # tracebacks followed the process's one line
+                raise Refused(f"the SQLite database's folder {folder}/ does not exist")
             await self._sqlite.connect()
             return
         quiet_pool_noise()
@@ -313,6 +319,11 @@ def _asyncpg_dsn(url: str) -> str:
     """``postgresql+asyncpg://…`` (SQLAlchemy's spelling) as libpq spells it."""
     scheme, rest = url.split(":", 1)
     return scheme.split("+", 1)[0] + ":" + rest
+
+
+def sqlite_path(url: str) -> Path:
+    """A SQLite URL's file: ``sqlite:///a/b.db`` is relative, ``sqlite:////a/b.db`` absolute."""
+    return Path(url.split(":///", 1)[1].split("?", 1)[0])
 
 
 def address_of(url: str) -> str:

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
 
-from db.connection import dialect_of
+from db.connection import dialect_of, sqlite_path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Postgres advisory lock key held while migrating (any constant shared by all processes)
@@ -65,8 +65,8 @@ def alembic_config(url: str, *, lock_timeout_seconds: float = LOCK_TIMEOUT_SECON
 def _sqlite_file_lock(url: str) -> Iterator[None]:
     # Postgres gets an advisory lock inside the migration transaction (see env.py);
     # SQLite has none, so processes sharing the file take a lock file beside it.
-    path = Path(url.split(":///", 1)[1].split("?", 1)[0])
-    if not path.parent.is_dir():  # sqlite:///a/b.db is relative, sqlite:////a/b.db absolute
+    path = sqlite_path(url)
+    if not path.parent.is_dir():
         raise FileNotFoundError(f"the SQLite database's folder {path.parent}/ does not exist")
     with open(f"{path}.migrate.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

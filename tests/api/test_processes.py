@@ -148,6 +148,33 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused_in_one_line(
     assert not missing.exists()
 
 
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+@pytest.mark.parametrize(("subcommand", "status"), [("worker", 1), ("api", 3)])
+def test_a_process_on_a_sqlite_file_in_a_missing_folder_stops_with_one_line_naming_it(
+    settings: Settings, tmp_path: Path, subcommand: str, status: int
+) -> None:
+    # The worker said "unable to open database file", and aiosqlite's thread added two
+    # tracebacks after it.
+    missing = tmp_path / "no such folder"
+    env = environment(
+        settings,
+        CAREEROPS_DATABASE_URL=f"sqlite:///{missing}/careerops.db",
+        CAREEROPS_STARTUP_WAIT_SECONDS="0",
+        CAREEROPS_LOG_FORMAT="json",
+    )
+    port = ("--port", str(free_port())) if subcommand == "api" else ()
+
+    result = run_careerops(subcommand, *port, env=env)
+
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    errors = [line["message"] for line in lines if line["level"] == "ERROR"]
+    assert f"the SQLite database's folder {missing}/ does not exist" in errors[0], errors
+    assert errors[1:] == (["Application startup failed. Exiting."] if status == 3 else [])
+    assert not missing.exists()
+
+
 async def test_migrate_is_idempotent_and_safe_from_several_processes_at_once(
     settings: Settings, tmp_path: Path
 ) -> None:
