@@ -18,6 +18,8 @@ from typing import Any
 from core.settings import Settings
 
 #: the fields bound to the current task, added to every record
+log = logging.getLogger(__name__)
+
 CONTEXT_FIELDS = ("request_id", "job_id", "user_id", "attempt")
 _context: dict[str, contextvars.ContextVar[Any]] = {
     name: contextvars.ContextVar(name, default=None) for name in CONTEXT_FIELDS
@@ -171,6 +173,11 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    if settings.unknown_variables:
+        log.warning(
+            "no setting reads %s (a name mistyped? README, Settings, lists every one)",
+            ", ".join(settings.unknown_variables),
+        )
 
 
 def where_it_failed(error: BaseException) -> str:

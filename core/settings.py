@@ -61,6 +61,21 @@ class _Environment(Config):
     _SWITCHES = {"true": True, "1": True, "on": True, "yes": True}
     _SWITCHES |= {"false": False, "0": False, "off": False, "no": False}
 
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ=environ)
+        #: every variable a setting was read from, set or not
+        self.read: set[str] = set()
+
+    def get(self, key: str, cast: Callable[[Any], Any] | None = None, default: Any = ...) -> Any:
+        self.read.add(key)
+        return super().get(key, cast, default)
+
+    def unread(self, prefix: str) -> tuple[str, ...]:
+        """Variables with ``prefix`` that no setting reads: most likely a name mistyped."""
+        return tuple(
+            sorted(key for key in self.environ if key.startswith(prefix) and key not in self.read)
+        )
+
     def _perform_cast(self, key: str, value: Any, cast: Callable[[Any], Any] | None = None) -> Any:
         if cast is bool and isinstance(value, str):
             switch = self._SWITCHES.get(value.strip().lower())
@@ -72,6 +87,13 @@ class _Environment(Config):
         except ValueError:
             kind = "a whole number" if cast is int else "a number" if cast is float else "valid"
             raise SettingsError(f"{key} must be {kind}, not {value!r}") from None
+
+
+def setting_variables() -> frozenset[str]:
+    """Every environment variable a setting is read from."""
+    config = _Environment({})
+    Settings._read(config)
+    return frozenset(config.read)
 
 
 class SettingsError(Exception):
@@ -202,10 +224,15 @@ class Settings:
     #: finished jobs older than this are purged by the workers; 0 keeps them for ever
     retention_days: float = 90.0
     purge_interval_seconds: float = 3600.0
+    #: CAREEROPS_ variables set that no setting reads (``CAREEROPS_MAX_ALIASES`` for
+    #: ``CAREEROPS_MAX_QUERY_ALIASES`` left the limit as it was, without a word)
+    unknown_variables: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
-        return cls._read(_Environment(environ=environ)).checked()
+        config = _Environment(environ)
+        settings = cls._read(config)
+        return replace(settings, unknown_variables=config.unread("CAREEROPS_")).checked()
 
     @classmethod
     def _read(cls, config: Config) -> "Settings":

@@ -1,13 +1,17 @@
 """Door 1, the signing key: api and worker refuse a missing, short or well-known secret."""
 
+import json
+import re
 import secrets
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from starlette.datastructures import Secret
 
-from core.settings import DEV_JWT_SECRET, Settings, SettingsError
+from core.settings import DEV_JWT_SECRET, Settings, SettingsError, setting_variables
 from tests.processes import ROOT, run_careerops
 from tests.security.keys import rsa_pair
 
@@ -209,11 +213,17 @@ def test_a_url_the_drivers_would_misread_is_refused_without_its_password(case: s
         "postgresql://ops@db1:5432,db2:5433/careerops?sslmode=verify-full",
         "postgresql:///careerops?host=/var/run/postgresql",
         "postgresql://ops@[::1]/careerops",
-        "postgresql://ops@db/?dbname=careerops",
     ],
 )
 def test_urls_the_drivers_take_are_taken(url: str) -> None:
     assert Settings.from_env({"CAREEROPS_DATABASE_URL": url}).database_url == url
+
+
+def test_a_database_named_in_the_query_is_taken_into_the_path() -> None:
+    # where every driver reads it (asyncpg refused a dbname argument)
+    url = "postgresql://ops@db/?dbname=careerops&sslmode=require"
+    taken = Settings.from_env({"CAREEROPS_DATABASE_URL": url}).database_url
+    assert taken == "postgresql://ops@db/careerops?sslmode=require"
 
 
 def test_a_worker_given_a_url_it_cannot_use_says_so_in_one_line() -> None:
@@ -306,3 +316,26 @@ def test_dev_refuses_to_listen_beyond_this_machine_with_the_published_secret(
     assert result.returncode == 2, result.stderr
     assert "published dev secret; set CAREEROPS_JWT_SECRET" in result.stderr
     assert not (tmp_path / "dev.db").exists(), "refused before anything was made"
+
+
+def test_a_mistyped_variable_is_named_in_a_warning_as_the_process_starts() -> None:
+    # CAREEROPS_MAX_ALIASES for CAREEROPS_MAX_QUERY_ALIASES left the limit at 15 without a
+    # word (found by an outside README tester).
+    script = (
+        "import os; from core.settings import Settings; from core.logs import configure_logging;"
+        " configure_logging(Settings.from_env(os.environ))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CAREEROPS_MAX_ALIASES": "0"}
+    started = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+
+    warning = json.loads(started.stderr)
+    assert warning["level"] == "WARNING"
+    assert warning["message"].startswith("no setting reads CAREEROPS_MAX_ALIASES (a name mistyped?")
+
+
+def test_every_variable_the_readme_names_is_read_by_a_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"`(CAREEROPS_[A-Z0-9_]+)`", readme))
+    assert named - setting_variables() == set()
