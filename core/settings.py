@@ -376,7 +376,7 @@ class Settings:
             ),
         ):
             if not value >= least:
-                raise SettingsError(f"{variable} must be at least {least}, not {value}")
+                raise SettingsError(f"{variable} must be at least {least}, not {value:g}")
         for variable, seconds in (
             ("CAREEROPS_LEASE_SECONDS", self.lease_seconds),
             ("CAREEROPS_SWEEP_INTERVAL_SECONDS", self.sweep_interval_seconds),

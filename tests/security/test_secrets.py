@@ -119,7 +119,7 @@ BAD_VALUES = {
     "CAREEROPS_DB_POOL_SIZE": ("0", "CAREEROPS_DB_POOL_SIZE must be at least 1, not 0"),
     "CAREEROPS_WORKER_CONCURRENCY": ("0", "CAREEROPS_WORKER_CONCURRENCY must be at least 1"),
     "CAREEROPS_LEASE_SECONDS": ("0", "CAREEROPS_LEASE_SECONDS must be more than 0"),
-    "CAREEROPS_RETENTION_DAYS": ("-1", "CAREEROPS_RETENTION_DAYS must be at least 0"),
+    "CAREEROPS_RETENTION_DAYS": ("-1", "CAREEROPS_RETENTION_DAYS must be at least 0, not -1$"),
     "CAREEROPS_DATABASE_URL": ("mysql://x/y", "CAREEROPS_DATABASE_URL must start with"),
     "CAREEROPS_AMQP_URL": ("garbage", "CAREEROPS_AMQP_URL must start with amqp://"),
     # an interval of 0 or NaN spun a core at 100% in an idle API
