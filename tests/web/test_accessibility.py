@@ -119,6 +119,76 @@ async def test_a_deleted_letter_is_said_to_be_deleted_and_the_focus_stays_in_the
     tab.assert_clean()
 
 
+#: How long a pressed Delete waits for the second press: it was 4 seconds.
+ARMED_MS = 10_000
+
+
+async def test_a_pressed_delete_is_named_as_it_reads_waits_and_says_when_it_lets_go(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # Armed, it showed "Press again to delete" but was named "Press again to confirm: …"
+    # (a voice command of what it showed did nothing), and it let go after 4 seconds, unsaid.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    page = tab.page
+    await tab.context.clock.install()  # the armed button's timer, fast-forwarded below
+    await sign_up(tab)
+    await letters_written(api, await tab.token(), "Beta")
+    history = page.get_by_role("complementary")
+
+    await history.get_by_role("button", name="Delete: Letter for Beta").press("Enter")
+    armed = history.get_by_role("button", name="Press again to delete: Letter for Beta")
+    await expect(armed).to_be_focused()
+    await expect(armed).to_have_text("Press again to delete")
+    await page.clock.fast_forward(ARMED_MS // 2)  # more than the 4 seconds it gave
+    await expect(armed).to_have_text("Press again to delete")
+    await page.clock.fast_forward(ARMED_MS // 2)
+    await expect(history.get_by_role("button", name="Delete: Letter for Beta")).to_have_text(
+        "Delete"
+    )
+    await expect(history.get_by_role("status")).to_have_text(
+        re.compile(r"^Delete not confirmed: Letter for Beta, started .+ kept\.$")
+    )
+    await expect(history.get_by_role("listitem")).to_have_count(1)
+
+    # The letter's own view: the same, said in its own status line.
+    await ask_for_a_letter(page)
+    await wait_for_status(page, "COMPLETED")
+    view = page.get_by_role("main")
+    await view.get_by_role("button", name="Delete this letter").press("Enter")
+    armed = view.get_by_role("button", name="Press again to delete: Letter for Acme Analytics")
+    await expect(armed).to_be_focused()
+    await page.clock.fast_forward(ARMED_MS)
+    await expect(view.get_by_role("button", name="Delete this letter")).to_have_text("Delete")
+    await expect(view.get_by_role("status").filter(has_text="not confirmed")).to_have_text(
+        "Delete not confirmed: Letter for Acme Analytics kept."
+    )
+    tab.assert_clean()
+
+
+async def test_letters_without_a_company_have_buttons_told_apart_by_when_they_were_started(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # Every letter without a company had the same "Copy: Cover letter", "Delete: Cover letter".
+    api = await start_site(pace_ms=0)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    token = await tab.token()
+    for _ in range(2):
+        job = await api.create_job(token, companyName=None)
+        await api.wait_for_status(token, job["id"], "COMPLETED")
+        await asyncio.sleep(1)  # a second apart: the names give the time to the second
+    history = page.get_by_role("complementary")
+    await expect(history.get_by_role("listitem")).to_have_count(2)
+
+    for verb in ("Copy", "Download", "Delete"):
+        named = re.compile(f"^{verb}: Cover letter, started .+:\\d\\d\\s[AP]M$")
+        await expect(history.get_by_role("button", name=named)).to_have_count(2)
+    buttons = re.findall(r'button "(.+?)"', await history.aria_snapshot())
+    assert len(buttons) == len(set(buttons)) == 6, buttons
+    tab.assert_clean()
+
+
 async def test_the_last_page_of_older_letters_hands_the_focus_to_its_first_letter(
     browser: Browser, start_site: StartSite
 ) -> None:

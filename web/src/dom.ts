@@ -50,6 +50,14 @@ export function when(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : dates.format(date);
 }
 
+const instants = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "medium" });
+
+/** To the second: "Dec 1, 2026, 10:33:41 PM", to tell apart letters of the same minute. */
+export function whenExactly(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : instants.format(date);
+}
+
 /** A wait as a person reads it: "40 seconds", "15 minutes". */
 export function waitFor(seconds: number): string {
   const whole = Math.max(0, Math.ceil(seconds));

@@ -2,7 +2,7 @@
 
 import { cancel, messageOf, remove, retry, type App } from "../app";
 import { copyText, downloadText, letterFileName } from "../clipboard";
-import { h, show, when } from "../dom";
+import { h, show, when, whenExactly } from "../dom";
 import { TERMINAL, letterOf, titleOf, type Job } from "../jobs";
 import { badge, deleteButton, keepFocus, setBadge } from "./widgets";
 
@@ -24,7 +24,9 @@ export function makeRow(app: App, job: Job, say: (message: string) => void): Row
       say(messageOf(error));
     }
   };
-  const name = (verb: string): string => `${verb}: ${titleOf(latest)}`;
+  // "Cover letter" alone, letters without a company would all have the same buttons.
+  const named = (): string => `${titleOf(latest)}, started ${whenExactly(latest.createdAt)}`;
+  const name = (verb: string): string => `${verb}: ${named()}`;
   const link = h("a", { href: `#/jobs/${job.id}` });
   const status = badge();
   const meta = h("span", { class: "when" });
@@ -72,7 +74,7 @@ export function makeRow(app: App, job: Job, say: (message: string) => void): Row
       copyButton,
       downloadButton,
       deleteButton(
-        name("Delete"),
+        { name: name("Delete"), letter: named, say },
         act(() => remove(app, job.id)),
       ),
     ),

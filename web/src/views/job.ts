@@ -82,7 +82,11 @@ export function jobView(app: App, id: string): View {
     "Download .txt",
   );
   const deleteNow = deleteButton(
-    "Delete this letter",
+    {
+      name: "Delete this letter",
+      letter: () => title.textContent ?? "",
+      say: (message) => (feedback.textContent = message),
+    },
     act(async () => {
       deleting = true;
       await remove(app, id).finally(() => (deleting = false));

@@ -26,35 +26,52 @@ export function keepFocus(
   (next.find((element) => !element.hidden) ?? fallback).focus();
 }
 
-/** Delete, asking once more: the first press arms the button for a few seconds. */
+/** How long a pressed Delete waits for the second press: time for a screen reader or a
+ * switch to reach it again, not only a mouse. */
+export const ARMED_MS = 10_000;
+
+export interface Deletion {
+  /** The button's name before it is pressed: "Delete: Letter for Acme, started …". */
+  name: string;
+  /** The letter it deletes, named as the armed button and its lapse say it. */
+  letter: () => string;
+  /** Writes a polite status line: that the armed button let go, the letter kept. */
+  say: (message: string) => void;
+}
+
+/** Delete, asking once more: the first press arms the button for a while; its name then
+ * begins with what it shows ("Press again to delete: Letter for Acme"), for voice control. */
 export function deleteButton(
-  accessibleName: string,
+  { name, letter, say }: Deletion,
   action: () => Promise<void> | void,
 ): HTMLButtonElement {
   const label = "Delete";
-  const button = h(
-    "button",
-    { type: "button", class: "danger", "aria-label": accessibleName },
-    label,
-  );
+  const button = h("button", { type: "button", class: "danger", "aria-label": name }, label);
   let timer: number | undefined;
-  const disarm = (): void => {
+  const disarm = (): boolean => {
+    const armed = button.classList.contains("armed");
     window.clearTimeout(timer);
     button.textContent = label;
-    button.setAttribute("aria-label", accessibleName);
+    button.setAttribute("aria-label", name);
     button.classList.remove("armed");
+    return armed;
+  };
+  // Let go by the timer or by moving away: said, or a reader would still think it armed.
+  const lapse = (): void => {
+    if (disarm()) say(`Delete not confirmed: ${letter()} kept.`);
   };
   button.addEventListener("click", () => {
     if (!button.classList.contains("armed")) {
+      say("");
       button.textContent = "Press again to delete";
-      button.setAttribute("aria-label", `Press again to confirm: ${accessibleName}`);
+      button.setAttribute("aria-label", `Press again to delete: ${letter()}`);
       button.classList.add("armed");
-      timer = window.setTimeout(disarm, 4_000);
+      timer = window.setTimeout(lapse, ARMED_MS);
       return;
     }
     disarm();
     void action();
   });
-  button.addEventListener("blur", disarm);
+  button.addEventListener("blur", lapse);
   return button;
 }
