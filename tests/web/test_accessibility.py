@@ -295,6 +295,64 @@ async def test_the_fields_stand_out_from_the_page_and_show_the_focus_like_button
     tab.assert_clean()
 
 
+#: The colour at the middle of a screenshot (its PNG bytes), as "rgb(…)": what a pseudo-element
+#: such as the progress bar's fill paints, which no computed style tells.
+PAINTED_AT_THE_MIDDLE = """async png => {
+  const image = await createImageBitmap(new Blob([new Uint8Array(png)], { type: "image/png" }));
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  const context = canvas.getContext("2d");
+  context.drawImage(image, 0, 0);
+  const [r, g, b] = context.getImageData(image.width >> 1, image.height >> 1, 1, 1).data;
+  return `rgb(${r}, ${g}, ${b})`;
+}"""
+
+
+async def test_the_progress_bar_keeps_an_edge_and_a_fill_in_forced_colours(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # In high contrast the bar was painted like the page around it: only the % was left.
+    api = await start_site(pace_ms=0)
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    await page.emulate_media(forced_colors="active")
+    await ask_for_a_letter(page)
+    await wait_for_status(page, "COMPLETED")
+    bar = page.get_by_role("progressbar", name="Progress")
+    page_colour = (await page.get_by_role("main").evaluate(STYLE_OF, ["background-color"]))[
+        "background-color"
+    ]
+    edge = await bar.evaluate(STYLE_OF, ["border-top-style", "border-top-color"])
+    assert edge["border-top-style"] == "solid", edge
+    assert contrast(edge["border-top-color"], page_colour) >= 3, (edge, page_colour)
+    fill = await page.evaluate(PAINTED_AT_THE_MIDDLE, list(await bar.screenshot()))
+    assert contrast(fill, page_colour) >= 3, (fill, page_colour)
+    tab.assert_clean()
+
+
+async def test_the_writing_cursor_blinks_a_few_times_then_stays_still(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # It blinked for as long as the letter streamed, a minute and more: past WCAG's 5 seconds.
+    api = await start_site(pace_ms=1_000)  # still streaming when looked at
+    tab = await signed_up_tab(browser, api.base_url)
+    page = tab.page
+    await page.emulate_media(reduced_motion="no-preference")
+    await ask_for_a_letter(page)
+    await wait_for_status(page, "PROCESSING")
+    cursor = await letter_region(page).evaluate(
+        """letter => {
+          const style = getComputedStyle(letter, "::after");
+          return [style.animationName, style.animationDuration, style.animationIterationCount];
+        }"""
+    )
+    name, duration, count = cursor
+    assert name == "blink" and count != "infinite", cursor
+    assert float(duration.removesuffix("s")) * float(count) <= 5, cursor
+    await page.get_by_role("button", name="Cancel", exact=True).click()  # no minute-long stream
+    await wait_for_status(page, "CANCELLED")
+    tab.assert_clean()
+
+
 async def test_a_phone_never_scrolls_sideways_and_shows_the_whole_address(
     browser: Browser, start_site: StartSite
 ) -> None:
