@@ -12,6 +12,7 @@ from tests.client import Api
 from tests.conftest import StartApi
 from tests.web.conftest import CHROMIUM, StartSite
 from tests.web.pages import (
+    PASSWORD,
     Tab,
     ask_for_a_letter,
     fill_form,
@@ -456,4 +457,33 @@ async def test_a_sign_in_refused_before_sending_points_at_the_field_to_fix(
     await expect(password).to_have_accessible_description(re.compile(re.escape(message)))
     # Creating an account: a password manager may offer a new password, not an old one.
     await expect(password).to_have_attribute("autocomplete", "new-password")
+    tab.assert_clean()
+
+
+async def test_a_sign_in_refused_by_the_server_points_at_the_field_to_fix(
+    browser: Browser, start_site: StartSite
+) -> None:
+    # "Invalid email or password." or an email already taken: said, but no field was marked,
+    # and the focus stayed on the button.
+    api = await start_site(pace_ms=0)
+    tab = await open_tab(browser, api.base_url)
+    address = await sign_up(tab)
+    page = tab.page
+    await page.get_by_role("button", name="Sign out").click()
+    email, password = page.get_by_label("Email"), page.get_by_label("Password")
+    await email.fill(address)
+    await password.fill("not the password")
+    await page.get_by_role("button", name="Sign in").press("Enter")
+    await expect(email).to_be_focused()
+    refused = "Invalid email or password."  # which of the two, the server does not say
+    for field in (email, password):
+        await expect(field).to_have_attribute("aria-invalid", "true")
+        await expect(field).to_have_accessible_description(re.compile(re.escape(refused)))
+
+    await password.fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").press("Enter")
+    await expect(email).to_have_accessible_description("An account with this email already exists.")
+    await expect(email).to_be_focused()
+    await expect(email).to_have_attribute("aria-invalid", "true")
+    await expect(password).not_to_have_attribute("aria-invalid", "true")
     tab.assert_clean()

@@ -75,17 +75,18 @@ export function authView(
     for (const button of buttons) setFlag(button, "aria-disabled", value);
   };
 
+  /** Marks each field invalid or not; returns the first to fix, if any. */
+  const mark = (emailWrong: boolean, passwordWrong: boolean): HTMLInputElement | null =>
+    [flag(email, emailWrong), flag(password, passwordWrong)].find(Boolean) ?? null;
+
   async function submit(action: "login" | "register"): Promise<void> {
     if (busy) return;
     // A password manager offers to make up a password only for a new account.
     password.autocomplete = action === "register" ? "new-password" : "current-password";
-    const wrong = [
-      flag(email, !email.value.trim()),
-      flag(password, password.value.length < PASSWORD_MIN),
-    ].filter((field): field is HTMLInputElement => field !== null);
-    if (wrong.length) {
+    const wrong = mark(!email.value.trim(), password.value.length < PASSWORD_MIN);
+    if (wrong) {
       message.textContent = `Enter your email and a password of at least ${PASSWORD_MIN} characters.`;
-      wrong[0].focus(); // the field to fix, not the button, with the message read out as it is
+      wrong.focus(); // the field to fix, not the button, with the message read out as it is
       return;
     }
     setBusy(true);
@@ -97,6 +98,9 @@ export function authView(
       onSignedIn({ token: payload.token, email: payload.user.email });
     } catch (error) {
       message.textContent = describe(error);
+      // Refused by the server: pointed at the same way as a refusal before sending.
+      const refused = refusedFields(error);
+      mark(refused.includes("email"), refused.includes("password"))?.focus();
     } finally {
       setBusy(false);
     }
@@ -113,6 +117,18 @@ function flag(field: HTMLInputElement, invalid: boolean): HTMLInputElement | nul
   field.setAttribute("aria-describedby", (invalid ? [...others, "auth-error"] : others).join(" "));
   if (!field.getAttribute("aria-describedby")) field.removeAttribute("aria-describedby");
   return invalid ? field : null;
+}
+
+/** The fields a refusal is about: both for a wrong pair (which one, the server will not
+ * say), the email for one already taken; none when it is the network's or the limits'. */
+function refusedFields(error: unknown): ("email" | "password")[] {
+  if (!(error instanceof ApiError)) return [];
+  if (error.code === "UNAUTHENTICATED") return ["email", "password"];
+  if (error.code === "CONFLICT") return ["email"];
+  if (error.code === "BAD_USER_INPUT" && (error.field === "email" || error.field === "password")) {
+    return [error.field];
+  }
+  return [];
 }
 
 function describe(error: unknown): string {
